@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "LinkTrack",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "LinkTrack", targets: ["LinkTrack"]),
+        .executable(name: "linktrack", targets: ["linktrack"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // libxml2's HTML parser, through a small shim. Only HTML/HTMLScanner imports it.
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"]), .brew(["libxml2"])]
+        ),
+        // syslog(3) and stderr, which Swift 6 cannot call or name directly.
+        .systemLibrary(name: "CSupport"),
+        .target(
+            name: "LinkTrack",
+            dependencies: [
+                "CLibXML2",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(
+            name: "linktrack",
+            dependencies: [
+                "LinkTrack",
+                "CSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "LinkTrackTests",
+            dependencies: ["LinkTrack"]
+        ),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["LinkTrack"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

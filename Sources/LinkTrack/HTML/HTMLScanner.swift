@@ -1,0 +1,483 @@
+import CLibXML2
+
+/// One attribute of a start tag, located in the scanned document's bytes.
+struct ScannedAttribute: Sendable, Equatable {
+    /// The name, ASCII-lowercased as libxml2 reports it.
+    var name: [UInt8]
+    /// Where the whitespace before the name starts (equal to `nameRange.lowerBound` when there is none).
+    var leadingWhitespaceStart: Int
+    var nameRange: Range<Int>
+    /// The value's bytes, without quotes; nil for an attribute written without `=`.
+    var valueRange: Range<Int>?
+    /// `"` or `'`, or nil for an unquoted (or absent) value.
+    var quote: UInt8?
+    /// From the first byte of the name to the last byte of the value, closing quote included.
+    var fullRange: Range<Int>
+    /// A later attribute of the same name; libxml2 and browsers ignore it.
+    var isDuplicate: Bool
+}
+
+/// Where a start tag stands, which decides whether its links may be tracked.
+enum TagContext: Sendable, Equatable {
+    case body
+    /// Inside `<head>`.
+    case head
+    /// Inside `<title>`, `<textarea>` or `<xmp>`, whose content browsers show as text
+    /// but libxml2 parses as markup (LIBXML2-NOTES).
+    case rawText
+    /// Inside an Outlook conditional comment (`<!--[if mso]> ... <![endif]-->`).
+    case conditionalComment
+}
+
+/// A start tag of interest, with its attributes located byte-exactly.
+struct ScannedTag: Sendable, Equatable {
+    /// The element name, lowercased.
+    var name: [UInt8]
+    /// Offset of the tag's `<`.
+    var tagStart: Int
+    /// Offset of the tag's closing `>` (or of the `/` of `/>`).
+    var tagEnd: Int
+    var attributes: [ScannedAttribute]
+    var context: TagContext
+
+    /// The first attribute named `name` (lowercase ASCII).
+    func attribute(_ name: String) -> ScannedAttribute? {
+        let bytes = Array(name.utf8)
+        return attributes.first { !$0.isDuplicate && $0.name == bytes }
+    }
+}
+
+/// What libxml2's HTML parser found in a document, in the document's own byte offsets.
+struct HTMLScan: Sendable {
+    /// `<a>` and `<area>` tags, `<img>` tags (for the existing open pixel check), and every tag with an
+    /// `href` inside an Outlook conditional comment; in document order.
+    var tags: [ScannedTag] = []
+    /// Offset of the `<` of the first `</body>` that libxml2 treated as the body's end tag.
+    var bodyCloseOffset: Int?
+    /// Where a construct that swallowed the rest of the document starts (an unterminated comment, tag or
+    /// attribute value), so that an insertion before it still renders.
+    var unterminatedConstructOffset: Int?
+    /// Tags whose position could not be confirmed by the re-scan; their links are left alone.
+    var unlocatedTags = 0
+}
+
+/// The only user of libxml2: runs its HTML SAX parser over a document and locates, byte-exactly, the
+/// tags LinkTrack cares about.
+///
+/// How positions are recovered (see LIBXML2-NOTES):
+/// - The document is parsed as ISO-8859-1 whatever its charset, so every byte >= 0x80 becomes exactly
+///   two bytes of the parser's UTF-8 and a parser position maps back to a document offset by counting.
+///   This is byte-transparent for every ASCII-compatible charset; callers must not pass UTF-16/32 or
+///   ISO-2022 text.
+/// - NUL bytes are replaced by 0xFF in the parsed copy (the parser stops at NUL).
+/// - At `startElement` the parser stands on the tag's `>`; the tag's `<` is found by searching back
+///   for `<name`, and the attributes are re-scanned with libxml2's own rules (`htmlParseStartTag`).
+///   The re-scan is accepted only if it ends at that same `>` and yields the same attribute names.
+enum HTMLScanner {
+    static let parserOptions: Int32 = Int32(
+        HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
+            | HTML_PARSE_NONET.rawValue | HTML_PARSE_COMPACT.rawValue | HTML_PARSE_IGNORE_ENC.rawValue)
+
+    /// `xmlInitParser` must run once before parsers are used from several threads.
+    static let initialized: Bool = {
+        xmlInitParser()
+        return true
+    }()
+
+    /// Why a document could not be scanned.
+    enum Failure: Error, Sendable, Equatable {
+        case parserUnavailable
+        case documentTooLarge(Int)
+    }
+
+    /// Scans `document`.
+    /// - Throws: ``Failure`` when libxml2 cannot be set up for the document.
+    static func scan(_ document: [UInt8]) throws(Failure) -> HTMLScan {
+        _ = initialized
+        guard document.count < Int(Int32.max) / 2 else { throw .documentTooLarge(document.count) }
+        var copy = document
+        for i in copy.indices where copy[i] == 0 { copy[i] = 0xFF }
+        var result = HTMLScan()
+        let ok = copy.withUnsafeBufferPointer { buffer -> Bool in
+            let state = ScanState(bytes: buffer, base: 0, mode: .document)
+            guard state.run() else { return false }
+            result = state.result
+            return true
+        }
+        guard ok else { throw .parserUnavailable }
+        return result
+    }
+
+    /// The code point of an HTML 4 named character reference (without `&` and `;`), from libxml2's table.
+    static func namedCharacterReference(_ name: ArraySlice<UInt8>) -> UInt32? {
+        var cName = Array(name)
+        cName.append(0)
+        guard let entity = cName.withUnsafeBufferPointer({ htmlEntityLookup($0.baseAddress) }) else { return nil }
+        return UInt32(entity.pointee.value)
+    }
+}
+
+/// The per-parse state that libxml2's callbacks reach through `ctxt->_private`.
+private final class ScanState {
+    enum Mode { case document, conditionalComment }
+
+    /// The bytes being parsed: the whole (NUL-replaced) document; a fragment parse sees a slice of it.
+    let bytes: UnsafeBufferPointer<UInt8>
+    /// Where this parse's input starts in `bytes`.
+    let base: Int
+    let end: Int
+    let mode: Mode
+    var context: htmlParserCtxtPtr?
+    var result = HTMLScan()
+
+    // Position mapping: parser (UTF-8) offset <-> document offset, moved incrementally.
+    var mappedParserOffset = 0
+    var mappedDocumentOffset: Int
+
+    // Context depths.
+    var headDepth = 0
+    var rawTextDepth = 0
+    /// The furthest document offset that the parser reported an event at.
+    var lastEventOffset: Int
+
+    init(bytes: UnsafeBufferPointer<UInt8>, base: Int, end: Int? = nil, mode: Mode) {
+        self.bytes = bytes
+        self.base = base
+        self.end = end ?? bytes.count
+        self.mode = mode
+        self.mappedDocumentOffset = base
+        self.lastEventOffset = base
+    }
+
+    /// Runs the parser; returns false when libxml2 could not be set up.
+    func run() -> Bool {
+        let length = end - base
+        guard length > 0 else { return true }
+        let raw = UnsafeRawPointer(bytes.baseAddress! + base).assumingMemoryBound(to: CChar.self)
+        guard let ctxt = htmlCreateMemoryParserCtxt(raw, Int32(length)) else { return false }
+        defer { htmlFreeParserCtxt(ctxt) }
+        context = ctxt
+        htmlCtxtUseOptions(ctxt, HTMLScanner.parserOptions)
+        guard let handler = xmlGetCharEncodingHandler(XML_CHAR_ENCODING_8859_1) else { return false }
+        guard xmlSwitchToEncoding(ctxt, handler) == 0 else { return false }
+        var sax = htmlSAXHandler()
+        sax.initialized = 1
+        sax.startElement = { ctx, name, atts in ScanState.from(ctx).startElement(name: name, attributes: atts) }
+        sax.endElement = { ctx, name in ScanState.from(ctx).endElement(name: name) }
+        sax.characters = { ctx, _, _ in ScanState.from(ctx).noteEvent() }
+        sax.ignorableWhitespace = { ctx, _, _ in ScanState.from(ctx).noteEvent() }
+        sax.cdataBlock = { ctx, _, _ in ScanState.from(ctx).noteEvent() }
+        sax.processingInstruction = { ctx, _, _ in ScanState.from(ctx).noteEvent() }
+        sax.internalSubset = { ctx, _, _, _ in ScanState.from(ctx).noteEvent() }
+        sax.comment = { ctx, value in ScanState.from(ctx).comment(value: value) }
+        ctxt.pointee.sax.pointee = sax
+        // The context is released by `defer` above, after htmlParseDocument returns; the callbacks
+        // only run inside that call, so the unretained reference cannot outlive `self`.
+        ctxt.pointee._private = Unmanaged.passUnretained(self).toOpaque()
+        _ = htmlParseDocument(ctxt)
+        context = nil
+        if mode == .document { findUnterminatedConstruct() }
+        return true
+    }
+
+    static func from(_ ctx: UnsafeMutableRawPointer?) -> ScanState {
+        Unmanaged<ScanState>.fromOpaque(lt_xml_ctxt_private(ctx)!).takeUnretainedValue()
+    }
+
+    /// The document offset of the parser's current position, or nil when it is unknown.
+    func currentOffset() -> Int? {
+        guard let context else { return nil }
+        let position = lt_xml_input_position(context)
+        guard position != UInt.max else { return nil }
+        return documentOffset(parserOffset: Int(position))
+    }
+
+    /// Maps a parser offset (UTF-8 of the ISO-8859-1 reading) to a document offset.
+    func documentOffset(parserOffset target: Int) -> Int {
+        while mappedParserOffset < target, mappedDocumentOffset < end {
+            mappedParserOffset += bytes[mappedDocumentOffset] >= 0x80 ? 2 : 1
+            mappedDocumentOffset += 1
+        }
+        while mappedParserOffset > target, mappedDocumentOffset > base {
+            mappedDocumentOffset -= 1
+            mappedParserOffset -= bytes[mappedDocumentOffset] >= 0x80 ? 2 : 1
+        }
+        return mappedDocumentOffset
+    }
+
+    func noteEvent() {
+        if let offset = currentOffset(), offset > lastEventOffset { lastEventOffset = offset }
+    }
+
+    // MARK: - Elements
+
+    static let interesting: [[UInt8]] = [Array("a".utf8), Array("area".utf8), Array("img".utf8)]
+
+    func startElement(name: UnsafePointer<xmlChar>?, attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
+        guard let name, let offset = currentOffset() else { return }
+        if offset > lastEventOffset { lastEventOffset = offset }
+        let nameBytes = Self.bytes(of: name)
+        if mode == .document {
+            if nameBytes == Self.headName { headDepth += 1 }
+            if Self.rawTextNames.contains(nameBytes) { rawTextDepth += 1 }
+        }
+        // Implied elements (html, body, p, ...) fire where no tag of theirs stands.
+        guard offset < end else { return }
+        let atClose = bytes[offset] == UInt8(ascii: ">")
+            || (bytes[offset] == UInt8(ascii: "/") && offset + 1 < end && bytes[offset + 1] == UInt8(ascii: ">"))
+        guard atClose else { return }
+        let parserNames = Self.attributeNames(attributes)
+        let wanted: Bool
+        switch mode {
+        case .document: wanted = Self.interesting.contains(nameBytes)
+        case .conditionalComment: wanted = parserNames.contains(Self.hrefName)
+        }
+        guard wanted else { return }
+        guard var tag = locate(name: nameBytes, closeOffset: offset, parserNames: parserNames) else {
+            result.unlocatedTags += 1
+            return
+        }
+        switch mode {
+        case .conditionalComment: tag.context = .conditionalComment
+        case .document: tag.context = rawTextDepth > 0 ? .rawText : (headDepth > 0 ? .head : .body)
+        }
+        result.tags.append(tag)
+    }
+
+    static let headName = Array("head".utf8)
+    static let bodyName = Array("body".utf8)
+    static let hrefName = Array("href".utf8)
+    static let rawTextNames: [[UInt8]] = [Array("title".utf8), Array("textarea".utf8), Array("xmp".utf8)]
+
+    func endElement(name: UnsafePointer<xmlChar>?) {
+        guard let name else { return }
+        let offset = currentOffset()
+        if let offset, offset > lastEventOffset { lastEventOffset = offset }
+        guard mode == .document else { return }
+        let nameBytes = Self.bytes(of: name)
+        if nameBytes == Self.headName { headDepth = max(0, headDepth - 1) }
+        if Self.rawTextNames.contains(nameBytes) { rawTextDepth = max(0, rawTextDepth - 1) }
+        if nameBytes == Self.bodyName, result.bodyCloseOffset == nil, let offset {
+            result.bodyCloseOffset = bodyEndTagStart(endingBefore: offset)
+        }
+    }
+
+    /// The offset of `<` when the bytes just before `offset` are `</body` + optional blanks + `>`.
+    func bodyEndTagStart(endingBefore offset: Int) -> Int? {
+        // libxml2 may stand on the '>' or just after it.
+        var i = offset
+        if i < end, bytes[i] == UInt8(ascii: ">") { i += 1 }
+        guard i > base, bytes[i - 1] == UInt8(ascii: ">") else { return nil }
+        i -= 1
+        while i > base, Self.isBlank(bytes[i - 1]) { i -= 1 }
+        let word = Array("</body".utf8)
+        guard i - word.count >= base else { return nil }
+        for k in 0..<word.count where bytes[i - word.count + k].asciiLowercased != word[k] { return nil }
+        return i - word.count
+    }
+
+    // MARK: - Comments
+
+    func comment(value: UnsafePointer<xmlChar>?) {
+        guard let value, let offset = currentOffset() else { return }
+        if offset > lastEventOffset { lastEventOffset = offset }
+        guard mode == .document, headDepth == 0, rawTextDepth == 0 else { return }
+        // The callback fires after "-->": find the content's start by the parser's own count, and
+        // check that "<!--" stands there (libxml2 drops invalid characters from the reported value).
+        let valueLength = strlen(value)
+        guard let position = context.map({ Int(lt_xml_input_position($0)) }) else { return }
+        guard offset >= 3, bytes[offset - 1] == UInt8(ascii: ">"), bytes[offset - 2] == UInt8(ascii: "-"),
+              bytes[offset - 3] == UInt8(ascii: "-") else { return }
+        let contentStart = documentOffset(parserOffset: position - 3 - valueLength)
+        let contentEnd = offset - 3
+        _ = documentOffset(parserOffset: position)
+        guard contentStart - 4 >= base, contentStart <= contentEnd,
+              bytes[contentStart - 4] == UInt8(ascii: "<"), bytes[contentStart - 3] == UInt8(ascii: "!"),
+              bytes[contentStart - 2] == UInt8(ascii: "-"), bytes[contentStart - 1] == UInt8(ascii: "-")
+        else { return }
+        guard let inner = Self.conditionalCommentMarkup(bytes, contentStart..<contentEnd) else { return }
+        // Only parse markup that can hold an href: most conditional comments hold table scaffolding.
+        guard Self.containsHref(bytes, inner) else { return }
+        let fragment = ScanState(bytes: bytes, base: inner.lowerBound, end: inner.upperBound, mode: .conditionalComment)
+        _ = fragment.run()
+        result.tags.append(contentsOf: fragment.result.tags)
+        result.unlocatedTags += fragment.result.unlocatedTags
+    }
+
+    /// For `[if ...]> markup <![endif]`, the range of `markup`; nil for any other comment.
+    static func conditionalCommentMarkup(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Range<Int>? {
+        var i = range.lowerBound
+        while i < range.upperBound, isBlank(bytes[i]) { i += 1 }
+        guard range.upperBound - i >= 4, bytes[i] == UInt8(ascii: "["),
+              bytes[i + 1].asciiLowercased == UInt8(ascii: "i"), bytes[i + 2].asciiLowercased == UInt8(ascii: "f"),
+              isBlank(bytes[i + 3]) else { return nil }
+        // The condition ends at the first "]>".
+        var start: Int?
+        var j = i + 4
+        while j + 1 < range.upperBound {
+            if bytes[j] == UInt8(ascii: "]"), bytes[j + 1] == UInt8(ascii: ">") { start = j + 2; break }
+            j += 1
+        }
+        guard let start else { return nil }
+        // The markup ends at the last "<![endif]".
+        let endif = Array("<![endif]".utf8)
+        var k = range.upperBound - endif.count
+        while k >= start {
+            var match = true
+            for m in 0..<endif.count where bytes[k + m].asciiLowercased != endif[m] { match = false; break }
+            if match { return start..<k }
+            k -= 1
+        }
+        return nil
+    }
+
+    static func containsHref(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        var i = range.lowerBound
+        while i + 4 <= range.upperBound {
+            if bytes[i] | 0x20 == UInt8(ascii: "h"), bytes[i + 1] | 0x20 == UInt8(ascii: "r"),
+               bytes[i + 2] | 0x20 == UInt8(ascii: "e"), bytes[i + 3] | 0x20 == UInt8(ascii: "f") { return true }
+            i += 1
+        }
+        return false
+    }
+
+    // MARK: - The end of the document
+
+    /// libxml2 swallows the rest of the document into an unterminated comment, tag or quoted value
+    /// without reporting it; its start is the first `<` after the last reported event.
+    func findUnterminatedConstruct() {
+        var i = lastEventOffset
+        // A start tag's event stands on its '>'.
+        while i < end {
+            if bytes[i] == UInt8(ascii: "<") {
+                result.unterminatedConstructOffset = i
+                return
+            }
+            i += 1
+        }
+    }
+
+    // MARK: - Locating a start tag
+
+    /// Finds the `<` of the tag whose `>` is at `closeOffset` and re-scans its attributes.
+    func locate(name: [UInt8], closeOffset: Int, parserNames: [[UInt8]]) -> ScannedTag? {
+        var candidate = closeOffset - 1
+        var attempts = 0
+        while candidate >= base, attempts < 64 {
+            if bytes[candidate] == UInt8(ascii: "<"), matchesName(name, at: candidate + 1) {
+                attempts += 1
+                if let tag = rescan(from: candidate), tag.tagEnd == closeOffset {
+                    let names = tag.attributes.filter { !$0.isDuplicate }.map(\.name)
+                    if names == parserNames { return tag }
+                }
+            }
+            candidate -= 1
+        }
+        return nil
+    }
+
+    func matchesName(_ name: [UInt8], at offset: Int) -> Bool {
+        guard offset + name.count <= end else { return false }
+        for k in 0..<name.count where bytes[offset + k].asciiLowercased != name[k] { return false }
+        let after = offset + name.count
+        return after == end || !Self.isNameCharacter(bytes[after])
+    }
+
+    /// `htmlParseStartTag`'s reading of the tag starting at `start` (the `<`).
+    func rescan(from start: Int) -> ScannedTag? {
+        var i = start + 1
+        guard let nameRange = htmlName(at: &i) else { return nil }
+        let tagName = bytes[nameRange].map(\.asciiLowercased)
+        var attributes: [ScannedAttribute] = []
+        var whitespaceStart = i
+        skipBlanks(&i)
+        while i < end {
+            let c = bytes[i]
+            if c == UInt8(ascii: ">") { break }
+            if c == UInt8(ascii: "/"), i + 1 < end, bytes[i + 1] == UInt8(ascii: ">") { break }
+            if let attrName = htmlName(at: &i) {
+                skipBlanks(&i)
+                var valueRange: Range<Int>?
+                var quote: UInt8?
+                var fullEnd = attrName.upperBound
+                if i < end, bytes[i] == UInt8(ascii: "=") {
+                    i += 1
+                    skipBlanks(&i)
+                    if i < end, bytes[i] == UInt8(ascii: "\"") || bytes[i] == UInt8(ascii: "'") {
+                        let q = bytes[i]
+                        var j = i + 1
+                        while j < end, bytes[j] != q { j += 1 }
+                        guard j < end else { return nil }  // unterminated: swallows the rest
+                        valueRange = (i + 1)..<j
+                        quote = q
+                        i = j + 1
+                        fullEnd = i
+                    } else {
+                        let valueStart = i
+                        while i < end, bytes[i] != UInt8(ascii: ">"), !Self.isBlank(bytes[i]) { i += 1 }
+                        valueRange = valueStart..<i
+                        fullEnd = i
+                    }
+                }
+                let lowered = bytes[attrName].map(\.asciiLowercased)
+                let duplicate = attributes.contains { $0.name == lowered }
+                attributes.append(ScannedAttribute(
+                    name: lowered, leadingWhitespaceStart: whitespaceStart, nameRange: attrName,
+                    valueRange: valueRange, quote: quote, fullRange: attrName.lowerBound..<fullEnd,
+                    isDuplicate: duplicate))
+            } else {
+                // libxml2 drops a bogus attribute up to the next blank or the end of the tag.
+                while i < end, !Self.isBlank(bytes[i]), bytes[i] != UInt8(ascii: ">"),
+                      !(bytes[i] == UInt8(ascii: "/") && i + 1 < end && bytes[i + 1] == UInt8(ascii: ">")) { i += 1 }
+            }
+            whitespaceStart = i
+            skipBlanks(&i)
+        }
+        guard i < end else { return nil }
+        return ScannedTag(name: tagName, tagStart: start, tagEnd: i, attributes: attributes, context: .body)
+    }
+
+    /// `htmlParseHTMLName`: a letter, `_`, `:` or `.`, then letters, digits, `:`, `-`, `_`, `.`;
+    /// at most 100 characters (libxml2 cuts longer names).
+    func htmlName(at i: inout Int) -> Range<Int>? {
+        guard i < end else { return nil }
+        let first = bytes[i]
+        guard Self.isASCIILetter(first) || first == UInt8(ascii: "_") || first == UInt8(ascii: ":")
+                || first == UInt8(ascii: ".") else { return nil }
+        let start = i
+        while i < end, i - start < 100, Self.isNameCharacter(bytes[i]) { i += 1 }
+        return start..<i
+    }
+
+    func skipBlanks(_ i: inout Int) {
+        while i < end, Self.isBlank(bytes[i]) { i += 1 }
+    }
+
+    static func isBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
+    static func isASCIILetter(_ b: UInt8) -> Bool { (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A }
+    static func isNameCharacter(_ b: UInt8) -> Bool {
+        isASCIILetter(b) || (0x30...0x39).contains(b) || b == UInt8(ascii: ":") || b == UInt8(ascii: "-")
+            || b == UInt8(ascii: "_") || b == UInt8(ascii: ".")
+    }
+
+    static func bytes(of cString: UnsafePointer<xmlChar>) -> [UInt8] {
+        Array(UnsafeBufferPointer(start: cString, count: strlen(cString)))
+    }
+
+    static func attributeNames(_ atts: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) -> [[UInt8]] {
+        guard let atts else { return [] }
+        var names: [[UInt8]] = []
+        var i = 0
+        while let name = atts[i] {
+            names.append(bytes(of: name))
+            i += 2
+        }
+        return names
+    }
+}
+
+private func strlen(_ p: UnsafePointer<xmlChar>) -> Int {
+    var n = 0
+    while p[n] != 0 { n += 1 }
+    return n
+}

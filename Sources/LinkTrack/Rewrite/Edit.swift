@@ -1,0 +1,84 @@
+/// One change to a byte buffer: replace `range` (in the coordinates of the buffer being edited)
+/// with `replacement`. An empty range is an insertion; an empty replacement is a deletion.
+public struct Edit: Sendable, Hashable {
+    /// The replaced bytes, as offsets into the buffer the edit applies to.
+    public var range: Range<Int>
+    /// The bytes written in place of `range`.
+    public var replacement: [UInt8]
+
+    public init(range: Range<Int>, replacement: [UInt8]) {
+        self.range = range
+        self.replacement = replacement
+    }
+
+    /// An insertion of `bytes` before the byte at `offset`.
+    public static func insert(_ bytes: [UInt8], at offset: Int) -> Edit {
+        Edit(range: offset..<offset, replacement: bytes)
+    }
+}
+
+/// Edits kept sorted by position and non-overlapping, ready for ``Splicer``.
+///
+/// Two insertions at the same offset are kept in the order they were added. An edit that would
+/// overlap one already in the list is refused (``add(_:)`` returns `false`), so a conflict can
+/// never corrupt the output: the first claim on a byte range wins.
+public struct EditList: Sendable, Hashable {
+    public private(set) var edits: [Edit] = []
+
+    public init() {}
+
+    public init(_ edits: [Edit]) {
+        for edit in edits { add(edit) }
+    }
+
+    public var isEmpty: Bool { edits.isEmpty }
+    public var count: Int { edits.count }
+
+    /// Adds `edit` unless it overlaps an edit already in the list.
+    /// - Returns: whether the edit was added.
+    @discardableResult
+    public mutating func add(_ edit: Edit) -> Bool {
+        // Order by start; at one offset an insertion comes before a replacement, and among
+        // equals the earlier-added edit comes first. Edits usually arrive in document order,
+        // so the search starts from the end.
+        func precedesOrTies(_ existing: Edit) -> Bool {
+            if existing.range.lowerBound != edit.range.lowerBound {
+                return existing.range.lowerBound < edit.range.lowerBound
+            }
+            return existing.range.isEmpty || !edit.range.isEmpty
+        }
+        var index = edits.count
+        while index > 0, !precedesOrTies(edits[index - 1]) { index -= 1 }
+        if index > 0, edits[index - 1].range.upperBound > edit.range.lowerBound { return false }
+        if index < edits.count, edit.range.upperBound > edits[index].range.lowerBound { return false }
+        edits.insert(edit, at: index)
+        return true
+    }
+}
+
+/// Writes original bytes, replacement, original bytes: the only way edited output is produced.
+public enum Splicer {
+    /// Applies `edits` to `original`.
+    /// - Parameters:
+    ///   - original: the buffer the edits' ranges refer to.
+    ///   - edits: sorted, non-overlapping edits whose ranges lie within `original`.
+    /// - Returns: the spliced bytes; `original` itself when there are no edits.
+    public static func apply<C: RandomAccessCollection>(_ edits: EditList, to original: C) -> [UInt8]
+    where C.Element == UInt8, C.Index == Int {
+        var output: [UInt8] = []
+        var growth = 0
+        for edit in edits.edits { growth += edit.replacement.count - edit.range.count }
+        output.reserveCapacity(original.count + max(growth, 0))
+        var cursor = original.startIndex
+        for edit in edits.edits {
+            let lower = original.startIndex + edit.range.lowerBound
+            let upper = original.startIndex + edit.range.upperBound
+            precondition(lower >= cursor && upper <= original.endIndex, "edit outside buffer or out of order")
+            output.append(contentsOf: original[cursor..<lower])
+            output.append(contentsOf: edit.replacement)
+            cursor = upper
+        }
+        output.append(contentsOf: original[cursor..<original.endIndex])
+        return output
+    }
+}

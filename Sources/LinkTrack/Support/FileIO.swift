@@ -1,0 +1,109 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An operating-system I/O failure, with the operation, the path (if any) and errno's text.
+public struct IOError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var operation: String
+    public var path: String?
+    public var errorNumber: Int32
+
+    public init(operation: String, path: String?, errorNumber: Int32) {
+        self.operation = operation
+        self.path = path
+        self.errorNumber = errorNumber
+    }
+
+    public var description: String {
+        let reason = String(cString: strerror(errorNumber))
+        if let path { return "cannot \(operation) \(path): \(reason)" }
+        return "cannot \(operation): \(reason)"
+    }
+}
+
+/// Small, Foundation-free file helpers (the CLI starts once per message, so start-up cost matters).
+public enum FileIO {
+    /// Reads a whole file.
+    public static func readAll(path: String) throws(IOError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw IOError(operation: "open", path: path, errorNumber: errno) }
+        defer { close(fd) }
+        do {
+            return try readAll(fileDescriptor: fd)
+        } catch {
+            throw IOError(operation: error.operation, path: path, errorNumber: error.errorNumber)
+        }
+    }
+
+    /// Reads a file descriptor to its end.
+    public static func readAll(fileDescriptor fd: Int32) throws(IOError) -> [UInt8] {
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = try read(fileDescriptor: fd, into: &chunk)
+            if n == 0 { return result }
+            result.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    /// Reads up to `buffer.count` bytes; returns 0 at end of file. Retries on EINTR.
+    public static func read(fileDescriptor fd: Int32, into buffer: inout [UInt8]) throws(IOError) -> Int {
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n >= 0 { return n }
+            if errno == EINTR { continue }
+            throw IOError(operation: "read", path: nil, errorNumber: errno)
+        }
+    }
+
+    /// Writes all of `bytes` to `fd`. Retries on EINTR and short writes.
+    public static func write<C: ContiguousBytes>(fileDescriptor fd: Int32, _ bytes: C) throws(IOError) {
+        let failure: Int32? = bytes.withUnsafeBytes { raw -> Int32? in
+            var offset = 0
+            while offset < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                offset += n
+            }
+            return nil
+        }
+        if let failure { throw IOError(operation: "write", path: nil, errorNumber: failure) }
+    }
+
+    /// Replaces the file at `path` atomically: writes a temporary file beside it, syncs it, keeps the
+    /// original's permission bits, then renames it over the original.
+    public static func writeAtomically(path: String, contents: [UInt8]) throws(IOError) {
+        var template = Array((path + ".tmp-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw IOError(operation: "create a temporary file beside", path: path, errorNumber: errno) }
+        let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        var ok = false
+        defer {
+            if !ok { unlink(temporary) }
+        }
+        do throws(IOError) {
+            var info = stat()
+            if stat(path, &info) == 0 { fchmod(fd, info.st_mode & 0o7777) }
+            try write(fileDescriptor: fd, contents)
+            guard fsync(fd) == 0 else { throw IOError(operation: "sync", path: temporary, errorNumber: errno) }
+        } catch {
+            close(fd)
+            throw IOError(operation: error.operation, path: path, errorNumber: error.errorNumber)
+        }
+        close(fd)
+        guard rename(temporary, path) == 0 else { throw IOError(operation: "rename onto", path: path, errorNumber: errno) }
+        ok = true
+    }
+}
+
+/// Byte containers that can lend a raw buffer.
+public protocol ContiguousBytes {
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R
+}
+extension Array: ContiguousBytes where Element == UInt8 {}
+extension ArraySlice: ContiguousBytes where Element == UInt8 {}
