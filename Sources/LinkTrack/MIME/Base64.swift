@@ -13,7 +13,7 @@ struct Base64Layout: Sendable, Equatable {
     var endsWithLineEnding: Bool
 
     /// 76-character lines ending in CRLF, the RFC 2045 §6.8 maximum and the common default.
-    static let mimeDefault = Base64Layout(lineLength: 76, lineEnding: [ASCII.cr, ASCII.lf], endsWithLineEnding: true)
+    static let mimeDefault = Base64Layout(lineLength: 76, lineEnding: [MIMEBytes.cr, MIMEBytes.lf], endsWithLineEnding: true)
 }
 
 /// Why a base64 body could not be decoded. Offsets are raw offsets into the encoded body.
@@ -116,15 +116,15 @@ enum Base64 {
                         currentLineLength += 1
                         lastSignificantIsLineFeed = false
                     case whitespaceValue:
-                        if byte == ASCII.lf {
+                        if byte == MIMEBytes.lf {
                             if firstLineLength < 0, currentLineLength > 0 {
                                 firstLineLength = currentLineLength
-                                let hasCR = rawOffset > 0 && input[rawOffset - 1] == ASCII.cr
-                                firstLineEnding = hasCR ? [ASCII.cr, ASCII.lf] : [ASCII.lf]
+                                let hasCR = rawOffset > 0 && input[rawOffset - 1] == MIMEBytes.cr
+                                firstLineEnding = hasCR ? [MIMEBytes.cr, MIMEBytes.lf] : [MIMEBytes.lf]
                             }
                             currentLineLength = 0
                             lastSignificantIsLineFeed = true
-                        } else if byte == ASCII.cr {
+                        } else if byte == MIMEBytes.cr {
                             // Part of the line ending; a bare CR is skipped like other whitespace.
                         } else {
                             lastSignificantIsLineFeed = false
@@ -151,7 +151,7 @@ enum Base64 {
                 }
                 return .success(Base64Layout(
                     lineLength: lineLength,
-                    lineEnding: firstLineEnding ?? [ASCII.cr, ASCII.lf],
+                    lineEnding: firstLineEnding ?? [MIMEBytes.cr, MIMEBytes.lf],
                     endsWithLineEnding: lastSignificantIsLineFeed))
             }
         }
@@ -193,8 +193,8 @@ enum Base64 {
                     let group = byte0 << 16 | byte1 << 8 | byte2
                     encoded.append(table[Int(group >> 18 & 0x3F)])
                     encoded.append(table[Int(group >> 12 & 0x3F)])
-                    encoded.append(remaining > 1 ? table[Int(group >> 6 & 0x3F)] : ASCII.equals)
-                    encoded.append(remaining > 2 ? table[Int(group & 0x3F)] : ASCII.equals)
+                    encoded.append(remaining > 1 ? table[Int(group >> 6 & 0x3F)] : MIMEBytes.equals)
+                    encoded.append(remaining > 2 ? table[Int(group & 0x3F)] : MIMEBytes.equals)
                     column += 4
                     index += 3
                 }
@@ -215,8 +215,8 @@ enum Base64 {
     private static let decodeTable: [UInt8] = {
         var table = [UInt8](repeating: invalidValue, count: 256)
         for (value, byte) in alphabet.enumerated() { table[Int(byte)] = UInt8(value) }
-        table[Int(ASCII.equals)] = paddingValue
-        for byte in [ASCII.space, ASCII.tab, ASCII.cr, ASCII.lf] { table[Int(byte)] = whitespaceValue }
+        table[Int(MIMEBytes.equals)] = paddingValue
+        for byte in [MIMEBytes.space, MIMEBytes.tab, MIMEBytes.cr, MIMEBytes.lf] { table[Int(byte)] = whitespaceValue }
         return table
     }()
 }

@@ -175,7 +175,7 @@ private struct PrescanScanner {
         var index = offset
         for expected in ascii.utf8 {
             guard index < count else { return false }
-            let byte = caseInsensitive ? asciiLowercased(input[index]) : input[index]
+            let byte = caseInsensitive ? MIMEBytes.lowercased(input[index]) : input[index]
             guard byte == expected else { return false }
             index += 1
         }
@@ -257,7 +257,7 @@ private struct PrescanScanner {
         }
         guard let needPragma, let charset else { return nil }
         if needPragma, !gotPragma { return nil }
-        var label = headerString(charset)
+        var label = MIMEBytes.text(charset)
         label = FixedLabel.normalize(label)
         return label.isEmpty ? nil : label
     }
@@ -284,19 +284,19 @@ private struct PrescanScanner {
         while true {
             guard position < count else { return nil }
             let byte = input[position]
-            if byte == ASCII.equals, !name.isEmpty {
+            if byte == MIMEBytes.equals, !name.isEmpty {
                 position += 1
                 break
             }
             if Self.isSpace(byte) {
                 while position < count, Self.isSpace(input[position]) { position += 1 }
                 guard position < count else { return nil }
-                guard input[position] == ASCII.equals else { return (name, []) }
+                guard input[position] == MIMEBytes.equals else { return (name, []) }
                 position += 1
                 break
             }
             if byte == UInt8(ascii: "/") || byte == UInt8(ascii: ">") { return (name, []) }
-            name.append(asciiLowercased(byte))
+            name.append(MIMEBytes.lowercased(byte))
             position += 1
         }
         // Value.
@@ -310,7 +310,7 @@ private struct PrescanScanner {
                 let byte = input[position]
                 position += 1
                 if byte == first { return (name, value) }
-                value.append(asciiLowercased(byte))
+                value.append(MIMEBytes.lowercased(byte))
             }
         }
         if first == UInt8(ascii: ">") { return (name, []) }
@@ -318,7 +318,7 @@ private struct PrescanScanner {
             guard position < count else { return nil }
             let byte = input[position]
             if Self.isSpace(byte) || byte == UInt8(ascii: ">") { return (name, value) }
-            value.append(asciiLowercased(byte))
+            value.append(MIMEBytes.lowercased(byte))
             position += 1
         }
     }
@@ -343,7 +343,7 @@ private struct PrescanScanner {
             guard found >= 0 else { return nil }
             position = found + keyword.count
             while position < count, isSpace(content[position]) { position += 1 }
-            guard position < count, content[position] == ASCII.equals else { continue }
+            guard position < count, content[position] == MIMEBytes.equals else { continue }
             position += 1
             while position < count, isSpace(content[position]) { position += 1 }
             guard position < count else { return nil }

@@ -47,7 +47,7 @@ struct ContentType: Sendable, Equatable {
     /// The charset label, lowercased and trimmed; `nil` when absent or empty.
     var charset: String? {
         guard let label = parameter("charset") else { return nil }
-        let trimmed = trimASCIIWhitespace(label).lowercased()
+        let trimmed = MIMEBytes.trimmingWhitespace(label).lowercased()
         return trimmed.isEmpty ? nil : trimmed
     }
 
@@ -93,7 +93,7 @@ enum ContentTransferEncoding: Sendable, Equatable {
         guard let headerValue else { self = .sevenBit; return }
         var value = Substring(headerValue)
         if let cut = value.firstIndex(where: { $0 == ";" || $0 == "(" }) { value = value[..<cut] }
-        let name = trimASCIIWhitespace(value).lowercased()
+        let name = MIMEBytes.trimmingWhitespace(value).lowercased()
         switch name {
         case "", "7bit": self = .sevenBit
         case "8bit": self = .eightBit
@@ -103,14 +103,6 @@ enum ContentTransferEncoding: Sendable, Equatable {
         default: self = .other(name)
         }
     }
-}
-
-/// Trims spaces, tabs, CRs and LFs.
-func trimASCIIWhitespace<S: StringProtocol>(_ text: S) -> String {
-    let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" }
-    guard let first = text.firstIndex(where: { !isSpace($0) }),
-          let last = text.lastIndex(where: { !isSpace($0) }) else { return "" }
-    return String(text[first...last])
 }
 
 /// Reads the tokens and parameter list of a MIME structured field (RFC 2045 §5.1, RFC 2231).
@@ -149,7 +141,7 @@ struct MIMEParameterParser {
     mutating func skipCommentsAndWhitespace() {
         while !atEnd {
             let byte = bytes[index]
-            if byte == ASCII.space || byte == ASCII.tab || byte == ASCII.cr || byte == ASCII.lf {
+            if byte == MIMEBytes.space || byte == MIMEBytes.tab || byte == MIMEBytes.cr || byte == MIMEBytes.lf {
                 index += 1
             } else if byte == UInt8(ascii: "(") {
                 skipComment()
@@ -181,13 +173,13 @@ struct MIMEParameterParser {
         skipCommentsAndWhitespace()
         let start = index
         while !atEnd, !Self.endsToken(bytes[index]) { index += 1 }
-        return index > start ? headerString(bytes[start..<index]) : nil
+        return index > start ? MIMEBytes.text(bytes[start..<index]) : nil
     }
 
     private static func endsToken(_ byte: UInt8) -> Bool {
         switch byte {
-        case ASCII.space, ASCII.tab, ASCII.cr, ASCII.lf, UInt8(ascii: ";"), UInt8(ascii: "/"),
-             ASCII.equals, UInt8(ascii: "("), UInt8(ascii: "\""):
+        case MIMEBytes.space, MIMEBytes.tab, MIMEBytes.cr, MIMEBytes.lf, UInt8(ascii: ";"), UInt8(ascii: "/"),
+             MIMEBytes.equals, UInt8(ascii: "("), UInt8(ascii: "\""):
             true
         default:
             false
@@ -212,16 +204,16 @@ struct MIMEParameterParser {
             if atEnd { break }
             let nameStart = index
             while !atEnd, !Self.endsToken(bytes[index]) { index += 1 }
-            let rawName = Array(bytes[nameStart..<index]).map(asciiLowercased)
+            let rawName = Array(bytes[nameStart..<index]).map(MIMEBytes.lowercased)
             skipCommentsAndWhitespace()
-            guard !rawName.isEmpty, consume(ASCII.equals) else {
+            guard !rawName.isEmpty, consume(MIMEBytes.equals) else {
                 skipToSemicolon()
                 continue
             }
             let value = readValue()
             // RFC 2231 §3, §4: name*, name*N, name*N*.
             if let star = rawName.firstIndex(of: UInt8(ascii: "*")) {
-                let baseName = headerString(rawName[..<star])
+                let baseName = MIMEBytes.text(rawName[..<star])
                 let suffix = rawName[(star + 1)...]
                 var section: Int? = nil
                 var isExtended = false
@@ -236,7 +228,7 @@ struct MIMEParameterParser {
                     }
                     if !digits.isEmpty, digits.count <= 4,
                        digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
-                        section = Int(headerString(digits))
+                        section = Int(MIMEBytes.text(digits))
                     }
                 }
                 if let section, !baseName.isEmpty {
@@ -247,8 +239,8 @@ struct MIMEParameterParser {
                     continue
                 }
             }
-            let name = headerString(rawName)
-            if plain[name] == nil { plain[name] = headerString(value) }
+            let name = MIMEBytes.text(rawName)
+            if plain[name] == nil { plain[name] = MIMEBytes.text(value) }
         }
         for name in sectionedOrder {
             guard let sections = sectioned[name], let joined = Self.join(sections) else { continue }
@@ -285,13 +277,13 @@ struct MIMEParameterParser {
         // Missing quotes: the value runs to the next ";".
         while !atEnd, bytes[index] != UInt8(ascii: ";") { index += 1 }
         var end = index
-        while end > start, [ASCII.space, ASCII.tab, ASCII.cr, ASCII.lf].contains(bytes[end - 1]) { end -= 1 }
+        while end > start, [MIMEBytes.space, MIMEBytes.tab, MIMEBytes.cr, MIMEBytes.lf].contains(bytes[end - 1]) { end -= 1 }
         return Array(bytes[start..<end])
     }
 
     private static func endsUnquotedValue(_ byte: UInt8) -> Bool {
         switch byte {
-        case ASCII.space, ASCII.tab, ASCII.cr, ASCII.lf, UInt8(ascii: ";"), UInt8(ascii: "("): true
+        case MIMEBytes.space, MIMEBytes.tab, MIMEBytes.cr, MIMEBytes.lf, UInt8(ascii: ";"), UInt8(ascii: "("): true
         default: false
         }
     }
@@ -327,7 +319,7 @@ struct MIMEParameterParser {
                     // RFC 2231 §4: charset'language'value; both may be empty.
                     if let quote = value.firstIndex(of: UInt8(ascii: "'")),
                        let second = value[(quote + 1)...].firstIndex(of: UInt8(ascii: "'")) {
-                        charset = headerString(value[..<quote]).lowercased()
+                        charset = MIMEBytes.text(value[..<quote]).lowercased()
                         value = value[(second + 1)...]
                     }
                 }
@@ -343,7 +335,7 @@ struct MIMEParameterParser {
             for byte in decoded { scalars.append(Unicode.Scalar(byte)) }
             return String(scalars)
         }
-        return headerString(decoded)
+        return MIMEBytes.text(decoded)
     }
 
     private static func percentDecode(_ value: ArraySlice<UInt8>, into decoded: inout [UInt8]) {

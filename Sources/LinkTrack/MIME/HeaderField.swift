@@ -15,15 +15,15 @@ struct HeaderField: Sendable, Equatable {
 
     /// Whether the field's name, trimmed of spaces and tabs, equals `lowercaseName` ignoring
     /// ASCII case (RFC 5322 §1.2.2: field names are case-insensitive).
-    /// - Parameter lowercaseName: the name to compare with, in lowercase ASCII.
+    /// - Parameter lowercaseName: the name to compare with, in lowercase MIMEBytes.
     func name(is lowercaseName: String) -> Bool {
         var lower = 0
         var upper = rawName.count
-        while lower < upper, isWhitespace(rawName[lower]) { lower += 1 }
-        while upper > lower, isWhitespace(rawName[upper - 1]) { upper -= 1 }
+        while lower < upper, MIMEBytes.isWhitespace(rawName[lower]) { lower += 1 }
+        while upper > lower, MIMEBytes.isWhitespace(rawName[upper - 1]) { upper -= 1 }
         var index = lower
         for expected in lowercaseName.utf8 {
-            guard index < upper, asciiLowercased(rawName[index]) == expected else { return false }
+            guard index < upper, MIMEBytes.lowercased(rawName[index]) == expected else { return false }
             index += 1
         }
         return index == upper
@@ -31,7 +31,7 @@ struct HeaderField: Sendable, Equatable {
 
     /// The field name trimmed of whitespace, for diagnostics.
     var name: String {
-        headerString(rawName.trimmingWhitespace())
+        MIMEBytes.text(MIMEBytes.trimmingWhitespace(rawName))
     }
 
     /// The value unfolded and trimmed, as text.
@@ -47,19 +47,24 @@ struct HeaderField: Sendable, Equatable {
         let count = rawValue.count
         while index < count {
             let byte = rawValue[index]
-            if byte == ASCII.cr, index + 2 < count, rawValue[index + 1] == ASCII.lf,
-               isWhitespace(rawValue[index + 2]) {
+            if byte == MIMEBytes.cr, index + 2 < count, rawValue[index + 1] == MIMEBytes.lf,
+               isFoldingWhitespace(rawValue[index + 2]) {
                 index += 2
                 continue
             }
-            if byte == ASCII.lf, index + 1 < count, isWhitespace(rawValue[index + 1]) {
+            if byte == MIMEBytes.lf, index + 1 < count, isFoldingWhitespace(rawValue[index + 1]) {
                 index += 1
                 continue
             }
             unfolded.append(byte)
             index += 1
         }
-        return headerString(unfolded.trimmingWhitespace())
+        return MIMEBytes.text(MIMEBytes.trimmingWhitespace(unfolded))
+    }
+
+    /// WSP (RFC 5234 appendix B.1): the only bytes that make a line a continuation.
+    private func isFoldingWhitespace(_ byte: UInt8) -> Bool {
+        byte == MIMEBytes.space || byte == MIMEBytes.tab
     }
 }
 
@@ -87,13 +92,13 @@ enum HeaderBlock {
                 guard fieldStart >= 0 else { return }
                 var valueEnd = end
                 var ending: [UInt8] = []
-                if valueEnd > fieldStart, input[valueEnd - 1] == ASCII.lf {
+                if valueEnd > fieldStart, input[valueEnd - 1] == MIMEBytes.lf {
                     valueEnd -= 1
-                    if valueEnd > fieldStart, input[valueEnd - 1] == ASCII.cr {
+                    if valueEnd > fieldStart, input[valueEnd - 1] == MIMEBytes.cr {
                         valueEnd -= 1
-                        ending = [ASCII.cr, ASCII.lf]
+                        ending = [MIMEBytes.cr, MIMEBytes.lf]
                     } else {
-                        ending = [ASCII.lf]
+                        ending = [MIMEBytes.lf]
                     }
                 }
                 let name = colonOffset >= 0 ? Array(input[fieldStart..<colonOffset]) : []
@@ -107,19 +112,19 @@ enum HeaderBlock {
 
             while lineStart < count {
                 var lineEnd = lineStart
-                while lineEnd < count, input[lineEnd] != ASCII.lf { lineEnd += 1 }
+                while lineEnd < count, input[lineEnd] != MIMEBytes.lf { lineEnd += 1 }
                 if lineEnd < count { lineEnd += 1 }
                 let first = input[lineStart]
-                let isContinuation = (first == ASCII.space || first == ASCII.tab) && fieldStart >= 0
+                let isContinuation = (first == MIMEBytes.space || first == MIMEBytes.tab) && fieldStart >= 0
                 if !isContinuation {
                     finishField(end: lineStart)
                     fieldStart = lineStart
                     colonOffset = -1
                     // A field that starts with whitespace (a continuation of nothing) has no name.
-                    if first != ASCII.space, first != ASCII.tab {
+                    if first != MIMEBytes.space, first != MIMEBytes.tab {
                         var index = lineStart
-                        while index < lineEnd, input[index] != ASCII.colon, input[index] != ASCII.lf { index += 1 }
-                        if index < lineEnd, input[index] == ASCII.colon { colonOffset = index }
+                        while index < lineEnd, input[index] != MIMEBytes.colon, input[index] != MIMEBytes.lf { index += 1 }
+                        if index < lineEnd, input[index] == MIMEBytes.colon { colonOffset = index }
                     }
                 }
                 lineStart = lineEnd
@@ -130,31 +135,40 @@ enum HeaderBlock {
     }
 }
 
-@inline(__always)
-private func isWhitespace(_ byte: UInt8) -> Bool {
-    byte == ASCII.space || byte == ASCII.tab || byte == ASCII.cr || byte == ASCII.lf
-}
-
-@inline(__always)
-func asciiLowercased(_ byte: UInt8) -> UInt8 {
-    byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
-}
-
-extension Array where Element == UInt8 {
-    /// The bytes without leading and trailing spaces, tabs, CRs and LFs.
-    func trimmingWhitespace() -> ArraySlice<UInt8> {
-        var lower = startIndex
-        var upper = endIndex
-        while lower < upper, isWhitespace(self[lower]) { lower += 1 }
-        while upper > lower, isWhitespace(self[upper - 1]) { upper -= 1 }
-        return self[lower..<upper]
+extension MIMEBytes {
+    /// Whether `byte` is a space, tab, CR or LF.
+    @inline(__always)
+    static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == space || byte == tab || byte == cr || byte == lf
     }
-}
 
-/// Header bytes as text: UTF-8 when valid (RFC 6532), else ISO-8859-1, which maps every byte.
-func headerString<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-    if let text = String(validating: bytes, as: UTF8.self) { return text }
-    var scalars = String.UnicodeScalarView()
-    for byte in bytes { scalars.append(Unicode.Scalar(byte)) }
-    return String(scalars)
+    /// `byte` with ASCII uppercase letters lowercased.
+    @inline(__always)
+    static func lowercased(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+    }
+
+    /// `bytes` without leading and trailing spaces, tabs, CRs and LFs.
+    static func trimmingWhitespace(_ bytes: [UInt8]) -> ArraySlice<UInt8> {
+        var lower = bytes.startIndex
+        var upper = bytes.endIndex
+        while lower < upper, isWhitespace(bytes[lower]) { lower += 1 }
+        while upper > lower, isWhitespace(bytes[upper - 1]) { upper -= 1 }
+        return bytes[lower..<upper]
+    }
+
+    /// `text` without leading and trailing spaces, tabs, CRs and LFs.
+    static func trimmingWhitespace<S: StringProtocol>(_ text: S) -> String {
+        let utf8 = Array(text.utf8)
+        return String(decoding: trimmingWhitespace(utf8), as: UTF8.self)
+    }
+
+    /// Header bytes as text: UTF-8 when valid (RFC 6532), else ISO-8859-1, which maps every
+    /// byte, so no byte is lost to a replacement character.
+    static func text<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        var scalars = String.UnicodeScalarView()
+        for byte in bytes { scalars.append(Unicode.Scalar(byte)) }
+        return String(scalars)
+    }
 }

@@ -4,8 +4,9 @@
 /// Coordinates: `rawOffset` is an offset into the encoded (transfer) bytes, `decodedOffset` an
 /// offset into the result of ``decode(_:)``.
 ///
-/// Deliberate tolerance when decoding (RFC 2045 §6.7 asks decoders to be robust; the same choices
-/// as Go's `mime/quotedprintable` reader):
+/// Deliberate tolerance when decoding (RFC 2045 §6.7 asks decoders to be robust; Go's
+/// `mime/quotedprintable` reader makes the same choices for the stray `=`, lowercase hex and
+/// padding):
 /// - An `=` not followed by two hex digits nor by (optional whitespace and) a line break is kept
 ///   as a literal `=`, and the bytes after it are decoded normally (RFC 2045 §6.7 note (2) suggests
 ///   exactly this).
@@ -29,8 +30,8 @@ enum QuotedPrintable {
         var bytes: [UInt8] {
             switch self {
             case .none: []
-            case .lf: [ASCII.lf]
-            case .crlf: [ASCII.cr, ASCII.lf]
+            case .lf: [MIMEBytes.lf]
+            case .crlf: [MIMEBytes.cr, MIMEBytes.lf]
             }
         }
     }
@@ -72,94 +73,120 @@ enum QuotedPrintable {
     private static func decode(
         _ raw: [UInt8], recordingLines: Bool
     ) -> (decoded: [UInt8], lines: [LogicalLine]) {
-        var decoded: [UInt8] = []
-        decoded.reserveCapacity(raw.count)
         var lines: [LogicalLine] = []
-        raw.withUnsafeBufferPointer { input in
-            let count = input.count
-            var lineRawStart = 0
-            var lineDecodedStart = 0
-            var softLineEnding = LineEnding.none
-            // The decoded offset where the current run of literal spaces and tabs began, or -1.
-            // Only literal whitespace is padding: `=20` ends the run.
-            var paddingStart = -1
-            var rawOffset = 0
-
-            func endLine(rawEnd: Int, ending: LineEnding) {
-                guard recordingLines else { return }
-                lines.append(LogicalLine(
-                    rawRange: lineRawStart..<rawEnd,
-                    decodedRange: lineDecodedStart..<decoded.count,
-                    lineEnding: ending,
-                    softLineEnding: softLineEnding))
-                lineRawStart = rawEnd
-                lineDecodedStart = decoded.count
-                softLineEnding = .none
+        // Decoding never grows the data, so the output is written straight into a buffer of the
+        // raw size: no per-byte capacity checks.
+        let decoded = [UInt8](unsafeUninitializedCapacity: raw.count) { output, initializedCount in
+            raw.withUnsafeBufferPointer { input in
+                initializedCount = decodeLines(input, into: output, lines: &lines, recordingLines: recordingLines)
             }
-
-            while rawOffset < count {
-                let byte = input[rawOffset]
-                switch byte {
-                case ASCII.lf, ASCII.cr:
-                    let ending: LineEnding
-                    if byte == ASCII.lf {
-                        ending = .lf
-                    } else if rawOffset + 1 < count, input[rawOffset + 1] == ASCII.lf {
-                        ending = .crlf
-                    } else {
-                        // A bare CR is data, not a line break.
-                        decoded.append(byte)
-                        paddingStart = -1
-                        rawOffset += 1
-                        continue
-                    }
-                    if paddingStart >= 0 {
-                        decoded.removeSubrange(paddingStart...)
-                        paddingStart = -1
-                    }
-                    if ending == .crlf { decoded.append(ASCII.cr) }
-                    decoded.append(ASCII.lf)
-                    rawOffset += ending == .crlf ? 2 : 1
-                    endLine(rawEnd: rawOffset, ending: ending)
-                case ASCII.equals:
-                    paddingStart = -1
-                    if rawOffset + 2 < count,
-                       let high = hexValue(input[rawOffset + 1]),
-                       let low = hexValue(input[rawOffset + 2]) {
-                        decoded.append(high << 4 | low)
-                        rawOffset += 3
-                        continue
-                    }
-                    var next = rawOffset + 1
-                    while next < count, input[next] == ASCII.space || input[next] == ASCII.tab { next += 1 }
-                    if next == count {
-                        // Tolerance: "=" (and padding) at the very end is a soft line break.
-                        rawOffset = count
-                    } else if input[next] == ASCII.lf {
-                        if softLineEnding == .none { softLineEnding = .lf }
-                        rawOffset = next + 1
-                    } else if input[next] == ASCII.cr, next + 1 < count, input[next + 1] == ASCII.lf {
-                        if softLineEnding == .none { softLineEnding = .crlf }
-                        rawOffset = next + 2
-                    } else {
-                        // Tolerance (RFC 2045 §6.7 note (2)): keep a stray "=" literally.
-                        decoded.append(ASCII.equals)
-                        rawOffset += 1
-                    }
-                case ASCII.space, ASCII.tab:
-                    if paddingStart < 0 { paddingStart = decoded.count }
-                    decoded.append(byte)
-                    rawOffset += 1
-                default:
-                    paddingStart = -1
-                    decoded.append(byte)
-                    rawOffset += 1
-                }
-            }
-            if paddingStart >= 0 { decoded.removeSubrange(paddingStart...) }
-            if lineRawStart < count { endLine(rawEnd: count, ending: .none) }
         }
         return (decoded, lines)
+    }
+
+    /// The decoding loop: writes into `output` (at least `input.count` bytes) and returns the
+    /// decoded length.
+    ///
+    /// Every write is in bounds: each step consumes at least as many raw bytes as it writes
+    /// (`=XX` 3 for 1, CRLF 2 for 2, other bytes 1 for 1, soft breaks and padding 0), so the
+    /// decoded count never exceeds the raw offset.
+    private static func decodeLines(
+        _ input: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>,
+        lines: inout [LogicalLine], recordingLines: Bool
+    ) -> Int {
+        let count = input.count
+        var decodedCount = 0
+        var lineRawStart = 0
+        var lineDecodedStart = 0
+        var softLineEnding = LineEnding.none
+        // The decoded offset where the current run of literal spaces and tabs began, or -1.
+        // Only literal whitespace is padding: `=20` ends the run.
+        var paddingStart = -1
+        var rawOffset = 0
+
+        while rawOffset < count {
+            let byte = input[rawOffset]
+            switch byte {
+            case MIMEBytes.lf, MIMEBytes.cr:
+                let ending: LineEnding
+                if byte == MIMEBytes.lf {
+                    ending = .lf
+                } else if rawOffset + 1 < count, input[rawOffset + 1] == MIMEBytes.lf {
+                    ending = .crlf
+                } else {
+                    // A bare CR is data, not a line break.
+                    output[decodedCount] = byte
+                    decodedCount += 1
+                    paddingStart = -1
+                    rawOffset += 1
+                    continue
+                }
+                if paddingStart >= 0 {
+                    decodedCount = paddingStart
+                    paddingStart = -1
+                }
+                if ending == .crlf {
+                    output[decodedCount] = MIMEBytes.cr
+                    decodedCount += 1
+                    rawOffset += 1
+                }
+                output[decodedCount] = MIMEBytes.lf
+                decodedCount += 1
+                rawOffset += 1
+                if recordingLines {
+                    lines.append(LogicalLine(
+                        rawRange: lineRawStart..<rawOffset, decodedRange: lineDecodedStart..<decodedCount,
+                        lineEnding: ending, softLineEnding: softLineEnding))
+                    lineRawStart = rawOffset
+                    lineDecodedStart = decodedCount
+                    softLineEnding = .none
+                }
+            case MIMEBytes.equals:
+                paddingStart = -1
+                if rawOffset + 2 < count,
+                   let high = hexValue(input[rawOffset + 1]),
+                   let low = hexValue(input[rawOffset + 2]) {
+                    output[decodedCount] = high << 4 | low
+                    decodedCount += 1
+                    rawOffset += 3
+                    continue
+                }
+                var next = rawOffset + 1
+                while next < count, input[next] == MIMEBytes.space || input[next] == MIMEBytes.tab { next += 1 }
+                if next == count {
+                    // Tolerance: "=" (and padding) at the very end is a soft line break.
+                    rawOffset = count
+                } else if input[next] == MIMEBytes.lf {
+                    if softLineEnding == .none { softLineEnding = .lf }
+                    rawOffset = next + 1
+                } else if input[next] == MIMEBytes.cr, next + 1 < count, input[next + 1] == MIMEBytes.lf {
+                    if softLineEnding == .none { softLineEnding = .crlf }
+                    rawOffset = next + 2
+                } else {
+                    // Tolerance (RFC 2045 §6.7 note (2)): keep a stray "=" literally.
+                    output[decodedCount] = MIMEBytes.equals
+                    decodedCount += 1
+                    rawOffset += 1
+                }
+            case MIMEBytes.space, MIMEBytes.tab:
+                if paddingStart < 0 { paddingStart = decodedCount }
+                output[decodedCount] = byte
+                decodedCount += 1
+                rawOffset += 1
+            default:
+                paddingStart = -1
+                output[decodedCount] = byte
+                decodedCount += 1
+                rawOffset += 1
+            }
+        }
+        if paddingStart >= 0 { decodedCount = paddingStart }
+        if recordingLines, lineRawStart < count {
+            lines.append(LogicalLine(
+                rawRange: lineRawStart..<count, decodedRange: lineDecodedStart..<decodedCount,
+                lineEnding: .none, softLineEnding: softLineEnding))
+        }
+        return decodedCount
     }
 
     // MARK: Encoding
@@ -210,12 +237,12 @@ enum QuotedPrintable {
         while lineStart < count {
             // Find the hard line break: LF, with the CR before it when there is one.
             var lineFeed = lineStart
-            while lineFeed < count, input[lineFeed] != ASCII.lf { lineFeed += 1 }
+            while lineFeed < count, input[lineFeed] != MIMEBytes.lf { lineFeed += 1 }
             var contentEnd = lineFeed
             let ending: LineEnding
             if lineFeed == count {
                 ending = .none
-            } else if lineFeed > lineStart, input[lineFeed - 1] == ASCII.cr {
+            } else if lineFeed > lineStart, input[lineFeed - 1] == MIMEBytes.cr {
                 ending = .crlf
                 contentEnd -= 1
             } else {
@@ -226,8 +253,8 @@ enum QuotedPrintable {
                 softLineEnding: ending == .none ? defaultLineEnding : ending.bytes, maxLength: maxLength)
             switch ending {
             case .none: break
-            case .lf: encoded.append(ASCII.lf)
-            case .crlf: encoded.append(ASCII.cr); encoded.append(ASCII.lf)
+            case .lf: encoded.append(MIMEBytes.lf)
+            case .crlf: encoded.append(MIMEBytes.cr); encoded.append(MIMEBytes.lf)
             }
             lineStart = lineFeed + 1
         }
@@ -257,16 +284,16 @@ enum QuotedPrintable {
             // The rest of the line fits without another soft break when everything left fits.
             let restFits = column + remaining + (length - plainLength) <= maxLength
             if !restFits, column + length > maxLength - 1 {
-                encoded.append(ASCII.equals)
+                encoded.append(MIMEBytes.equals)
                 encoded.append(contentsOf: softLineEnding)
                 column = 0
                 // The new physical line may start with a byte that must now be escaped.
                 if !escape, startsPhysicalLineUnsafely(content, at: index) { escape = true }
             }
             if escape {
-                encoded.append(ASCII.equals)
-                encoded.append(hexDigits[Int(byte >> 4)])
-                encoded.append(hexDigits[Int(byte & 0x0F)])
+                encoded.append(MIMEBytes.equals)
+                encoded.append(hexDigit(byte >> 4))
+                encoded.append(hexDigit(byte & 0x0F))
                 column += 3
             } else {
                 encoded.append(byte)
@@ -280,8 +307,8 @@ enum QuotedPrintable {
     @inline(__always)
     private static func needsEscape(_ byte: UInt8, isLast: Bool) -> Bool {
         switch byte {
-        case ASCII.equals: true
-        case ASCII.space, ASCII.tab: isLast
+        case MIMEBytes.equals: true
+        case MIMEBytes.space, MIMEBytes.tab: isLast
         case 0x21...0x7E: false
         default: true
         }
@@ -295,10 +322,14 @@ enum QuotedPrintable {
         if byte == UInt8(ascii: ".") { return true }
         guard byte == UInt8(ascii: "F"), index + 4 < content.count else { return false }
         return content[index + 1] == UInt8(ascii: "r") && content[index + 2] == UInt8(ascii: "o")
-            && content[index + 3] == UInt8(ascii: "m") && content[index + 4] == ASCII.space
+            && content[index + 3] == UInt8(ascii: "m") && content[index + 4] == MIMEBytes.space
     }
 
-    private static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
+    /// The uppercase hex digit for `nibble` (RFC 2045 §6.7 rule #1 requires uppercase).
+    @inline(__always)
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") &+ nibble : UInt8(ascii: "A") &+ (nibble &- 10)
+    }
 
     @inline(__always)
     static func hexValue(_ byte: UInt8) -> UInt8? {
@@ -338,7 +369,7 @@ enum QuotedPrintable {
         if edits.isEmpty { return raw }
         let (decoded, lines) = decodeWithLineMap(raw)
         guard !lines.isEmpty else {
-            return encode(Splicer.apply(edits, to: decoded), defaultLineEnding: [ASCII.cr, ASCII.lf])
+            return encode(Splicer.apply(edits, to: decoded), defaultLineEnding: [MIMEBytes.cr, MIMEBytes.lf])
         }
         let allEdits = edits.edits
         var growth = 0
@@ -387,7 +418,7 @@ enum QuotedPrintable {
                     cursor = edit.range.upperBound
                 }
                 content.append(contentsOf: decoded[cursor..<decodedUpper])
-                if content.last == ASCII.lf || lastLine == lines.count - 1 { break }
+                if content.last == MIMEBytes.lf || lastLine == lines.count - 1 { break }
                 lastLine += 1
             }
             output.append(contentsOf: raw[rawCursor..<lines[firstLine].rawRange.lowerBound])
@@ -408,12 +439,12 @@ enum QuotedPrintable {
         if line.lineEnding != .none { return line.lineEnding.bytes }
         if line.softLineEnding != .none { return line.softLineEnding.bytes }
         if last > 0 { return lines[last - 1].lineEnding.bytes }
-        return [ASCII.cr, ASCII.lf]
+        return [MIMEBytes.cr, MIMEBytes.lf]
     }
 }
 
 /// ASCII byte values used by the MIME parsers.
-enum ASCII {
+enum MIMEBytes {
     static let tab: UInt8 = 0x09
     static let lf: UInt8 = 0x0A
     static let cr: UInt8 = 0x0D

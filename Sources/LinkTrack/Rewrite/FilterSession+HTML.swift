@@ -1,0 +1,118 @@
+extension FilterSession {
+    /// Decodes, rewrites and re-encodes one collected HTML part, then writes it. A part that cannot be
+    /// processed is written exactly as it came, and the reason goes into the report.
+    mutating func finishHTMLPart(_ part: HTMLPart) {
+        var partReport = PartReport(path: part.path, contentType: "text/html", action: "unchanged", html: nil)
+        defer { report.parts.append(partReport) }
+        func writeOriginal() {
+            output.append(contentsOf: part.header)
+            output.append(contentsOf: part.blankLine)
+            output.append(contentsOf: part.body)
+        }
+        guard let tracking else { writeOriginal(); return }
+
+        // The line ending before the next boundary belongs to the delimiter (RFC 2046 §5.1.1); at the
+        // end of the message it is kept out of the document too, so a pixel added at the end lands
+        // before it.
+        var suffixLength = 0
+        if part.body.last == 0x0A { suffixLength = part.body.count >= 2 && part.body[part.body.count - 2] == 0x0D ? 2 : 1 }
+        let content = Array(part.body[0..<(part.body.count - suffixLength)])
+        let suffix = part.body[(part.body.count - suffixLength)...]
+
+        let decoded: [UInt8]
+        var base64Layout: Base64Layout?
+        switch part.transferEncoding {
+        case .quotedPrintable:
+            decoded = QuotedPrintable.decode(content)
+        case .base64:
+            do {
+                let result = try Base64.decode(content)
+                decoded = result.bytes
+                base64Layout = result.layout
+            } catch {
+                report.warnings.append("part \(part.path): the base64 body cannot be decoded (\(error)); the part passes through untouched")
+                partReport.action = "passed through: undecodable base64"
+                writeOriginal()
+                return
+            }
+        default:
+            decoded = content
+        }
+        let charset = part.contentType.charset ?? MetaCharset.prescan(decoded)
+        let result = filter.rewriter.rewrite(decoded, charset: charset, context: tracking)
+        partReport.html = result.report
+        if let reason = result.report.untouchedReason {
+            partReport.action = "passed through: \(reason)"
+            if !reason.contains("empty") { report.notes.append("part \(part.path): \(reason)") }
+            writeOriginal()
+            return
+        }
+        for warning in result.report.warnings { report.warnings.append("part \(part.path): \(warning)") }
+        guard !result.edits.isEmpty else {
+            writeOriginal()
+            return
+        }
+
+        var header = part.header
+        let encoded: [UInt8]
+        switch part.transferEncoding {
+        case .quotedPrintable:
+            encoded = QuotedPrintable.splice(raw: content, edits: result.edits)
+        case .base64:
+            encoded = Base64.encode(result.output, layout: base64Layout!)
+        case .binary:
+            encoded = result.output
+        default:
+            // RFC 5322 §2.1.1: lines of at most 998 octets. A rewrite that makes a line longer
+            // than that (and than it was) re-encodes the part as quoted-printable.
+            if Self.introducesLongLine(original: content, output: result.output) {
+                encoded = QuotedPrintable.encode(result.output, defaultLineEnding: Self.dominantLineEnding(content))
+                header = Self.settingTransferEncoding(header, fields: part.fields, to: "quoted-printable")
+                report.notes.append("part \(part.path): a rewritten line exceeded 998 octets; the part was re-encoded as quoted-printable")
+            } else {
+                encoded = result.output
+            }
+        }
+        output.append(contentsOf: header)
+        output.append(contentsOf: part.blankLine)
+        output.append(contentsOf: encoded)
+        output.append(contentsOf: suffix)
+        report.changed = true
+        partReport.action = "rewritten"
+    }
+
+    /// Whether `output` has a line over 998 octets that is not also a line of `original`.
+    static func introducesLongLine(original: [UInt8], output: [UInt8]) -> Bool {
+        func longLines(_ bytes: [UInt8]) -> [ArraySlice<UInt8>] {
+            var lines: [ArraySlice<UInt8>] = []
+            var start = 0
+            for i in 0...bytes.count where i == bytes.count || bytes[i] == 0x0A {
+                var end = i
+                if end > start, bytes[end - 1] == 0x0D { end -= 1 }
+                if end - start > 998 { lines.append(bytes[start..<end]) }
+                start = i + 1
+            }
+            return lines
+        }
+        let after = longLines(output)
+        guard !after.isEmpty else { return false }
+        let before = Set(longLines(original).map { Array($0) })
+        return after.contains { !before.contains(Array($0)) }
+    }
+
+    /// The header block with `Content-Transfer-Encoding` set to `value` (the field's name and line
+    /// ending kept), or the field added at the end when there is none.
+    static func settingTransferEncoding(_ header: [UInt8], fields: [HeaderField], to value: String) -> [UInt8] {
+        var edits = EditList()
+        if let field = fields.last(where: { $0.name(is: "content-transfer-encoding") }) {
+            let replacement = field.rawName + Array(": \(value)".utf8) + field.lineEnding
+            edits.add(Edit(range: field.range, replacement: replacement))
+        } else {
+            var added: [UInt8] = []
+            if let last = fields.last, last.lineEnding.isEmpty { added += dominantLineEnding(header) }
+            added += Array("Content-Transfer-Encoding: \(value)".utf8) + (fields.last?.lineEnding.isEmpty == false ? fields.last!.lineEnding : dominantLineEnding(header))
+            edits.add(.insert(added, at: header.count))
+        }
+        return Splicer.apply(edits, to: header)
+    }
+}

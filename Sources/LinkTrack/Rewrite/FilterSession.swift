@@ -1,0 +1,436 @@
+import Crypto
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One message going through a ``MessageFilter``: feed input with ``consume(_:)``, take output with
+/// ``takeOutput()``, end with ``finish()``.
+///
+/// The message walk follows RFC 2045-2049 with the tolerance of mature parsers:
+/// - A boundary line of any enclosing multipart ends the parts inside it (a missing final boundary
+///   closes implicitly, with a warning); a line that only starts like a boundary (`--boundaryX`) is
+///   body text. Transport padding after a boundary is allowed (RFC 2046 §5.1.1).
+/// - `multipart/signed` and `multipart/encrypted` subtrees, `message/*` parts, attachments, and
+///   parts beyond ``Limits/maximumNestingDepth`` are copied through byte for byte.
+/// - A multipart without a boundary parameter is treated as an opaque body.
+public struct FilterSession {
+    let filter: MessageFilter
+    var limits: Limits { filter.options.limits }
+
+    public internal(set) var report = FilterReport()
+
+    var input: [UInt8] = []
+    var output: [UInt8] = []
+    var atLineStart = true
+    var state: State = .topHeaders([])
+    var frames: [Frame] = []
+    var tracking: TrackingContext?
+
+    struct Frame {
+        var boundary: [UInt8]
+        var path: String
+        var partCount = 0
+        var isDigest: Bool
+    }
+
+    struct HTMLPart {
+        var path: String
+        var header: [UInt8]
+        var blankLine: [UInt8]
+        var fields: [HeaderField]
+        var contentType: ContentType
+        var transferEncoding: ContentTransferEncoding
+        var body: [UInt8] = []
+    }
+
+    enum State {
+        case topHeaders([UInt8])
+        case partHeaders([UInt8], path: String, inDigest: Bool)
+        case opaque
+        case collecting(HTMLPart)
+        /// Everything left is copied as it comes.
+        case passAll
+    }
+
+    init(filter: MessageFilter) {
+        self.filter = filter
+    }
+
+    /// The output produced so far, which the caller now owns.
+    public mutating func takeOutput() -> [UInt8] {
+        defer { output.removeAll(keepingCapacity: true) }
+        return output
+    }
+
+    /// Feeds the next bytes of the message.
+    public mutating func consume(_ chunk: ArraySlice<UInt8>) throws(FilterError) {
+        if case .passAll = state {
+            output.append(contentsOf: chunk)
+            return
+        }
+        input.append(contentsOf: chunk)
+        var start = 0
+        let count = input.count
+        while start < count {
+            if case .passAll = state {
+                output.append(contentsOf: input[start...])
+                start = count
+                break
+            }
+            if let lf = Self.indexOfLineFeed(input, from: start) {
+                let continuation = !atLineStart
+                atLineStart = true
+                try handleLine(input[start...lf], continuation: continuation)
+                start = lf + 1
+            } else if count - start >= limits.maximumLineChunk {
+                let continuation = !atLineStart
+                atLineStart = false
+                try handleLine(input[start..<count], continuation: continuation)
+                start = count
+            } else {
+                break
+            }
+        }
+        if start > 0 { input.removeFirst(start) }
+    }
+
+    /// Ends the message: handles a last line without a line ending and closes open parts.
+    public mutating func finish() throws(FilterError) {
+        if !input.isEmpty {
+            let rest = input[...]
+            let continuation = !atLineStart
+            input = []
+            if case .passAll = state {
+                output.append(contentsOf: rest)
+            } else {
+                try handleLine(rest, continuation: continuation)
+            }
+        }
+        switch state {
+        case .topHeaders(let block):
+            try endTopHeaders(block: block, blankLine: [])
+        case .partHeaders(let block, _, _):
+            output.append(contentsOf: block)
+        case .collecting(let part):
+            finishHTMLPart(part)
+        case .opaque, .passAll:
+            break
+        }
+        state = .passAll
+        if !frames.isEmpty {
+            report.warnings.append("the message ends without the final boundary of \(frames.count) multipart part(s); the parts were closed at the end")
+            frames.removeAll()
+        }
+    }
+
+    static func indexOfLineFeed(_ bytes: [UInt8], from start: Int) -> Int? {
+        bytes.withUnsafeBufferPointer { buffer -> Int? in
+            guard start < buffer.count else { return nil }
+            guard let base = buffer.baseAddress,
+                  let hit = memchr(base + start, 0x0A, buffer.count - start) else { return nil }
+            return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+        }
+    }
+
+    // MARK: - Lines
+
+    mutating func handleLine(_ line: ArraySlice<UInt8>, continuation: Bool) throws(FilterError) {
+        switch state {
+        case .passAll:
+            output.append(contentsOf: line)
+
+        case .topHeaders(var block):
+            if !continuation, Self.isBlankLine(line) {
+                state = .opaque
+                try endTopHeaders(block: block, blankLine: Array(line))
+                return
+            }
+            block.append(contentsOf: line)
+            if block.count > limits.maximumHeaderBlockSize {
+                report.warnings.append("the header block is larger than \(limits.maximumHeaderBlockSize) bytes; the message passes through untouched")
+                output.append(contentsOf: block)
+                state = .passAll
+                return
+            }
+            state = .topHeaders(block)
+
+        case .partHeaders(var block, let path, let inDigest):
+            if !continuation, let match = boundaryMatch(line) {
+                output.append(contentsOf: block)
+                state = .opaque
+                handleBoundary(line, match: match)
+                return
+            }
+            if !continuation, Self.isBlankLine(line) {
+                endPartHeaders(block: block, blankLine: Array(line), path: path, inDigest: inDigest)
+                return
+            }
+            block.append(contentsOf: line)
+            if block.count > limits.maximumHeaderBlockSize {
+                report.warnings.append("part \(path): the header block is larger than \(limits.maximumHeaderBlockSize) bytes; the part passes through untouched")
+                output.append(contentsOf: block)
+                state = .opaque
+                return
+            }
+            state = .partHeaders(block, path: path, inDigest: inDigest)
+
+        case .opaque:
+            if !continuation, let match = boundaryMatch(line) {
+                handleBoundary(line, match: match)
+            } else {
+                output.append(contentsOf: line)
+            }
+
+        case .collecting(var part):
+            if !continuation, let match = boundaryMatch(line) {
+                state = .opaque
+                finishHTMLPart(part)
+                handleBoundary(line, match: match)
+                return
+            }
+            // Avoid a copy-on-write of the body: take it out of the state while appending.
+            state = .opaque
+            part.body.append(contentsOf: line)
+            if part.header.count + part.body.count > limits.maximumHTMLPartSize {
+                report.warnings.append("part \(part.path): the HTML part is larger than \(limits.maximumHTMLPartSize) bytes; it passes through untouched")
+                report.parts.append(PartReport(path: part.path, contentType: "text/html", action: "passed through: larger than the HTML size limit", html: nil))
+                output.append(contentsOf: part.header)
+                output.append(contentsOf: part.blankLine)
+                output.append(contentsOf: part.body)
+                return
+            }
+            state = .collecting(part)
+        }
+    }
+
+    static func isBlankLine(_ line: ArraySlice<UInt8>) -> Bool {
+        line.count == 1 && line.first == 0x0A
+            || (line.count == 2 && line.first == 0x0D && line.last == 0x0A)
+            || line.isEmpty
+    }
+
+    // MARK: - Boundaries
+
+    struct BoundaryMatch {
+        var frameIndex: Int
+        var isClose: Bool
+    }
+
+    /// Whether `line` is a delimiter or close-delimiter line of an enclosing multipart
+    /// (RFC 2046 §5.1.1: "--" boundary ["--"] transport-padding CRLF), innermost first.
+    func boundaryMatch(_ line: ArraySlice<UInt8>) -> BoundaryMatch? {
+        guard !frames.isEmpty, line.count >= 3, line.first == UInt8(ascii: "-"),
+              line[line.startIndex + 1] == UInt8(ascii: "-") else { return nil }
+        let afterDashes = line.startIndex + 2
+        for index in frames.indices.reversed() {
+            let boundary = frames[index].boundary
+            guard line.count - 2 >= boundary.count,
+                  line[afterDashes..<(afterDashes + boundary.count)].elementsEqual(boundary) else { continue }
+            var rest = line[(afterDashes + boundary.count)...]
+            var isClose = false
+            if rest.count >= 2, rest.first == UInt8(ascii: "-"), rest[rest.startIndex + 1] == UInt8(ascii: "-") {
+                isClose = true
+                rest = rest.dropFirst(2)
+            }
+            if rest.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }) {
+                return BoundaryMatch(frameIndex: index, isClose: isClose)
+            }
+        }
+        return nil
+    }
+
+    mutating func handleBoundary(_ line: ArraySlice<UInt8>, match: BoundaryMatch) {
+        if match.frameIndex < frames.count - 1 {
+            let closed = frames.count - 1 - match.frameIndex
+            report.warnings.append("part \(frames[match.frameIndex].path.isEmpty ? "message" : frames[match.frameIndex].path): \(closed) nested multipart part(s) end without their final boundary")
+            frames.removeLast(closed)
+        }
+        output.append(contentsOf: line)
+        if match.isClose {
+            frames.removeLast()
+            state = .opaque
+        } else {
+            frames[match.frameIndex].partCount += 1
+            let frame = frames[match.frameIndex]
+            let path = frame.path.isEmpty ? "\(frame.partCount)" : "\(frame.path).\(frame.partCount)"
+            state = .partHeaders([], path: path, inDigest: frame.isDigest)
+        }
+    }
+
+    // MARK: - Headers
+
+    mutating func endTopHeaders(block: [UInt8], blankLine: [UInt8]) throws(FilterError) {
+        let fields = HeaderBlock.parse(block)
+        let decision = try decideTracking(fields: fields, block: block)
+        var header = block
+        if !decision.removals.isEmpty || decision.addedField != nil {
+            var edits = EditList()
+            for range in decision.removals { edits.add(Edit(range: range, replacement: [])) }
+            if let added = decision.addedField { edits.add(.insert(added, at: block.count)) }
+            header = Splicer.apply(edits, to: block)
+            report.changed = true
+        }
+        guard tracking != nil else {
+            output.append(contentsOf: header)
+            output.append(contentsOf: blankLine)
+            state = .passAll
+            return
+        }
+        let headerFields = header == block ? fields : HeaderBlock.parse(header)
+        enterBody(fields: headerFields, header: header, blankLine: blankLine, path: "", inDigest: false)
+    }
+
+    mutating func endPartHeaders(block: [UInt8], blankLine: [UInt8], path: String, inDigest: Bool) {
+        let fields = HeaderBlock.parse(block)
+        enterBody(fields: fields, header: block, blankLine: blankLine, path: path, inDigest: inDigest)
+    }
+
+    /// Decides what the body of an entity needs, after its header block.
+    mutating func enterBody(fields: [HeaderField], header: [UInt8], blankLine: [UInt8], path: String,
+                            inDigest: Bool) {
+        let displayPath = path.isEmpty ? "message" : path
+        func passThrough(_ action: String, contentType: String) {
+            output.append(contentsOf: header)
+            output.append(contentsOf: blankLine)
+            report.parts.append(PartReport(path: displayPath, contentType: contentType, action: action, html: nil))
+            state = .opaque
+        }
+        let contentTypeValue = fields.last(where: { $0.name(is: "content-type") })?.unfoldedValue
+        let contentType = contentTypeValue.flatMap(ContentType.init(parsing:))
+            ?? (inDigest ? ContentType(type: "message", subtype: "rfc822") : ContentType(type: "text", subtype: "plain"))
+        let typeName = "\(contentType.type)/\(contentType.subtype)"
+        let disposition = fields.last(where: { $0.name(is: "content-disposition") })
+            .flatMap { ContentDisposition(parsing: $0.unfoldedValue) }
+
+        if contentType.isMultipart {
+            if contentType.subtype == "signed" || contentType.subtype == "encrypted" {
+                return passThrough("passed through: \(typeName) must not change", contentType: typeName)
+            }
+            guard let boundary = contentType.boundary, !boundary.isEmpty else {
+                report.warnings.append("part \(displayPath): \(typeName) without a boundary parameter passes through untouched")
+                return passThrough("passed through: no boundary", contentType: typeName)
+            }
+            guard frames.count < limits.maximumNestingDepth else {
+                report.warnings.append("part \(displayPath): multipart nesting deeper than \(limits.maximumNestingDepth); the part passes through untouched")
+                return passThrough("passed through: nesting too deep", contentType: typeName)
+            }
+            output.append(contentsOf: header)
+            output.append(contentsOf: blankLine)
+            frames.append(Frame(boundary: Array(boundary.utf8), path: path, isDigest: contentType.subtype == "digest"))
+            report.parts.append(PartReport(path: displayPath, contentType: typeName, action: "walked", html: nil))
+            state = .opaque
+            return
+        }
+        guard contentType.type == "text", contentType.subtype == "html" else {
+            return passThrough("passed through", contentType: typeName)
+        }
+        if disposition?.disposition == "attachment" {
+            return passThrough("passed through: attachment", contentType: typeName)
+        }
+        let encoding = ContentTransferEncoding(
+            headerValue: fields.last(where: { $0.name(is: "content-transfer-encoding") })?.unfoldedValue)
+        state = .collecting(HTMLPart(path: displayPath, header: header, blankLine: blankLine, fields: fields,
+                                     contentType: contentType, transferEncoding: encoding))
+    }
+
+
+    struct TrackingDecision {
+        var removals: [Range<Int>] = []
+        var addedField: [UInt8]?
+    }
+
+    /// Chooses the configuration set and the header changes for the top-level header block.
+    mutating func decideTracking(fields: [HeaderField], block: [UInt8]) throws(FilterError) -> TrackingDecision {
+        var decision = TrackingDecision()
+        let configuration = filter.configuration
+        let setHeaders = fields.filter { $0.name(is: "x-ses-configuration-set") }
+        let tagHeaders = fields.filter { $0.name(is: "x-ses-message-tags") }
+        let sesRanges = (setHeaders + tagHeaders).map(\.range)
+
+        let requested = setHeaders.first.map(\.unfoldedValue) ?? filter.options.configurationSetName
+            ?? configuration.defaultConfigurationSet
+        guard let requested, !requested.isEmpty else {
+            report.notes.append("no configuration set applies (no X-SES-CONFIGURATION-SET header, no --configuration-set, no DefaultConfigurationSet); the message passes unchanged")
+            return decision
+        }
+        guard let set = configuration.configurationSets.first(where: { $0.name == requested }) else {
+            let error = ConfigurationError.notFound(configurationSet: requested)
+            if filter.options.unknownConfigurationSet == .pass {
+                report.notes.append("\(error.description) The message passes unchanged (--unknown-configuration-set pass).")
+                return decision
+            }
+            throw FilterError(kind: .unknownConfigurationSet, message: error.description)
+        }
+        report.configurationSet = set.name
+        guard set.tracksAnything else {
+            report.notes.append(set.customRedirectDomain == nil
+                ? "configuration set \(set.name) has no CustomRedirectDomain; the message passes unchanged"
+                : "configuration set \(set.name) tracks neither opens nor clicks; the message passes unchanged")
+            return decision
+        }
+        let dkim = fields.filter { $0.name(is: "dkim-signature") }
+        if !dkim.isEmpty, !filter.options.rewriteSigned {
+            report.warnings.append("the message carries a DKIM-Signature, which rewriting would break; it passes without tracking (use --rewrite-signed to track it)")
+            let covered = Set(dkim.flatMap { Self.signedHeaderNames($0.unfoldedValue) })
+            for field in setHeaders where !covered.contains("x-ses-configuration-set") { decision.removals.append(field.range) }
+            for field in tagHeaders where !covered.contains("x-ses-message-tags") { decision.removals.append(field.range) }
+            return decision
+        }
+        decision.removals = sesRanges
+
+        var messageTags: [Tag] = []
+        for field in tagHeaders {
+            for pair in field.unfoldedValue.split(separator: ",") {
+                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let name = kv.first.map { Self.trimmed($0) } ?? ""
+                let value = kv.count == 2 ? Self.trimmed(kv[1]) : ""
+                if kv.count == 2, Tag.isValidComponent(name), Tag.isValidComponent(value) {
+                    messageTags.append(Tag(name: name, value: value))
+                } else {
+                    report.warnings.append("X-SES-MESSAGE-TAGS entry \"\(Self.trimmed(pair))\" is malformed (expected name=value of [0-9A-Za-z_-]); it is ignored")
+                }
+            }
+        }
+
+        let messageId: String
+        if let field = fields.first(where: { $0.name(is: "message-id") }), !field.unfoldedValue.isEmpty {
+            messageId = field.unfoldedValue
+        } else {
+            let digest = SHA256.hash(data: block)
+            let hex = digest.prefix(12).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+            messageId = "<lt.\(hex)@\(set.customRedirectDomain!)>"
+            let ending = fields.last?.lineEnding.isEmpty == false ? fields.last!.lineEnding : Self.dominantLineEnding(block)
+            var added: [UInt8] = []
+            if let last = fields.last, last.lineEnding.isEmpty { added.append(contentsOf: Self.dominantLineEnding(block)) }
+            added.append(contentsOf: Array("Message-ID: \(messageId)".utf8))
+            added.append(contentsOf: ending)
+            decision.addedField = added
+            report.notes.append("the message had no Message-ID; added \(messageId)")
+        }
+        tracking = TrackingContext(configurationSet: set, messageId: messageId, messageTags: messageTags)
+        report.messageId = tracking?.messageId
+        return decision
+    }
+
+    static func dominantLineEnding(_ block: [UInt8]) -> [UInt8] {
+        if let lf = block.firstIndex(of: 0x0A), lf > 0, block[lf - 1] == 0x0D { return [0x0D, 0x0A] }
+        if block.contains(0x0A) { return [0x0A] }
+        return [0x0D, 0x0A]
+    }
+
+    /// The lowercased header names in a DKIM-Signature's `h=` tag (RFC 6376 §3.5).
+    static func signedHeaderNames(_ value: String) -> [String] {
+        for tag in value.split(separator: ";") {
+            let kv = tag.split(separator: "=", maxSplits: 1)
+            guard kv.count == 2, Self.trimmed(kv[0]).lowercased() == "h" else { continue }
+            return kv[1].split(separator: ":").map { Self.trimmed($0.filter { !$0.isWhitespace }).lowercased() }
+        }
+        return []
+    }
+
+    static func trimmed<S: StringProtocol>(_ text: S) -> String {
+        String(decoding: Array(text.utf8).trimmingASCIIWhitespace(), as: UTF8.self)
+    }
+}

@@ -1,0 +1,107 @@
+/// Why a link was not tracked.
+public enum UntrackedReason: Sendable, Equatable, CustomStringConvertible {
+    /// A scheme other than http and https (`mailto`, `tel`, `javascript`, ...).
+    case scheme(String)
+    /// `#fragment`.
+    case fragment
+    /// A relative or scheme-relative reference.
+    case relative
+    /// An http(s) URL that is not valid as written (unencoded space, `{`, `|`, no host, ...).
+    case invalidURL(String)
+    /// `ses:no-track` is on the anchor.
+    case noTrack
+    /// The link already points at the configuration set's redirect domain.
+    case alreadyTracked
+    /// The tracking URL would exceed ``LinkSigner/maximumURLLength``.
+    case tooLong(Int)
+    /// In `<head>`.
+    case inHead
+    /// In `<title>`, `<textarea>` or `<xmp>`, whose content browsers show as text.
+    case inRawText
+    /// The configuration set does not track clicks.
+    case clicksNotTracked
+    /// Raw non-ASCII bytes in a link of a document whose charset is not UTF-8: the destination's
+    /// characters cannot be known exactly.
+    case nonASCII(charset: String)
+    /// The tag could not be located byte-exactly.
+    case unlocated
+
+    public var description: String {
+        switch self {
+        case .scheme(let s): return "scheme \(s): is not tracked"
+        case .fragment: return "fragment link"
+        case .relative: return "relative link"
+        case .invalidURL(let why): return "not a valid URL: \(why)"
+        case .noTrack: return "ses:no-track"
+        case .alreadyTracked: return "already a tracking link on the redirect domain"
+        case .tooLong(let n): return "the tracking URL would be \(n) bytes, over the 2048-byte limit"
+        case .inHead: return "in <head>"
+        case .inRawText: return "in <title>, <textarea> or <xmp>"
+        case .clicksNotTracked: return "the configuration set does not track clicks"
+        case .nonASCII(let charset): return "raw non-ASCII bytes in a \(charset) document"
+        case .unlocated: return "the tag could not be located exactly"
+        }
+    }
+}
+
+/// What happened to one link.
+public struct LinkReport: Sendable, Equatable {
+    /// The element (`a`, `area`, `v:roundrect`, ...).
+    public var element: String
+    /// The href value as written in the document.
+    public var original: String
+    /// The value after character-reference decoding and trimming.
+    public var destination: String
+    /// The offset of the href value in the HTML document.
+    public var documentOffset: Int
+    /// The tracking URL written in place of the original, or nil.
+    public var trackingURL: String?
+    /// The position among the tracked links, when tracked.
+    public var linkIndex: Int?
+    /// Why it was not tracked, when not.
+    public var untrackedReason: UntrackedReason?
+    /// Whether the link was inside an Outlook conditional comment.
+    public var inConditionalComment: Bool
+
+    public var isTracked: Bool { trackingURL != nil }
+}
+
+/// Where the open pixel went.
+public enum PixelPlacement: String, Sendable, Equatable {
+    case placeholder = "at the {{ses:openTracker}} placeholder"
+    case beforeBodyClose = "before </body>"
+    case endOfDocument = "at the end of the document"
+    case beforeUnterminatedConstruct = "before an unterminated construct at the end of the document"
+}
+
+/// What happened to the open pixel.
+public enum PixelOutcome: Sendable, Equatable {
+    case inserted(PixelPlacement, documentOffset: Int)
+    case opensNotTracked
+    case alreadyPresent
+    case emptyDocument
+    case notProcessed
+}
+
+/// The account of one HTML rewrite.
+public struct HTMLRewriteReport: Sendable, Equatable {
+    public var links: [LinkReport] = []
+    public var pixel: PixelOutcome = .notProcessed
+    /// Things an operator should know (malformed `ses:tags`, Gmail clipping, ...).
+    public var warnings: [String] = []
+    /// Set when the document was returned untouched as a whole, with the reason.
+    public var untouchedReason: String?
+
+    public var trackedLinkCount: Int { links.lazy.filter(\.isTracked).count }
+
+    public init() {}
+}
+
+/// The result of ``HTMLRewriter/rewrite(_:charset:context:)``.
+public struct HTMLRewriteResult: Sendable {
+    /// The rewritten document.
+    public var output: [UInt8]
+    /// The edits that turned the input into ``output``, in the input's offsets.
+    public var edits: EditList
+    public var report: HTMLRewriteReport
+}
