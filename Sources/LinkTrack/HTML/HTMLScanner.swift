@@ -215,7 +215,6 @@ private final class ScanState {
 
     func startElement(name: UnsafePointer<xmlChar>?, attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
         guard let name, let offset = currentOffset() else { return }
-        if offset > lastEventOffset { lastEventOffset = offset }
         let nameBytes = Self.bytes(of: name)
         if mode == .document {
             if nameBytes == Self.headName { headDepth += 1 }
@@ -226,6 +225,8 @@ private final class ScanState {
         let atClose = bytes[offset] == UInt8(ascii: ">")
             || (bytes[offset] == UInt8(ascii: "/") && offset + 1 < end && bytes[offset + 1] == UInt8(ascii: ">"))
         guard atClose else { return }
+        // Only a tag that really ends here counts as parsed content (see findUnterminatedConstruct).
+        if offset > lastEventOffset { lastEventOffset = offset }
         let parserNames = Self.attributeNames(attributes)
         let wanted: Bool
         switch mode {
@@ -252,7 +253,6 @@ private final class ScanState {
     func endElement(name: UnsafePointer<xmlChar>?) {
         guard let name else { return }
         let offset = currentOffset()
-        if let offset, offset > lastEventOffset { lastEventOffset = offset }
         guard mode == .document else { return }
         let nameBytes = Self.bytes(of: name)
         if nameBytes == Self.headName { headDepth = max(0, headDepth - 1) }
@@ -344,16 +344,21 @@ private final class ScanState {
     // MARK: - The end of the document
 
     /// libxml2 swallows the rest of the document into an unterminated comment, tag or quoted value
-    /// without reporting it; its start is the first `<` after the last reported event.
+    /// without reporting it. After the last content event (text, comment, a start tag that ended
+    /// at its `>`), only complete end tags may follow: end-element events are no evidence, because
+    /// libxml2 also closes open elements at the end of input. The first `<` that does not begin a
+    /// complete end tag starts the swallowed construct.
     func findUnterminatedConstruct() {
         var i = lastEventOffset
-        // A start tag's event stands on its '>'.
         while i < end {
-            if bytes[i] == UInt8(ascii: "<") {
-                result.unterminatedConstructOffset = i
-                return
+            guard bytes[i] == UInt8(ascii: "<") else { i += 1; continue }
+            if i + 2 < end, bytes[i + 1] == UInt8(ascii: "/"), Self.isASCIILetter(bytes[i + 2]) {
+                var j = i + 3
+                while j < end, bytes[j] != UInt8(ascii: ">") { j += 1 }
+                if j < end { i = j + 1; continue }
             }
-            i += 1
+            result.unterminatedConstructOffset = i
+            return
         }
     }
 

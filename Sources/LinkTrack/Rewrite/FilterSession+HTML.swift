@@ -35,6 +35,13 @@ extension FilterSession {
                 writeOriginal()
                 return
             }
+        case .other(let name) where name.hasPrefix("x-") || name.hasSuffix("uuencode"):
+            // A real encoding we do not decode (x-uuencode, ...): rewriting its text would corrupt it.
+            // Misspellings of the identity encodings (7-bit, 8bits) fall to the default below.
+            report.notes.append("part \(part.path): Content-Transfer-Encoding \(name) is not supported; the part passes through untouched")
+            partReport.action = "passed through: unsupported transfer encoding \(name)"
+            writeOriginal()
+            return
         default:
             decoded = content
         }

@@ -1,0 +1,67 @@
+import ArgumentParser
+import LinkTrack
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct CorpusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "corpus",
+        abstract: "Run every case under a folder as a regression test; prints 'N passed, N failed'.",
+        discussion: """
+        A case is a folder with input.eml or input.html, optional case.json ({"args": [...], "exitStatus": N}), \
+        optional config.json (else DIR/config.json) and expected.eml / expected.html; a .eml file directly \
+        in DIR is a case without expectations, which passes when the filter accepts it. Exits 0 only when all pass.
+        """
+    )
+
+    @Argument(help: "The corpus folder.")
+    var directory: String
+
+    @Option(help: "The configuration for cases without a config.json of their own or in DIR.")
+    var config: String?
+
+    @Flag(help: "Write the expected files anew from the current output.")
+    var record = false
+
+    func run() throws {
+        let fallback = try config.map { try loadConfiguration(path: $0, log: nil) }
+        let cases: [CorpusCase]
+        do {
+            cases = try CorpusCase.discover(in: directory)
+        } catch {
+            throw fail("linktrack: \(error)", code: SysExit.ioError)
+        }
+        let interactive = isatty(2) != 0
+        var passed = 0
+        var failed = 0
+        for (n, c) in cases.enumerated() {
+            if interactive { StandardError.write("\r[\(n + 1)/\(cases.count)] \(c.name)\u{1B}[K") }
+            let outcome = c.run(defaultConfiguration: fallback)
+            var problem: String?
+            if outcome.exitStatus != c.expectedExitStatus {
+                problem = "exit status \(outcome.exitStatus), expected \(c.expectedExitStatus)" + (outcome.error.map { ": \($0)" } ?? "")
+            } else if outcome.exitStatus == 0, let expectedPath = c.expectedPath {
+                if record {
+                    do { try FileIO.writeAtomically(path: expectedPath, contents: outcome.output) } catch {
+                        problem = "cannot record: \(error)"
+                    }
+                } else if let expected = try? FileIO.readAll(path: expectedPath) {
+                    problem = CorpusComparison.firstDifference(expected: expected, actual: outcome.output)
+                } else {
+                    problem = "no expected output (run with --record)"
+                }
+            }
+            if let problem {
+                failed += 1
+                if interactive { StandardError.write("\r\u{1B}[K") }
+                print("FAIL \(c.name): \(problem)")
+            } else {
+                passed += 1
+            }
+        }
+        if interactive { StandardError.write("\r\u{1B}[K") }
+        print("\(passed) passed, \(failed) failed")
+        if failed > 0 { throw ExitCode(1) }
+    }
+}
