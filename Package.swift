@@ -44,6 +44,10 @@ let package = Package(
             name: "CLITests",
             dependencies: ["LinkTrack"]
         ),
+        .testTarget(
+            name: "CorpusTests",
+            dependencies: ["LinkTrack"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

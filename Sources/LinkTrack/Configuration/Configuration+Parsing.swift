@@ -101,7 +101,14 @@ extension Configuration {
     // MARK: - Pieces
 
     static func wrongType(field: String, expected: String, value: JSONValue) -> ConfigurationError {
-        .badRequest("Invalid type for \(field): expected \(expected), found \(value.typeName).")
+        // Name the value too, except a string, array or object under SigningKeys: it may hold a secret.
+        var mayBeSecret = false
+        switch value {
+        case .string, .array, .object: mayBeSecret = field.hasPrefix("SigningKeys")
+        default: break
+        }
+        let shown = mayBeSecret ? "" : " " + value.briefText
+        return .badRequest("Invalid type for \(field): expected \(expected), found \(value.typeName)\(shown).")
     }
 
     /// The members of an object, after checking it has no unknown or repeated keys.

@@ -27,6 +27,24 @@ public enum JSONValue: Sendable, Equatable {
         return members.first { $0.key == key }?.value
     }
 
+    /// The value as one line of compact JSON, cut to 40 characters, for error messages.
+    var briefText: String {
+        let text = compactText
+        return text.count > 40 ? String(text.prefix(39)) + "…" : text
+    }
+
+    private var compactText: String {
+        switch self {
+        case .null: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .number(let n): return n
+        case .string(let s): return JSONValue.quoted(s)
+        case .array(let items): return "[" + items.map(\.compactText).joined(separator: ",") + "]"
+        case .object(let members):
+            return "{" + members.map { JSONValue.quoted($0.key) + ":" + $0.value.compactText }.joined(separator: ",") + "}"
+        }
+    }
+
     /// The JSON type name used in error messages.
     var typeName: String {
         switch self {

@@ -1,0 +1,162 @@
+import Foundation
+import LinkTrack
+import Testing
+
+/// Runs the built `linktrack` binary as an MTA would and checks stdout, stderr and the exit status.
+@Suite struct FilterCLITests {
+    static let packageRoot: String = {
+        var path = #filePath
+        for _ in 0..<3 { path = String(path[..<path.lastIndex(of: "/")!]) }
+        return path
+    }()
+
+    /// The binary next to the test bundle (works for any --scratch-path), else .build/debug.
+    static let binary: String = {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("linktrack").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return packageRoot + "/.build/debug/linktrack"
+    }()
+
+    static let config = packageRoot + "/Corpus/config.json"
+
+    struct Run {
+        var status: Int32
+        var stdout: [UInt8]
+        var stderr: String
+    }
+
+    static func run(_ arguments: [String], stdin: [UInt8], environment: [String: String] = [:],
+                    stdoutPath: String? = nil) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let input = Pipe(), output = Pipe(), error = Pipe()
+        process.standardInput = input
+        if let stdoutPath {
+            process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
+        } else {
+            process.standardOutput = output
+        }
+        process.standardError = error
+        try process.run()
+        let writer = Thread {
+            try? input.fileHandleForWriting.write(contentsOf: Data(stdin))
+            try? input.fileHandleForWriting.close()
+        }
+        writer.start()
+        let out = stdoutPath == nil ? output.fileHandleForReading.readDataToEndOfFile() : Data()
+        let err = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: Array(out), stderr: String(decoding: err, as: UTF8.self))
+    }
+
+    static func corpusInput(_ name: String) throws -> [UInt8] {
+        try FileIO.readAll(path: packageRoot + "/Corpus/\(name)/input.eml")
+    }
+
+    @Test func deliversTheRecordedOutputSilently() throws {
+        let input = try Self.corpusInput("mime-mixed-related-alternative-crlf")
+        let expected = try FileIO.readAll(path: Self.packageRoot + "/Corpus/mime-mixed-related-alternative-crlf/expected.eml")
+        let logFile = NSTemporaryDirectory() + "linktrack-log-\(UUID().uuidString)"
+        let run = try Self.run(["filter", "--config", Self.config, "--log-file", logFile], stdin: input)
+        #expect(run.status == 0)
+        #expect(run.stdout == expected)
+        #expect(run.stderr.isEmpty, "stderr must stay empty on success: \(run.stderr)")
+    }
+
+    @Test func explainPrintsPartsAndLinks() throws {
+        let input = try Self.corpusInput("mime-mixed-related-alternative-crlf")
+        let run = try Self.run(["filter", "--config", Self.config, "--explain", "--log-file", "/dev/null"], stdin: input)
+        #expect(run.status == 0)
+        #expect(run.stderr.contains("part 1.1.2 text/html: rewritten"))
+        #expect(run.stderr.contains("link 0 <a>"))
+    }
+
+    @Test func htmlInputMode() throws {
+        let html = Array("<html><body><a href=\"https://example.com/\">x</a></body></html>".utf8)
+        let run = try Self.run(["filter", "--config", Self.config, "--input", "html", "--message-id", "<h@example.com>", "--log-file", "/dev/null"], stdin: html)
+        #expect(run.status == 0)
+        let text = String(decoding: run.stdout, as: UTF8.self)
+        #expect(text.hasPrefix("<html><body><a href=\"https://links.example.com/c/1.corpus1."))
+        #expect(text.contains("m=h@example.com&amp;s=marketing&amp;i=0&amp;u=https://example.com/\">x</a><img src=\"https://links.example.com/o/1.corpus1."))
+        #expect(text.hasSuffix("></body></html>"))
+    }
+
+    /// Each exit status of the MTA contract, through the binary.
+    @Test func exitStatuses() throws {
+        let input = try Self.corpusInput("mime-single-part-html-crlf")
+        // 64: usage
+        #expect(try Self.run(["filter", "--no-such-option"], stdin: input).status == 64)
+        // 65: unknown configuration set, with the SES text
+        let unknown = try Self.run(["filter", "--config", Self.config, "--log-file", "/dev/null"],
+                                   stdin: try Self.corpusInput("exit-unknown-configuration-set"))
+        #expect(unknown.status == 65)
+        #expect(unknown.stderr == "NotFoundException: Configuration set does-not-exist does not exist.\n")
+        #expect(unknown.stdout.isEmpty)
+        // 74: the output cannot be written
+        let full = try Self.run(["filter", "--config", Self.config, "--log-file", "/dev/null"], stdin: input, stdoutPath: "/dev/full")
+        #expect(full.status == 74)
+        // 75: internal failure (test-only switch)
+        let temporary = try Self.run(["filter", "--config", Self.config, "--log-file", "/dev/null"], stdin: input,
+                                     environment: ["LINKTRACK_TEST_FAULT": "temporary"])
+        #expect(temporary.status == 75)
+        #expect(temporary.stdout.isEmpty)
+        // 78: configuration error
+        let broken = try Self.run(["filter", "--config", "/nonexistent/config.json", "--log-file", "/dev/null"], stdin: input)
+        #expect(broken.status == 78)
+        #expect(broken.stderr.contains("configuration error"))
+        let noKeys = try Self.run(["filter", "--config", Self.packageRoot + "/Corpus/exit-config-without-signing-keys/config.json", "--log-file", "/dev/null"], stdin: input)
+        #expect(noKeys.status == 78)
+    }
+
+    /// A message with a 50 MB attachment is filtered with peak memory far below the message size.
+    @Test func streamingKeepsMemoryBounded() throws {
+        let path = NSTemporaryDirectory() + "linktrack-big-\(UUID().uuidString).eml"
+        defer { unlink(path) }
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        try #require(fd >= 0)
+        var head = "Message-ID: <big@example.com>\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/html\r\n\r\n"
+        head += "<a href=\"https://example.com/\">x</a>\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        try FileIO.write(fileDescriptor: fd, Array(head.utf8))
+        let line = Array((String(repeating: "QUJDRA", count: 12) + "QUJD\r\n").utf8)
+        var block: [UInt8] = []
+        for _ in 0..<1000 { block += line }
+        for _ in 0..<(50_000_000 / block.count) { try FileIO.write(fileDescriptor: fd, block) }
+        try FileIO.write(fileDescriptor: fd, Array("--b--\r\n".utf8))
+        close(fd)
+
+        let small = try Self.peakResidentKilobytes(stdinPath: Self.packageRoot + "/Corpus/mime-single-part-html-crlf/input.eml")
+        let big = try Self.peakResidentKilobytes(stdinPath: path)
+        #expect(big.status == 0)
+        // Far below the 50 MB message: the attachment streams through.
+        #expect(big.kilobytes < small.kilobytes + 20_000, "peak RSS \(big.kilobytes) kB for the 50 MB message vs \(small.kilobytes) kB for a tiny one")
+    }
+
+    /// Runs `linktrack filter` with stdin from a file and stdout to /dev/null; the child's own peak RSS.
+    static func peakResidentKilobytes(stdinPath: String) throws -> (status: Int32, kilobytes: Int) {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, stdinPath, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = [binary, "filter", "--config", config, "--log-file", "/dev/null"]
+        var cArgs = argv.map { strdup($0) } + [nil]
+        defer { for p in cArgs { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, binary, &actions, nil, &cArgs, environ)
+        try #require(rc == 0)
+        var status: Int32 = 0
+        var usage = rusage()
+        wait4(pid, &status, 0, &usage)
+        let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return (exit, usage.ru_maxrss)
+    }
+}
