@@ -141,6 +141,7 @@ import Testing
             "<p>Untouched line with =3D sign and caf=C3=A9.</p>",
             "<p><a href=3D\"https://www.example.com/acc=", "ount?ref=3Demail&amp;x=3D1\">Account</a></p>",
             "<p>Another untouched line   </p>",
+            "</body>",
         ]
         let head = ["Message-ID: <qp@example.com>", "Content-Type: text/html; charset=utf-8", "Content-Transfer-Encoding: quoted-printable", ""]
         let (output, _) = try F.run(F.lines(head + body, ending: eol))
