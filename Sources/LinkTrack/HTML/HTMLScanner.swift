@@ -137,6 +137,14 @@ private final class ScanState {
     // Context depths.
     var headDepth = 0
     var rawTextDepth = 0
+    /// The `<` of each open element whose content browsers read as text (`script`, `style`, `title`,
+    /// `textarea`, `xmp`), innermost last.
+    var openRawTextStarts: [Int] = []
+    /// The earliest such element that the document ended inside: in a browser it swallows the rest.
+    var unterminatedRawTextStart: Int?
+    /// Where libxml2 last closed such an element without its end tag (a `</body>` inside a
+    /// `<textarea>` closes both in libxml2, but is text in a browser).
+    var forcedRawTextCloseOffset: Int?
     /// The furthest document offset that the parser reported an event at.
     var lastEventOffset: Int
 
@@ -228,6 +236,10 @@ private final class ScanState {
         // Only a tag that really ends here counts as parsed content (see findUnterminatedConstruct).
         if offset > lastEventOffset { lastEventOffset = offset }
         let parserNames = Self.attributeNames(attributes)
+        if mode == .document, Self.textContentNames.contains(nameBytes) {
+            let start = locate(name: nameBytes, closeOffset: offset, parserNames: parserNames)?.tagStart
+            openRawTextStarts.append(start ?? offset)
+        }
         let wanted: Bool
         switch mode {
         case .document: wanted = Self.interesting.contains(nameBytes)
@@ -249,6 +261,8 @@ private final class ScanState {
     static let bodyName = Array("body".utf8)
     static let hrefName = Array("href".utf8)
     static let rawTextNames: [[UInt8]] = [Array("title".utf8), Array("textarea".utf8), Array("xmp".utf8)]
+    /// Elements whose content browsers read as text up to their own end tag.
+    static let textContentNames: [[UInt8]] = rawTextNames + [Array("script".utf8), Array("style".utf8)]
 
     func endElement(name: UnsafePointer<xmlChar>?) {
         guard let name else { return }
@@ -257,20 +271,29 @@ private final class ScanState {
         let nameBytes = Self.bytes(of: name)
         if nameBytes == Self.headName { headDepth = max(0, headDepth - 1) }
         if Self.rawTextNames.contains(nameBytes) { rawTextDepth = max(0, rawTextDepth - 1) }
-        if nameBytes == Self.bodyName, result.bodyCloseOffset == nil, let offset {
-            result.bodyCloseOffset = bodyEndTagStart(endingBefore: offset)
+        if Self.textContentNames.contains(nameBytes), let offset, let start = openRawTextStarts.popLast(),
+           endTagStart(nameBytes, endingBefore: offset) == nil {
+            // Closed by libxml2, not by its own end tag: at the end of the input it is unterminated.
+            if offset >= end {
+                unterminatedRawTextStart = min(unterminatedRawTextStart ?? start, start)
+            } else {
+                forcedRawTextCloseOffset = offset
+            }
+        }
+        if nameBytes == Self.bodyName, result.bodyCloseOffset == nil, let offset, offset != forcedRawTextCloseOffset {
+            result.bodyCloseOffset = endTagStart(Self.bodyName, endingBefore: offset)
         }
     }
 
-    /// The offset of `<` when the bytes just before `offset` are `</body` + optional blanks + `>`.
-    func bodyEndTagStart(endingBefore offset: Int) -> Int? {
+    /// The offset of `<` when the bytes just before `offset` are `</name` + optional blanks + `>`.
+    func endTagStart(_ name: [UInt8], endingBefore offset: Int) -> Int? {
         // libxml2 may stand on the '>' or just after it.
         var i = offset
         if i < end, bytes[i] == UInt8(ascii: ">") { i += 1 }
         guard i > base, bytes[i - 1] == UInt8(ascii: ">") else { return nil }
         i -= 1
         while i > base, Self.isBlank(bytes[i - 1]) { i -= 1 }
-        let word = Array("</body".utf8)
+        let word = Array("</".utf8) + name
         guard i - word.count >= base else { return nil }
         for k in 0..<word.count where bytes[i - word.count + k].asciiLowercased != word[k] { return nil }
         return i - word.count
@@ -349,6 +372,8 @@ private final class ScanState {
     /// libxml2 also closes open elements at the end of input. The first `<` that does not begin a
     /// complete end tag starts the swallowed construct.
     func findUnterminatedConstruct() {
+        // An unclosed script, style, title, textarea or xmp swallows the rest in a browser.
+        result.unterminatedConstructOffset = unterminatedRawTextStart
         var i = lastEventOffset
         while i < end {
             guard bytes[i] == UInt8(ascii: "<") else { i += 1; continue }
@@ -357,7 +382,7 @@ private final class ScanState {
                 while j < end, bytes[j] != UInt8(ascii: ">") { j += 1 }
                 if j < end { i = j + 1; continue }
             }
-            result.unterminatedConstructOffset = i
+            result.unterminatedConstructOffset = min(unterminatedRawTextStart ?? i, i)
             return
         }
     }

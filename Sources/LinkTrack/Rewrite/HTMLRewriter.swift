@@ -82,7 +82,10 @@ public struct HTMLRewriter: Sendable {
         }
         var family = CharsetFamily.classify(label: charset)
         if charset == nil || charset?.isEmpty == true, let sniffed = CharsetFamily.sniff(document) { family = sniffed }
-        if case .asciiCompatible = family, let sniffed = CharsetFamily.sniff(document), case .unsupported = sniffed {
+        // A UTF-16/32 byte order mark or ISO-2022 escapes win over a label that says otherwise (UTF-8
+        // and US-ASCII labels included: bytewise rewriting would garble such a document).
+        if family == .utf8 || family == .asciiCompatible, let sniffed = CharsetFamily.sniff(document),
+           case .unsupported = sniffed {
             family = sniffed
         }
         if case .unsupported(let reason) = family {
@@ -147,7 +150,15 @@ public struct HTMLRewriter: Sendable {
             case .otherScheme(let s): link.untrackedReason = .scheme(s); continue
             case .fragment: link.untrackedReason = .fragment; continue
             case .relative: link.untrackedReason = .relative; continue
-            case .invalid(let why): link.untrackedReason = .invalidURL(why); continue
+            case .invalid(let why):
+                // In a non-UTF-8 charset a byte >= 0x80 can carry '\' or '|' as its second byte (Shift_JIS):
+                // say what the link holds, not which ASCII byte it seems to contain.
+                if family != .utf8, raw.contains(where: { $0 >= 0x80 }) {
+                    link.untrackedReason = .nonASCII(charset: charsetName)
+                } else {
+                    link.untrackedReason = .invalidURL(why)
+                }
+                continue
             }
             if noTrack != nil { link.untrackedReason = .noTrack; continue }
             if !set.tracksClicks { link.untrackedReason = .clicksNotTracked; continue }

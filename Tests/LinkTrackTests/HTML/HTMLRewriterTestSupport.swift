@@ -176,3 +176,14 @@ func htmlUndoMismatch(input: [UInt8], output: [UInt8], edits: EditList) -> Strin
     restored.append(contentsOf: tail)
     return restored == input ? nil : "undoing the edits does not give back the input"
 }
+
+/// Bytes that compare exactly but print readably in failure messages.
+struct HTMLBytes: Equatable, CustomStringConvertible {
+    var bytes: [UInt8]
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    var description: String { "\(bytes.count) bytes: " + htmlDebug(bytes.prefix(4000)) }
+}
