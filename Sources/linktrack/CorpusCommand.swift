@@ -11,7 +11,9 @@ struct CorpusCommand: ParsableCommand {
         discussion: """
         A case is a folder with input.eml or input.html, optional case.json ({"args": [...], "exitStatus": N}), \
         optional config.json (else DIR/config.json) and expected.eml / expected.html; a .eml file directly \
-        in DIR is a case without expectations, which passes when the filter accepts it. Exits 0 only when all pass.
+        in DIR is a case without expectations. Every case is also checked by the invariant checker \
+        (see `linktrack check`), so a folder of real outgoing mail shows whether LinkTrack is safe on it. \
+        Exits 0 only when all pass.
         """
     )
 
@@ -39,7 +41,9 @@ struct CorpusCommand: ParsableCommand {
             if interactive { StandardError.write("\r[\(n + 1)/\(cases.count)] \(c.name)\u{1B}[K") }
             let outcome = c.run(defaultConfiguration: fallback)
             var problem: String?
-            if outcome.exitStatus != c.expectedExitStatus {
+            if !outcome.invariantViolations.isEmpty {
+                problem = "invariant violated: " + outcome.invariantViolations.joined(separator: "; ")
+            } else if outcome.exitStatus != c.expectedExitStatus {
                 problem = "exit status \(outcome.exitStatus), expected \(c.expectedExitStatus)" + (outcome.error.map { ": \($0)" } ?? "")
             } else if outcome.exitStatus == 0, let expectedPath = c.expectedPath {
                 if record {

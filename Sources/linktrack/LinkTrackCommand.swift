@@ -11,7 +11,7 @@ struct LinkTrackCommand: ParsableCommand {
         abstract: "Open- and click-tracking rewriter for email, configured like Amazon SES.",
         subcommands: [
             FilterCommand.self, DecodeCommand.self, KeygenCommand.self,
-            PutTrackingOptionsCommand.self, CorpusCommand.self,
+            PutTrackingOptionsCommand.self, CorpusCommand.self, CheckCommand.self,
         ]
     )
 }

@@ -40,7 +40,7 @@ struct PutTrackingOptionsCommand: ParsableCommand {
             try FileIO.writeAtomically(path: config, contents: Array(updated.serialized().utf8))
         } catch let error as ConfigurationError {
             throw fail("\(error.exceptionName): \(error.message)",
-                       code: error.kind == .notFound ? SysExit.dataError : SysExit.dataError)
+                       code: SysExit.dataError)
         } catch let error as IOError {
             throw fail("linktrack: \(error)", code: SysExit.ioError)
         }

@@ -22,6 +22,7 @@ import Testing
         let c = try #require(Self.cases.first { $0.name == name })
         let outcome = c.run()
         #expect(outcome.exitStatus == c.expectedExitStatus, "\(name): \(outcome.error ?? "")")
+        #expect(outcome.invariantViolations.isEmpty, "\(name): \(outcome.invariantViolations)")
         guard outcome.exitStatus == 0, let expectedPath = c.expectedPath else { return }
         if ProcessEnvironment.value(of: "RECORD_CORPUS") == "1" {
             try FileIO.writeAtomically(path: expectedPath, contents: outcome.output)

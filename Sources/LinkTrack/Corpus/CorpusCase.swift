@@ -64,6 +64,8 @@ public struct CorpusOutcome: Sendable {
     /// The error's text, when there was one.
     public var error: String?
     public var report: FilterReport?
+    /// What the ``InvariantChecker`` found wrong with the output (messages only).
+    public var invariantViolations: [String] = []
 }
 
 extension CorpusCase {
@@ -123,13 +125,21 @@ extension CorpusCase {
                 return failure(65, ConfigurationError.notFound(configurationSet: setName).description)
             }
             let context = TrackingContext(configurationSet: set, messageId: messageId ?? TrackingContext.derivedMessageId(for: input))
-            return CorpusOutcome(output: rewriter.rewrite(input, charset: nil, context: context).output,
-                                 exitStatus: 0, error: nil, report: nil)
+            let output = rewriter.rewrite(input, charset: nil, context: context).output
+            var outcome = CorpusOutcome(output: output, exitStatus: 0, error: nil, report: nil)
+            if let checker = try? InvariantChecker(configuration: configuration, options: options) {
+                outcome.invariantViolations = checker.checkHTML(input: input, output: output, set: set)
+            }
+            return outcome
         }
         do {
             let filter = try MessageFilter(configuration: configuration, options: options)
             let (output, report) = try filter.filter(input)
-            return CorpusOutcome(output: output, exitStatus: 0, error: nil, report: report)
+            var outcome = CorpusOutcome(output: output, exitStatus: 0, error: nil, report: report)
+            if let checker = try? InvariantChecker(configuration: configuration, options: options) {
+                outcome.invariantViolations = checker.check(input: input, output: output)
+            }
+            return outcome
         } catch {
             switch error.kind {
             case .unknownConfigurationSet: return failure(65, error.message)

@@ -108,14 +108,17 @@ public struct FilterSession {
                 try handleLine(rest, continuation: continuation)
             }
         }
-        switch state {
-        case .topHeaders(let block):
+        // A message that ends in its header block (no blank line, no body) still gets its header
+        // decision, and the (empty) body that decision opens is closed below.
+        if case .topHeaders(let block) = state {
             try endTopHeaders(block: block, blankLine: [])
+        }
+        switch state {
         case .partHeaders(let block, _, _):
             output.append(contentsOf: block)
         case .collecting(let part):
             finishHTMLPart(part)
-        case .opaque, .passAll:
+        case .topHeaders, .opaque, .passAll:
             break
         }
         state = .passAll

@@ -12,7 +12,7 @@ public enum UntrackedReason: Sendable, Equatable, CustomStringConvertible {
     case noTrack
     /// The link already points at the configuration set's redirect domain.
     case alreadyTracked
-    /// The tracking URL would exceed ``LinkSigner/maximumURLLength``.
+    /// The tracking URL would exceed ``LinkSigner/maximumURLLength``; the destination's length.
     case tooLong(Int)
     /// In `<head>`.
     case inHead
@@ -34,7 +34,7 @@ public enum UntrackedReason: Sendable, Equatable, CustomStringConvertible {
         case .invalidURL(let why): return "not a valid URL: \(why)"
         case .noTrack: return "ses:no-track"
         case .alreadyTracked: return "already a tracking link on the redirect domain"
-        case .tooLong(let n): return "the tracking URL would be \(n) bytes, over the 2048-byte limit"
+        case .tooLong(let n): return "the tracking URL for this \(n)-byte destination would exceed 2048 bytes"
         case .inHead: return "in <head>"
         case .inRawText: return "in <title>, <textarea> or <xmp>"
         case .clicksNotTracked: return "the configuration set does not track clicks"

@@ -11,9 +11,9 @@ import Crypto
 ///   `%XX` (upper-case hex), so `&`, `#`, `%`, `+`, quotes, `<`, `>` and non-ASCII never appear raw.
 /// - `t` is `key:value;key2:value2` (`ses:tags`), `g` is `name=value,name2=value2` (`X-SES-MESSAGE-TAGS`).
 /// - `mac` is HMAC-SHA256 with the key named by `keyId`, over `LT1 NUL <c|o> NUL <keyId> NUL <query>`
-///   where `<query>` is the exact bytes after `?`; truncated to 128 bits and written as 22 characters
+///   where `<query>` is the exact bytes after `?`; truncated to 96 bits and written as 16 characters
 ///   of unpadded base64url. Verification recomputes it over the bytes received and compares the
-///   22 characters in constant time, so any altered byte of the path or query is refused.
+///   16 characters in constant time, so any altered byte of the path or query is refused.
 /// - The scheme and domain are not signed: the scheme follows the HttpsPolicy, and the domain is the
 ///   redirect server's own.
 /// - The token is deterministic: the same message, link and configuration give the same URL.
@@ -25,7 +25,9 @@ public struct LinkSigner: Sendable {
     public static let version = "1"
     /// Tracking links longer than this are not produced; the original link stays untracked.
     public static let maximumURLLength = 2048
-    static let macLength = 16
+    /// 96 bits: forging one URL takes 2^96 online guesses against the redirect server; the
+    /// shorter MAC keeps tracking URLs within about 100 bytes of the destination.
+    static let macLength = 12
 
     struct Key: Sendable {
         var keyId: String
@@ -47,7 +49,11 @@ public struct LinkSigner: Sendable {
     // MARK: - Building
 
     /// The click URL for `token`, or nil when it would be longer than ``maximumURLLength``.
+    /// Tags must be valid (``Tag/isValidComponent(_:)``): a tag that is not gives nil, since its
+    /// separators would make the URL undecodable.
     public func clickURL(_ token: ClickToken, scheme: HttpsPolicy.Scheme, domain: String) -> String? {
+        let tags = token.linkTags + token.messageTags
+        guard tags.allSatisfy({ Tag.isValidComponent($0.name) && Tag.isValidComponent($0.value) }) else { return nil }
         var query: [UInt8] = []
         query.reserveCapacity(token.destination.utf8.count + 96)
         appendField("m", token.messageId, to: &query, first: true)

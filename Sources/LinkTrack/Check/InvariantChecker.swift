@@ -1,0 +1,310 @@
+/// Verifies, independently of the rewriter's own bookkeeping, that an output is a correct tracked
+/// version of an input:
+/// - the top-level header block is unchanged except the removal of `X-SES-CONFIGURATION-SET` /
+///   `X-SES-MESSAGE-TAGS` and the addition of a `Message-ID`;
+/// - the MIME structure is the same, and every part that must not change is byte-identical;
+/// - in each HTML part, with tracking URLs and the open pixel taken out, the bytes are identical
+///   (apart from removed `ses:` attributes and `{{ses:openTracker}}` placeholders); every changed
+///   href is a tracking URL on the set's redirect domain that verifies and decodes to exactly the
+///   original destination, with the scheme the HttpsPolicy asks for; a rewritten part holds exactly
+///   one open pixel when opens are tracked;
+/// - no output line is longer than 998 octets unless the same line was in the input.
+public struct InvariantChecker: Sendable {
+    let configuration: Configuration
+    let options: FilterOptions
+    let signer: LinkSigner
+
+    public init(configuration: Configuration, options: FilterOptions = FilterOptions()) throws(ConfigurationError) {
+        self.configuration = configuration
+        self.options = options
+        self.signer = try LinkSigner(keys: configuration.signingKeys)
+    }
+
+    /// Returns the violations found; empty when the output is a correct version of the input.
+    /// - Parameter ignoringOutputHeaders: lowercased names of header fields the transport added to the
+    ///   output (`received`, `return-path`, ...), dropped before comparing.
+    public func check(input: [UInt8], output: [UInt8], ignoringOutputHeaders: Set<String> = []) -> [String] {
+        var problems: [String] = []
+        let depth = options.limits.maximumNestingDepth + 1
+        let inputTree = MIMEEntity.parse(input[...], maximumDepth: depth)
+        var outputTree = MIMEEntity.parse(output[...], maximumDepth: depth)
+        if !ignoringOutputHeaders.isEmpty {
+            let kept = outputTree.fields.filter { f in !ignoringOutputHeaders.contains(where: { f.name(is: $0) }) }
+            outputTree.fields = kept
+        }
+
+        // Which configuration set applied.
+        let setHeader = inputTree.fields.first { $0.name(is: "x-ses-configuration-set") }?.unfoldedValue
+        let setName = setHeader ?? options.configurationSetName ?? configuration.defaultConfigurationSet
+        let set = setName.flatMap { name in configuration.configurationSets.first { $0.name == name } }
+        let signed = inputTree.fields.contains { $0.name(is: "dkim-signature") } && !options.rewriteSigned
+        let tracking = (set?.tracksAnything ?? false) && !signed ? set : nil
+
+        // Lines over 998 octets.
+        // A line already over the limit may grow (a single-line base64 body), but no new one may appear.
+        let longInput = Self.longLines(input)
+        let longOutput = Self.longLines(output)
+        if longOutput.count > longInput.count {
+            let known = Set(longInput.map { Array($0) })
+            let line = longOutput.first { !known.contains(Array($0)) } ?? longOutput[0]
+            problems.append("an output line of \(line.count) octets is over 998 and was not in the input")
+        }
+
+        guard let tracking else {
+            // Untracked: only the documented header removals may differ.
+            compareTopHeaders(inputTree, outputTree, tracked: false, problems: &problems)
+            if inputTree.body != outputTree.body { problems.append("the body changed although the message is not tracked") }
+            return problems
+        }
+        compareTopHeaders(inputTree, outputTree, tracked: true, problems: &problems)
+        compare(inputTree, outputTree, path: "message", set: tracking, isTop: true, problems: &problems)
+        return problems
+    }
+
+    static func longLines(_ bytes: [UInt8]) -> [ArraySlice<UInt8>] {
+        var lines: [ArraySlice<UInt8>] = []
+        var start = 0
+        var i = 0
+        while i <= bytes.count {
+            if i == bytes.count || bytes[i] == 0x0A {
+                var end = i
+                if end > start, bytes[end - 1] == 0x0D { end -= 1 }
+                if end - start > 998 { lines.append(bytes[start..<end]) }
+                start = i + 1
+            }
+            i += 1
+        }
+        return lines
+    }
+
+    func compareTopHeaders(_ input: MIMEEntity, _ output: MIMEEntity, tracked: Bool, problems: inout [String]) {
+        let header = Array(input.header)
+        let outHeader = Array(output.header)
+        func bytes(_ f: HeaderField, _ block: [UInt8]) -> ArraySlice<UInt8> { block[f.range] }
+        var expected = input.fields.filter { f in
+            !(f.name(is: "x-ses-configuration-set") || f.name(is: "x-ses-message-tags"))
+        }.map { bytes($0, header) }
+        var actual = output.fields.map { bytes($0, outHeader) }
+        let removable = input.fields.filter { $0.name(is: "x-ses-configuration-set") || $0.name(is: "x-ses-message-tags") }
+        // A removable header may also have been kept (DKIM h= coverage, untracked messages).
+        for field in removable where output.fields.contains(where: { bytes($0, outHeader) == bytes(field, header) }) {
+            expected = input.fields.filter { f in
+                !(f.name(is: "x-ses-configuration-set") || f.name(is: "x-ses-message-tags")) || output.fields.contains { bytes($0, outHeader) == bytes(f, header) }
+            }.map { bytes($0, header) }
+        }
+        if tracked, !input.fields.contains(where: { $0.name(is: "message-id") }),
+           let added = output.fields.last, added.name(is: "message-id") {
+            actual.removeLast()
+            // The added field may carry the line ending the input's last field lacked.
+            if var last = expected.popLast() {
+                if let lastActual = actual.last, lastActual.starts(with: last) { last = lastActual }
+                expected.append(last)
+            }
+        }
+        // The CRLF added after a last field without ending, before a Message-ID.
+        if expected.count == actual.count, !zip(expected, actual).allSatisfy({ $0.elementsEqual($1) }) {
+            for (e, a) in zip(expected, actual) where !e.elementsEqual(a) {
+                let isTransferEncoding = HeaderBlock.parse(Array(e)).first?.name(is: "content-transfer-encoding") == true
+                    && String(decoding: a, as: UTF8.self).lowercased().contains("quoted-printable")
+                if !isTransferEncoding {
+                    problems.append("a header field changed: \(String(decoding: e.prefix(80), as: UTF8.self).replacingCRs())")
+                    return
+                }
+            }
+        } else if expected.count != actual.count {
+            problems.append("the top-level header block has \(actual.count) fields where \(expected.count) were expected")
+        }
+        if input.blankLine != output.blankLine { problems.append("the blank line after the header block changed") }
+    }
+
+    func compare(_ input: MIMEEntity, _ output: MIMEEntity, path: String, set: ConfigurationSet, isTop: Bool,
+                 problems: inout [String]) {
+        if !isTop {
+            let sameHeader = input.header.elementsEqual(output.header)
+            let isHTML = input.contentType.type == "text" && input.contentType.subtype == "html"
+            if !sameHeader && !isHTML {
+                problems.append("part \(path): the header block changed")
+                return
+            }
+        }
+        guard input.typeName == output.typeName else {
+            problems.append("part \(path): the content type changed from \(input.typeName) to \(output.typeName)")
+            return
+        }
+        if let inMultipart = input.multipart {
+            guard let outMultipart = output.multipart, outMultipart.boundary == inMultipart.boundary,
+                  outMultipart.children.count == inMultipart.children.count else {
+                problems.append("part \(path): the multipart structure changed")
+                return
+            }
+            if !zip(inMultipart.skeleton, outMultipart.skeleton).allSatisfy({ $0.elementsEqual($1) })
+                || inMultipart.skeleton.count != outMultipart.skeleton.count {
+                problems.append("part \(path): a boundary line, the preamble or the epilogue changed")
+            }
+            for (k, (a, b)) in zip(inMultipart.children, outMultipart.children).enumerated() {
+                compare(a, b, path: path == "message" ? "\(k + 1)" : "\(path).\(k + 1)", set: set, isTop: false, problems: &problems)
+            }
+            return
+        }
+        let renderable = input.contentType.type == "text" && input.contentType.subtype == "html"
+            && input.disposition?.disposition != "attachment"
+        guard renderable else {
+            if !input.body.elementsEqual(output.body) { problems.append("part \(path) (\(input.typeName)) must not change, but did") }
+            return
+        }
+        if input.body.elementsEqual(output.body) && input.header.elementsEqual(output.header) { return }
+        guard let inHTML = Self.decode(input), let outHTML = Self.decode(output) else {
+            problems.append("part \(path): the HTML cannot be decoded")
+            return
+        }
+        problems.append(contentsOf: checkHTML(input: inHTML, output: outHTML, set: set).map { "part \(path): \($0)" })
+    }
+
+    static func decode(_ entity: MIMEEntity) -> [UInt8]? {
+        var body = Array(entity.body)
+        if body.last == 0x0A { body.removeLast(); if body.last == 0x0D { body.removeLast() } }
+        switch entity.transferEncoding {
+        case .quotedPrintable: return QuotedPrintable.decode(body)
+        case .base64: return try? Base64.decode(body).bytes
+        default: return body
+        }
+    }
+
+    // MARK: - HTML
+
+    /// Aligns the input and output HTML byte by byte, accounting for each kind of documented edit.
+    public func checkHTML(input: [UInt8], output: [UInt8], set: ConfigurationSet) -> [String] {
+        guard let domain = set.customRedirectDomain else { return input == output ? [] : ["changed without a redirect domain"] }
+        var problems: [String] = []
+        let clickPrefixes = ["https://\(domain)/c/", "http://\(domain)/c/"].map { Array($0.utf8) }
+        let pixelPrefixes = ["<img src=\"https://\(domain)/o/", "<img src=\"http://\(domain)/o/"].map { Array($0.utf8) }
+        let placeholder = PixelTag.placeholder
+        var pixels = 0
+        var changed = false
+        var expectedIndex = 0
+        var i = 0
+        var j = 0
+        func startsWith(_ bytes: [UInt8], _ at: Int, _ prefix: [UInt8]) -> Bool {
+            at + prefix.count <= bytes.count && bytes[at..<(at + prefix.count)].elementsEqual(prefix)
+        }
+        while j < output.count || i < input.count {
+            // An open pixel in the output that is not in the input.
+            if let prefix = pixelPrefixes.first(where: { startsWith(output, j, $0) }), !startsWith(input, i, prefix) {
+                guard let close = output[j...].firstIndex(of: UInt8(ascii: ">")) else { problems.append("unterminated pixel"); break }
+                let tag = Array(output[j...close])
+                let srcStart = 10
+                let srcEnd = tag[srcStart...].firstIndex(of: UInt8(ascii: "\""))!
+                let url = Self.unescape(Array(tag[srcStart..<srcEnd]))
+                if case .open(let token)? = try? signer.decode(url), token.configurationSet == set.name {
+                    let wanted = set.httpsPolicy.openScheme.rawValue + "://"
+                    if !url.hasPrefix(wanted) { problems.append("the open pixel does not use \(wanted)") }
+                } else {
+                    problems.append("an open pixel URL does not verify")
+                }
+                pixels += 1
+                changed = true
+                j = close + 1
+                if startsWith(input, i, placeholder) { i += placeholder.count }
+                continue
+            }
+            if startsWith(input, i, placeholder) {
+                // A placeholder removed (the pixel went to the first one).
+                i += placeholder.count
+                changed = true
+                continue
+            }
+            // A click URL in the output where the input has something else.
+            let addedQuote = j < output.count && output[j] == UInt8(ascii: "\"") && (i >= input.count || input[i] != UInt8(ascii: "\""))
+                && clickPrefixes.contains { startsWith(output, j + 1, $0) }
+            let urlStart = addedQuote ? j + 1 : j
+            if clickPrefixes.contains(where: { startsWith(output, urlStart, $0) }) {
+                // The output value runs to its quote; the input value to the same quote (or, when
+                // quotes were added, to a blank or '>').
+                let quote: UInt8 = addedQuote ? UInt8(ascii: "\"") : (j > 0 ? output[j - 1] : UInt8(ascii: "\""))
+                guard let urlEnd = output[urlStart...].firstIndex(of: quote) else { problems.append("unterminated tracking URL"); break }
+                var inputEnd = i
+                if addedQuote {
+                    while inputEnd < input.count, !input[inputEnd].isASCIIWhitespace, input[inputEnd] != UInt8(ascii: ">") { inputEnd += 1 }
+                } else {
+                    while inputEnd < input.count, input[inputEnd] != quote { inputEnd += 1 }
+                }
+                let outputValue = Array(output[urlStart..<urlEnd])
+                let inputValue = Array(input[i..<inputEnd])
+                if outputValue == inputValue {
+                    // An already tracked link, passed through.
+                } else {
+                    let url = Self.unescape(outputValue)
+                    let original = CharacterReference.decodeAttributeValue(inputValue[...]).trimmingASCIIWhitespace()
+                    switch try? signer.decode(url) {
+                    case .click(let token)?:
+                        if Array(token.destination.utf8) != Array(original) {
+                            problems.append("a tracking URL decodes to \(token.destination), not to the original \(String(decoding: original, as: UTF8.self))")
+                        }
+                        if token.configurationSet != set.name { problems.append("a tracking URL names the set \(token.configurationSet)") }
+                        if token.linkIndex != expectedIndex { problems.append("link \(token.destination) has index \(token.linkIndex), expected \(expectedIndex)") }
+                        expectedIndex += 1
+                        let originalScheme: HttpsPolicy.Scheme = original.prefix(5).map(\.asciiLowercased) == Array("https".utf8) ? .https : .http
+                        let wanted = set.httpsPolicy.clickScheme(original: originalScheme).rawValue + "://"
+                        if !url.hasPrefix(wanted) { problems.append("the click URL for \(token.destination) does not use \(wanted)") }
+                    default:
+                        problems.append("a tracking URL does not verify: \(url.prefix(100))")
+                    }
+                    changed = true
+                }
+                i = inputEnd
+                j = addedQuote ? urlEnd + 1 : urlEnd
+                continue
+            }
+            if i < input.count, j < output.count, input[i] == output[j] {
+                i += 1
+                j += 1
+                continue
+            }
+            // A removed ses: attribute (with the blank before or after it).
+            var k = i
+            while k < input.count, input[k].isASCIIWhitespace { k += 1 }
+            if startsWith(input.map(\.asciiLowercased), k, Array("ses:".utf8)) {
+                var e = k
+                while e < input.count, !input[e].isASCIIWhitespace, input[e] != UInt8(ascii: ">"), input[e] != UInt8(ascii: "=") { e += 1 }
+                if e < input.count, input[e] == UInt8(ascii: "=") {
+                    e += 1
+                    if e < input.count, input[e] == UInt8(ascii: "\"") || input[e] == UInt8(ascii: "'") {
+                        let q = input[e]
+                        e += 1
+                        while e < input.count, input[e] != q { e += 1 }
+                        e += 1
+                    } else {
+                        while e < input.count, !input[e].isASCIIWhitespace, input[e] != UInt8(ascii: ">") { e += 1 }
+                    }
+                }
+                i = min(e, input.count)
+                if j < output.count, !output[j].isASCIIWhitespace {
+                    while i < input.count, input[i].isASCIIWhitespace { i += 1 }
+                }
+                changed = true
+                continue
+            }
+            problems.append("the HTML differs at input offset \(i), output offset \(j) outside the documented edits")
+            break
+        }
+        if changed, set.tracksOpens, pixels + Self.existingPixels(input, pixelPrefixes) != 1 {
+            problems.append("\(pixels) open pixel(s) added to a rewritten part (exactly one is expected)")
+        }
+        return problems
+    }
+
+    static func existingPixels(_ bytes: [UInt8], _ prefixes: [[UInt8]]) -> Int {
+        var n = 0
+        for prefix in prefixes {
+            var i = 0
+            while i + prefix.count <= bytes.count {
+                if bytes[i] == prefix[0], bytes[i..<(i + prefix.count)].elementsEqual(prefix) { n += 1; i += prefix.count } else { i += 1 }
+            }
+        }
+        return n
+    }
+
+    static func unescape(_ value: [UInt8]) -> String {
+        String(decoding: CharacterReference.decodeAttributeValue(value[...]), as: UTF8.self)
+    }
+}
