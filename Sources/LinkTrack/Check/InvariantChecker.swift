@@ -85,11 +85,12 @@ public struct InvariantChecker: Sendable {
             !(f.name(is: "x-ses-configuration-set") || f.name(is: "x-ses-message-tags"))
         }.map { bytes($0, header) }
         var actual = output.fields.map { bytes($0, outHeader) }
-        let removable = input.fields.filter { $0.name(is: "x-ses-configuration-set") || $0.name(is: "x-ses-message-tags") }
-        // A removable header may also have been kept (DKIM h= coverage, untracked messages).
-        for field in removable where output.fields.contains(where: { bytes($0, outHeader) == bytes(field, header) }) {
+        // In a message that is not tracked (no set, DKIM-signed) a SES header may stay: it is kept when
+        // unchanged, or when a DKIM signature's h= covers it.
+        if !tracked {
             expected = input.fields.filter { f in
-                !(f.name(is: "x-ses-configuration-set") || f.name(is: "x-ses-message-tags")) || output.fields.contains { bytes($0, outHeader) == bytes(f, header) }
+                !(f.name(is: "x-ses-configuration-set") || f.name(is: "x-ses-message-tags"))
+                    || output.fields.contains { bytes($0, outHeader) == bytes(f, header) }
             }.map { bytes($0, header) }
         }
         if tracked, !input.fields.contains(where: { $0.name(is: "message-id") }),
@@ -181,6 +182,10 @@ public struct InvariantChecker: Sendable {
         let placeholder = PixelTag.placeholder
         var pixels = 0
         var changed = false
+        /// The `<` of the tags where a link was tracked and where `ses:no-track` was removed.
+        var trackedTagStarts: Set<Int> = []
+        var noTrackTagStarts: Set<Int> = []
+        func tagStart(_ offset: Int) -> Int { input[..<min(offset, input.count)].lastIndex(of: UInt8(ascii: "<")) ?? -1 }
         var expectedIndex = 0
         var i = 0
         var j = 0
@@ -243,6 +248,7 @@ public struct InvariantChecker: Sendable {
                         if token.configurationSet != set.name { problems.append("a tracking URL names the set \(token.configurationSet)") }
                         if token.linkIndex != expectedIndex { problems.append("link \(token.destination) has index \(token.linkIndex), expected \(expectedIndex)") }
                         expectedIndex += 1
+                        trackedTagStarts.insert(tagStart(i))
                         let originalScheme: HttpsPolicy.Scheme = original.prefix(5).map(\.asciiLowercased) == Array("https".utf8) ? .https : .http
                         let wanted = set.httpsPolicy.clickScheme(original: originalScheme).rawValue + "://"
                         if !url.hasPrefix(wanted) { problems.append("the click URL for \(token.destination) does not use \(wanted)") }
@@ -263,7 +269,8 @@ public struct InvariantChecker: Sendable {
             // A removed ses: attribute (with the blank before or after it).
             var k = i
             while k < input.count, input[k].isASCIIWhitespace { k += 1 }
-            if startsWith(input.map(\.asciiLowercased), k, Array("ses:".utf8)) {
+            if startsWith(input, k, Array("ses:".utf8)) || startsWith(input, k, Array("SES:".utf8)) {
+                if startsWith(input.map(\.asciiLowercased), k, Array("ses:no-track".utf8)) { noTrackTagStarts.insert(tagStart(k)) }
                 var e = k
                 while e < input.count, !input[e].isASCIIWhitespace, input[e] != UInt8(ascii: ">"), input[e] != UInt8(ascii: "=") { e += 1 }
                 if e < input.count, input[e] == UInt8(ascii: "=") {
@@ -286,6 +293,9 @@ public struct InvariantChecker: Sendable {
             }
             problems.append("the HTML differs at input offset \(i), output offset \(j) outside the documented edits")
             break
+        }
+        if !trackedTagStarts.isDisjoint(with: noTrackTagStarts) {
+            problems.append("a link marked ses:no-track was tracked")
         }
         if changed, set.tracksOpens, pixels + Self.existingPixels(input, pixelPrefixes) != 1 {
             problems.append("\(pixels) open pixel(s) added to a rewritten part (exactly one is expected)")

@@ -28,6 +28,8 @@ public struct LinkSigner: Sendable {
     /// 96 bits: forging one URL takes 2^96 online guesses against the redirect server; the
     /// shorter MAC keeps tracking URLs within about 100 bytes of the destination.
     static let macLength = 12
+    /// The MAC's length in the URL: unpadded base64url of ``macLength`` bytes.
+    static let macCharacters = 16
 
     struct Key: Sendable {
         var keyId: String

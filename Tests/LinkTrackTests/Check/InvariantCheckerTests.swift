@@ -28,7 +28,7 @@ import Testing
     }
 
     /// Each row corrupts the correct output in one way; the checker must notice.
-    static let mutations: [(String, ([UInt8]) -> [UInt8])] = [
+    static var mutations: [(String, @Sendable ([UInt8]) -> [UInt8])] { [
         ("a byte of text outside any href", { replacing($0, "<p>Hello</p>", "<p>Hellp</p>") }),
         ("a header field", { replacing($0, "From: a@example.com", "From: b@example.com") }),
         ("the attachment", { replacing($0, "JVBERi0xLjQK", "JVBERi0xLjUK") }),
@@ -64,9 +64,9 @@ import Testing
             let tracked = F.click("http://shop.example.com/keep", index: 1, messageId: "ic@example.com", messageTags: [Tag(name: "campaign", value: "x")])
             return replacing(bytes, "href=\"http://shop.example.com/keep\"", "href=\"\(tracked)\"")
         }),
-    ]
+    ] }
 
-    @Test(arguments: mutations.indices)
+    @Test(arguments: 0..<11)
     func everyCorruptionIsFound(_ index: Int) throws {
         let (name, mutate) = Self.mutations[index]
         let good = try Self.filtered()
