@@ -219,14 +219,14 @@ private final class ScanState {
 
     // MARK: - Elements
 
-    static let interesting: [[UInt8]] = [Array("a".utf8), Array("area".utf8), Array("img".utf8)]
 
     func startElement(name: UnsafePointer<xmlChar>?, attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
         guard let name, let offset = currentOffset() else { return }
-        let nameBytes = Self.bytes(of: name)
+        // Classify without allocating: this runs for every element of every message.
+        let kind = ElementKind(name)
         if mode == .document {
-            if nameBytes == Self.headName { headDepth += 1 }
-            if Self.rawTextNames.contains(nameBytes) { rawTextDepth += 1 }
+            if kind == .head { headDepth += 1 }
+            if kind == .rawText { rawTextDepth += 1 }
         }
         // Implied elements (html, body, p, ...) fire where no tag of theirs stands.
         guard offset < end else { return }
@@ -235,21 +235,23 @@ private final class ScanState {
         guard atClose else { return }
         // Only a tag that really ends here counts as parsed content (see findUnterminatedConstruct).
         if offset > lastEventOffset { lastEventOffset = offset }
-        let parserNames = Self.attributeNames(attributes)
-        if mode == .document, Self.textContentNames.contains(nameBytes) {
-            let start = locate(name: nameBytes, closeOffset: offset, parserNames: parserNames)?.tagStart
-            openRawTextStarts.append(start ?? offset)
-        }
         let wanted: Bool
         switch mode {
-        case .document: wanted = Self.interesting.contains(nameBytes)
-        case .conditionalComment: wanted = parserNames.contains(Self.hrefName)
+        case .document: wanted = kind == .link || kind == .img
+        case .conditionalComment: wanted = Self.hasAttribute(attributes, named: "href")
         }
-        guard wanted else { return }
-        guard var tag = locate(name: nameBytes, closeOffset: offset, parserNames: parserNames) else {
-            result.unlocatedTags += 1
+        let textContent = mode == .document && (kind == .rawText || kind == .script)
+        guard wanted || textContent else { return }
+        let nameBytes = Self.bytes(of: name)
+        let parserNames = Self.attributeNames(attributes)
+        guard let located = locate(name: nameBytes, closeOffset: offset, parserNames: parserNames) else {
+            if textContent { openRawTextStarts.append(offset) }
+            if wanted { result.unlocatedTags += 1 }
             return
         }
+        if textContent { openRawTextStarts.append(located.tagStart) }
+        guard wanted else { return }
+        var tag = located
         switch mode {
         case .conditionalComment: tag.context = .conditionalComment
         case .document: tag.context = rawTextDepth > 0 ? .rawText : (headDepth > 0 ? .head : .body)
@@ -257,22 +259,64 @@ private final class ScanState {
         result.tags.append(tag)
     }
 
-    static let headName = Array("head".utf8)
+    /// The elements the scanner treats specially, told apart without allocating.
+    enum ElementKind: Equatable {
+        /// `a` and `area`.
+        case link
+        case img, head, body
+        /// `title`, `textarea`, `xmp`: libxml2 parses their content as markup, browsers as text.
+        case rawText
+        /// `script`, `style`: text in both.
+        case script
+        case other
+
+        init(_ name: UnsafePointer<xmlChar>) {
+            func equals(_ literal: StaticString) -> Bool {
+                let count = literal.utf8CodeUnitCount
+                let p = literal.utf8Start
+                for i in 0..<count where name[i] != p[i] { return false }
+                return name[count] == 0
+            }
+            switch name[0] {
+            case UInt8(ascii: "a"): self = equals("a") || equals("area") ? .link : .other
+            case UInt8(ascii: "i"): self = equals("img") ? .img : .other
+            case UInt8(ascii: "h"): self = equals("head") ? .head : .other
+            case UInt8(ascii: "b"): self = equals("body") ? .body : .other
+            case UInt8(ascii: "t"): self = equals("title") || equals("textarea") ? .rawText : .other
+            case UInt8(ascii: "x"): self = equals("xmp") ? .rawText : .other
+            case UInt8(ascii: "s"): self = equals("script") || equals("style") ? .script : .other
+            default: self = .other
+            }
+        }
+    }
+
+    static func hasAttribute(_ atts: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?, named wanted: StaticString) -> Bool {
+        guard let atts else { return false }
+        var i = 0
+        while let name = atts[i] {
+            let count = wanted.utf8CodeUnitCount
+            var same = true
+            for k in 0..<count where name[k] != wanted.utf8Start[k] { same = false; break }
+            if same && name[count] == 0 { return true }
+            i += 2
+        }
+        return false
+    }
+
     static let bodyName = Array("body".utf8)
-    static let hrefName = Array("href".utf8)
-    static let rawTextNames: [[UInt8]] = [Array("title".utf8), Array("textarea".utf8), Array("xmp".utf8)]
-    /// Elements whose content browsers read as text up to their own end tag.
-    static let textContentNames: [[UInt8]] = rawTextNames + [Array("script".utf8), Array("style".utf8)]
 
     func endElement(name: UnsafePointer<xmlChar>?) {
-        guard let name else { return }
-        let offset = currentOffset()
-        guard mode == .document else { return }
-        let nameBytes = Self.bytes(of: name)
-        if nameBytes == Self.headName { headDepth = max(0, headDepth - 1) }
-        if Self.rawTextNames.contains(nameBytes) { rawTextDepth = max(0, rawTextDepth - 1) }
-        if Self.textContentNames.contains(nameBytes), let offset, let start = openRawTextStarts.popLast(),
-           endTagStart(nameBytes, endingBefore: offset) == nil {
+        guard let name, mode == .document else { return }
+        let kind = ElementKind(name)
+        switch kind {
+        case .head: headDepth = max(0, headDepth - 1)
+        case .rawText: rawTextDepth = max(0, rawTextDepth - 1)
+        case .script, .body: break
+        case .link, .img, .other: return
+        }
+        guard let offset = currentOffset() else { return }
+        if kind == .rawText || kind == .script, let start = openRawTextStarts.popLast(),
+           endTagStart(Self.bytes(of: name), endingBefore: offset) == nil {
             // Closed by libxml2, not by its own end tag: at the end of the input it is unterminated.
             if offset >= end {
                 unterminatedRawTextStart = min(unterminatedRawTextStart ?? start, start)
@@ -280,7 +324,7 @@ private final class ScanState {
                 forcedRawTextCloseOffset = offset
             }
         }
-        if nameBytes == Self.bodyName, result.bodyCloseOffset == nil, let offset, offset != forcedRawTextCloseOffset {
+        if kind == .body, result.bodyCloseOffset == nil, offset != forcedRawTextCloseOffset {
             result.bodyCloseOffset = endTagStart(Self.bodyName, endingBefore: offset)
         }
     }
