@@ -89,6 +89,38 @@ import Testing
         #expect(text.hasSuffix("></body></html>"))
     }
 
+    @Test func warningsGoToTheLogFileNotToStderr() throws {
+        let input = try Self.corpusInput("mime-dkim-signed")
+        let logFile = NSTemporaryDirectory() + "linktrack-log-\(UUID().uuidString)"
+        defer { unlink(logFile) }
+        let run = try Self.run(["filter", "--config", Self.config, "--log-file", logFile], stdin: input)
+        #expect(run.status == 0)
+        #expect(run.stderr.isEmpty)
+        let log = String(decoding: try FileIO.readAll(path: logFile), as: UTF8.self)
+        #expect(log.contains("warning: the message carries a DKIM-Signature"))
+    }
+
+    @Test func corpusCommandRunsAFolderAndReportsFailures() throws {
+        let run = try Self.run(["corpus", Self.packageRoot + "/Corpus"], stdin: [])
+        #expect(run.status == 0)
+        let text = String(decoding: run.stdout, as: UTF8.self)
+        #expect(text.hasSuffix(" passed, 0 failed\n"))
+
+        // A flat folder of .eml files without expectations, plus one case whose expectation is wrong.
+        let dir = NSTemporaryDirectory() + "linktrack-corpus-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir + "/wrong", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.copyItem(atPath: Self.config, toPath: dir + "/config.json")
+        try FileManager.default.copyItem(atPath: Self.packageRoot + "/Corpus/mime-alternative-lf/input.eml", toPath: dir + "/plain.eml")
+        try FileManager.default.copyItem(atPath: Self.packageRoot + "/Corpus/mime-alternative-lf/input.eml", toPath: dir + "/wrong/input.eml")
+        try FileManager.default.copyItem(atPath: Self.packageRoot + "/Corpus/mime-alternative-lf/input.eml", toPath: dir + "/wrong/expected.eml")
+        let mixed = try Self.run(["corpus", dir], stdin: [])
+        #expect(mixed.status == 1)
+        let out = String(decoding: mixed.stdout, as: UTF8.self)
+        #expect(out.contains("FAIL wrong: first difference at byte"))
+        #expect(out.hasSuffix("1 passed, 1 failed\n"))
+    }
+
     /// Each exit status of the MTA contract, through the binary.
     @Test func exitStatuses() throws {
         let input = try Self.corpusInput("mime-single-part-html-crlf")

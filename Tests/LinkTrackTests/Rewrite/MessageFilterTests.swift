@@ -118,6 +118,38 @@ import Testing
         #expect(report.warnings.contains { $0.contains("nesting") })
     }
 
+    @Test func htmlPartOverTheSizeLimitPassesUntouchedAndTheRestIsTracked() throws {
+        var options = FilterOptions()
+        options.limits.maximumHTMLPartSize = 200
+        let big = "<p>" + String(repeating: "x", count: 300) + "</p><a href=\"https://example.com/big\">big</a>"
+        let lines = ["Message-ID: <lim@example.com>", "Content-Type: multipart/mixed; boundary=b", "",
+                     "--b", "Content-Type: text/html", "", big,
+                     "--b", "Content-Type: text/html", "", "<a href=\"https://example.com/small\">s</a>", "--b--"]
+        let (output, report) = try F.run(F.lines(lines, ending: "\n"), options)
+        var expected = lines
+        expected[10] = "<a href=\"\(F.click("https://example.com/small", index: 0, messageId: "lim@example.com"))\">s</a>\(F.pixel(messageId: "lim@example.com"))"
+        #expect(output.text == F.lines(expected, ending: "\n").text)
+        #expect(report.warnings.contains { $0.contains("larger than") })
+    }
+
+    @Test func headerBlockOverTheSizeLimitPassesTheMessageUntouched() throws {
+        var options = FilterOptions()
+        options.limits.maximumHeaderBlockSize = 100
+        let lines = ["Message-ID: <h@example.com>", "X-Long: " + String(repeating: "y", count: 200),
+                     "Content-Type: text/html", "", "<a href=\"https://example.com/\">x</a>"]
+        let input = F.lines(lines, ending: "\r\n")
+        let (output, report) = try F.run(input, options)
+        #expect(output == input)
+        #expect(report.warnings.contains { $0.contains("header block") })
+    }
+
+    @Test func defaultLimitsAreDocumentedValues() {
+        let limits = Limits()
+        #expect(limits.maximumNestingDepth == 32)
+        #expect(limits.maximumHeaderBlockSize == 1 << 20)
+        #expect(limits.maximumHTMLPartSize == 32 << 20)
+    }
+
     // MARK: - Transfer encodings
 
     @Test(arguments: [(76, "\r\n"), (72, "\r\n"), (76, "\n"), (72, "\n")])
