@@ -108,10 +108,17 @@ public struct FilterSession {
                 try handleLine(rest, continuation: continuation)
             }
         }
-        // A message that ends in its header block (no blank line, no body) still gets its header
-        // decision, and the (empty) body that decision opens is closed below.
         if case .topHeaders(let block) = state {
-            try endTopHeaders(block: block, blankLine: [])
+            // No blank line: the message has no body, so there is nothing to track. The set is still
+            // checked (an unknown one is rejected) and the SES headers go, but no Message-ID is added:
+            // after an unterminated last line it could turn that line into the blank line.
+            let decision = try decideTracking(fields: HeaderBlock.parse(block), block: block)
+            var edits = EditList()
+            for range in decision.removals { edits.add(Edit(range: range, replacement: [])) }
+            output.append(contentsOf: edits.isEmpty ? block : Splicer.apply(edits, to: block))
+            report.changed = !edits.isEmpty
+            report.notes.append("the message ends inside its header block; nothing to track")
+            state = .passAll
         }
         switch state {
         case .partHeaders(let block, _, _):
