@@ -1,9 +1,21 @@
 import CLibXML2
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The attributes LinkTrack reads, told apart while scanning so that no name is copied.
+enum AttributeKind: Sendable, Equatable {
+    case href, src, sesNoTrack, sesTags, other
+
+    static let names: [(kind: AttributeKind, name: [UInt8])] = [
+        (.href, Array("href".utf8)), (.src, Array("src".utf8)),
+        (.sesNoTrack, Array("ses:no-track".utf8)), (.sesTags, Array("ses:tags".utf8)),
+    ]
+}
 
 /// One attribute of a start tag, located in the scanned document's bytes.
 struct ScannedAttribute: Sendable, Equatable {
-    /// The name, ASCII-lowercased as libxml2 reports it.
-    var name: [UInt8]
+    var kind: AttributeKind
     /// Where the whitespace before the name starts (equal to `nameRange.lowerBound` when there is none).
     var leadingWhitespaceStart: Int
     var nameRange: Range<Int>
@@ -31,8 +43,10 @@ enum TagContext: Sendable, Equatable {
 
 /// A start tag of interest, with its attributes located byte-exactly.
 struct ScannedTag: Sendable, Equatable {
-    /// The element name, lowercased.
-    var name: [UInt8]
+    /// The element name as written (libxml2 reports it lowercased).
+    var nameRange: Range<Int>
+    /// `<img>`, read for an existing open pixel.
+    var isImage: Bool
     /// Offset of the tag's `<`.
     var tagStart: Int
     /// Offset of the tag's closing `>` (or of the `/` of `/>`).
@@ -40,10 +54,9 @@ struct ScannedTag: Sendable, Equatable {
     var attributes: [ScannedAttribute]
     var context: TagContext
 
-    /// The first attribute named `name` (lowercase ASCII).
-    func attribute(_ name: String) -> ScannedAttribute? {
-        let bytes = Array(name.utf8)
-        return attributes.first { !$0.isDuplicate && $0.name == bytes }
+    /// The first attribute of that kind (a later duplicate is ignored, as libxml2 and browsers do).
+    func attribute(_ kind: AttributeKind) -> ScannedAttribute? {
+        attributes.first { !$0.isDuplicate && $0.kind == kind }
     }
 }
 
@@ -242,21 +255,19 @@ private final class ScanState {
         }
         let textContent = mode == .document && (kind == .rawText || kind == .script)
         guard wanted || textContent else { return }
-        let nameBytes = Self.bytes(of: name)
-        let parserNames = Self.attributeNames(attributes)
-        guard let located = locate(name: nameBytes, closeOffset: offset, parserNames: parserNames) else {
+        guard var located = locate(name: name, closeOffset: offset, attributes: attributes) else {
             if textContent { openRawTextStarts.append(offset) }
             if wanted { result.unlocatedTags += 1 }
             return
         }
         if textContent { openRawTextStarts.append(located.tagStart) }
         guard wanted else { return }
-        var tag = located
+        located.isImage = kind == .img
         switch mode {
-        case .conditionalComment: tag.context = .conditionalComment
-        case .document: tag.context = rawTextDepth > 0 ? .rawText : (headDepth > 0 ? .head : .body)
+        case .conditionalComment: located.context = .conditionalComment
+        case .document: located.context = rawTextDepth > 0 ? .rawText : (headDepth > 0 ? .head : .body)
         }
-        result.tags.append(tag)
+        result.tags.append(located)
     }
 
     /// The elements the scanner treats specially, told apart without allocating.
@@ -433,16 +444,17 @@ private final class ScanState {
 
     // MARK: - Locating a start tag
 
-    /// Finds the `<` of the tag whose `>` is at `closeOffset` and re-scans its attributes.
-    func locate(name: [UInt8], closeOffset: Int, parserNames: [[UInt8]]) -> ScannedTag? {
+    /// Finds the `<` of the tag whose `>` is at `closeOffset` and re-scans its attributes; the scan
+    /// must end at that `>` and give the attribute names libxml2 reported, in order.
+    func locate(name: UnsafePointer<xmlChar>, closeOffset: Int,
+                attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) -> ScannedTag? {
         var candidate = closeOffset - 1
         var attempts = 0
         while candidate >= base, attempts < 64 {
             if bytes[candidate] == UInt8(ascii: "<"), matchesName(name, at: candidate + 1) {
                 attempts += 1
-                if let tag = rescan(from: candidate), tag.tagEnd == closeOffset {
-                    let names = tag.attributes.filter { !$0.isDuplicate }.map(\.name)
-                    if names == parserNames { return tag }
+                if let tag = rescan(from: candidate), tag.tagEnd == closeOffset, sameNames(tag, attributes) {
+                    return tag
                 }
             }
             candidate -= 1
@@ -450,18 +462,52 @@ private final class ScanState {
         return nil
     }
 
-    func matchesName(_ name: [UInt8], at offset: Int) -> Bool {
-        guard offset + name.count <= end else { return false }
-        for k in 0..<name.count where bytes[offset + k].asciiLowercased != name[k] { return false }
-        let after = offset + name.count
+    /// Whether the tag's attributes (duplicates left out) are libxml2's, name for name.
+    func sameNames(_ tag: ScannedTag, _ atts: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) -> Bool {
+        var index = 0
+        for attribute in tag.attributes where !attribute.isDuplicate {
+            guard let atts, let parserName = atts[index] else { return false }
+            var k = 0
+            for b in attribute.nameRange {
+                guard parserName[k] == bytes[b].asciiLowercased else { return false }
+                k += 1
+            }
+            guard parserName[k] == 0 else { return false }
+            index += 2
+        }
+        return atts == nil || atts![index] == nil
+    }
+
+    func matchesName(_ name: UnsafePointer<xmlChar>, at offset: Int) -> Bool {
+        var k = 0
+        while name[k] != 0 {
+            guard offset + k < end, bytes[offset + k].asciiLowercased == name[k] else { return false }
+            k += 1
+        }
+        let after = offset + k
         return after == end || !Self.isNameCharacter(bytes[after])
+    }
+
+    /// The kind of the attribute whose name is at `range`.
+    func attributeKind(_ range: Range<Int>) -> AttributeKind {
+        for (kind, name) in AttributeKind.names where name.count == range.count {
+            var same = true
+            for (k, b) in range.enumerated() where bytes[b].asciiLowercased != name[k] { same = false; break }
+            if same { return kind }
+        }
+        return .other
+    }
+
+    func sameName(_ a: Range<Int>, _ b: Range<Int>) -> Bool {
+        guard a.count == b.count else { return false }
+        for k in 0..<a.count where bytes[a.lowerBound + k].asciiLowercased != bytes[b.lowerBound + k].asciiLowercased { return false }
+        return true
     }
 
     /// `htmlParseStartTag`'s reading of the tag starting at `start` (the `<`).
     func rescan(from start: Int) -> ScannedTag? {
         var i = start + 1
         guard let nameRange = htmlName(at: &i) else { return nil }
-        let tagName = bytes[nameRange].map(\.asciiLowercased)
         var attributes: [ScannedAttribute] = []
         var whitespaceStart = i
         skipBlanks(&i)
@@ -493,10 +539,9 @@ private final class ScanState {
                         fullEnd = i
                     }
                 }
-                let lowered = bytes[attrName].map(\.asciiLowercased)
-                let duplicate = attributes.contains { $0.name == lowered }
+                let duplicate = attributes.contains { sameName($0.nameRange, attrName) }
                 attributes.append(ScannedAttribute(
-                    name: lowered, leadingWhitespaceStart: whitespaceStart, nameRange: attrName,
+                    kind: attributeKind(attrName), leadingWhitespaceStart: whitespaceStart, nameRange: attrName,
                     valueRange: valueRange, quote: quote, fullRange: attrName.lowerBound..<fullEnd,
                     isDuplicate: duplicate))
             } else {
@@ -508,7 +553,7 @@ private final class ScanState {
             skipBlanks(&i)
         }
         guard i < end else { return nil }
-        return ScannedTag(name: tagName, tagStart: start, tagEnd: i, attributes: attributes, context: .body)
+        return ScannedTag(nameRange: nameRange, isImage: false, tagStart: start, tagEnd: i, attributes: attributes, context: .body)
     }
 
     /// `htmlParseHTMLName`: a letter, `_`, `:` or `.`, then letters, digits, `:`, `-`, `_`, `.`;
@@ -551,7 +596,5 @@ private final class ScanState {
 }
 
 private func strlen(_ p: UnsafePointer<xmlChar>) -> Int {
-    var n = 0
-    while p[n] != 0 { n += 1 }
-    return n
+    p.withMemoryRebound(to: CChar.self, capacity: 1) { Int(Glibc.strlen($0)) }
 }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// What a charset means for byte-level HTML rewriting: can `<`, `"`, `'`, `=` and ASCII letters be
 /// found by looking at single bytes below 0x80?
 enum CharsetFamily: Sendable, Equatable {
@@ -61,9 +67,12 @@ enum CharsetFamily: Sendable, Equatable {
             if starts([0x3C, 0x00]) || starts([0x00, 0x3C]) {
                 return .unsupported(reason: "the data looks like UTF-16 without a byte order mark")
             }
+            // memchr finds ESC at memory speed; HTML rarely holds one.
+            guard let base = input.baseAddress else { return nil }
             var index = 0
-            while index + 1 < count {
-                if input[index] == 0x1B, input[index + 1] == UInt8(ascii: "$") || input[index + 1] == UInt8(ascii: "(") {
+            while index + 1 < count, let hit = memchr(base + index, 0x1B, count - index - 1) {
+                index = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                if input[index + 1] == UInt8(ascii: "$") || input[index + 1] == UInt8(ascii: "(") {
                     return .unsupported(reason: "the data contains an ISO-2022 escape sequence at offset \(index)")
                 }
                 index += 1

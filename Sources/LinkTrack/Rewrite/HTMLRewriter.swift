@@ -1,4 +1,7 @@
 import Crypto
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The per-message facts that go into tracking tokens.
 public struct TrackingContext: Sendable, Equatable {
@@ -109,19 +112,19 @@ public struct HTMLRewriter: Sendable {
         let domainLower = domain.lowercased()
 
         for tag in scan.tags {
-            if tag.name == Self.imgName {
-                if let src = tag.attribute("src"), let range = src.valueRange,
+            if tag.isImage {
+                if let src = tag.attribute(.src), let range = src.valueRange,
                    Self.isOpenPixel(CharacterReference.decodeAttributeValue(document[range]), domain: domainLower) {
                     pixelPresent = true
                 }
                 continue
             }
-            let href = tag.attribute("href")
+            let href = tag.attribute(.href)
             // ses: attributes are SES's instructions to us; they are removed wherever we act on the tag.
-            let noTrack = tag.attribute("ses:no-track")
-            let tagsAttribute = tag.attribute("ses:tags")
+            let noTrack = tag.attribute(.sesNoTrack)
+            let tagsAttribute = tag.attribute(.sesTags)
             if tag.context == .body || tag.context == .conditionalComment {
-                for attribute in tag.attributes where attribute.name == Self.noTrackName || attribute.name == Self.tagsName {
+                for attribute in tag.attributes where attribute.kind == .sesNoTrack || attribute.kind == .sesTags {
                     edits.add(Edit(range: attribute.leadingWhitespaceStart..<attribute.fullRange.upperBound, replacement: []))
                 }
             }
@@ -130,7 +133,7 @@ public struct HTMLRewriter: Sendable {
             let decoded = CharacterReference.decodeAttributeValue(raw)
             let trimmed = Array(decoded.trimmingASCIIWhitespace())
             var link = LinkReport(
-                element: String(decoding: tag.name, as: UTF8.self),
+                element: String(decoding: document[tag.nameRange].map(\.asciiLowercased), as: UTF8.self),
                 original: String(decoding: raw, as: UTF8.self),
                 destination: String(decoding: trimmed, as: UTF8.self),
                 documentOffset: valueRange.lowerBound, trackingURL: nil, linkIndex: nil, untrackedReason: nil,
@@ -181,21 +184,20 @@ public struct HTMLRewriter: Sendable {
                                    configurationSet: set.name, linkIndex: linkIndex,
                                    linkTags: linkTags, messageTags: context.messageTags)
             let scheme = set.httpsPolicy.clickScheme(original: originalScheme)
-            guard let url = signer.clickURL(token, scheme: scheme, domain: domain) else {
+            guard let url = signer.clickURLBytes(token, scheme: scheme, domain: domain) else {
                 link.untrackedReason = .tooLong(destination.utf8.count)
                 report.warnings.append("the link to \(destination.prefix(80))... is too long to track (tracking URLs are limited to \(LinkSigner.maximumURLLength) bytes)")
                 continue
             }
-            var replacement = Array(HTMLEscaping.attributeValue(url).utf8)
-            var range = valueRange
-            if href.quote == nil {
-                replacement = [UInt8(ascii: "\"")] + replacement + [UInt8(ascii: "\"")]
-                range = valueRange
-            }
-            guard edits.add(Edit(range: range, replacement: replacement)) else {
+            var replacement: [UInt8] = []
+            replacement.reserveCapacity(url.count + 24)
+            if href.quote == nil { replacement.append(UInt8(ascii: "\"")) }
+            HTMLEscaping.appendAttributeValue(url, to: &replacement)
+            if href.quote == nil { replacement.append(UInt8(ascii: "\"")) }
+            guard edits.add(Edit(range: valueRange, replacement: replacement)) else {
                 link.untrackedReason = .unlocated; continue
             }
-            link.trackingURL = url
+            link.trackingURL = String(decoding: url, as: UTF8.self)
             link.linkIndex = linkIndex
             linkIndex += 1
         }
@@ -211,7 +213,7 @@ public struct HTMLRewriter: Sendable {
         } else if pixelPresent {
             report.pixel = .alreadyPresent
         } else {
-            let url = signer.openURL(OpenToken(messageId: context.messageId, configurationSet: set.name,
+            let url = signer.openURLBytes(OpenToken(messageId: context.messageId, configurationSet: set.name,
                                                messageTags: context.messageTags),
                                      scheme: set.httpsPolicy.openScheme, domain: domain)
             let pixel = PixelTag.markup(url: url)
@@ -246,9 +248,6 @@ public struct HTMLRewriter: Sendable {
         return HTMLRewriteResult(output: output, edits: edits, report: report)
     }
 
-    static let imgName = Array("img".utf8)
-    static let noTrackName = Array("ses:no-track".utf8)
-    static let tagsName = Array("ses:tags".utf8)
 
     /// Whether `src` is an open pixel URL on the redirect domain (`/o/` path).
     static func isOpenPixel(_ src: [UInt8], domain: String) -> Bool {
@@ -273,14 +272,20 @@ public struct HTMLRewriter: Sendable {
     static func placeholderRanges(in document: [UInt8]) -> [Range<Int>] {
         let needle = PixelTag.placeholder
         var ranges: [Range<Int>] = []
-        var i = 0
-        let last = document.count - needle.count
-        while i <= last {
-            if document[i] == needle[0], document[i..<(i + needle.count)].elementsEqual(needle) {
-                ranges.append(i..<(i + needle.count))
-                i += needle.count
-            } else {
-                i += 1
+        document.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress, buffer.count >= needle.count else { return }
+            var i = 0
+            let last = buffer.count - needle.count
+            while i <= last {
+                // memchr finds the next '{' at memory speed; most documents have none or few.
+                guard let hit = memchr(base + i, Int32(needle[0]), last - i + 1) else { return }
+                let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                if UnsafeBufferPointer(rebasing: buffer[at..<(at + needle.count)]).elementsEqual(needle) {
+                    ranges.append(at..<(at + needle.count))
+                    i = at + needle.count
+                } else {
+                    i = at + 1
+                }
             }
         }
         return ranges

@@ -31,10 +31,19 @@ public struct LinkSigner: Sendable {
     /// The MAC's length in the URL: unpadded base64url of ``macLength`` bytes.
     static let macCharacters = 16
 
-    struct Key: Sendable {
-        var keyId: String
-        var secret: [UInt8]
-        var symmetricKey: SymmetricKey { SymmetricKey(data: secret) }
+    /// A key with its HMAC state prepared once (the padded key blocks are hashed at set-up).
+    ///
+    /// `@unchecked Sendable`: both fields are immutable after `init`. `HMAC` is a value type whose
+    /// digest state is copy-on-write (swift-crypto checks `isKnownUniquelyReferenced` before every
+    /// update), so each use works on its own copy and the shared prototype is only ever read.
+    final class Key: @unchecked Sendable {
+        let keyId: String
+        let prototype: HMAC<SHA256>
+
+        init(keyId: String, secret: [UInt8]) {
+            self.keyId = keyId
+            self.prototype = HMAC<SHA256>(key: SymmetricKey(data: secret))
+        }
     }
 
     let keys: [Key]
@@ -51,65 +60,107 @@ public struct LinkSigner: Sendable {
     // MARK: - Building
 
     /// The click URL for `token`, or nil when it would be longer than ``maximumURLLength``.
+    ///
     /// Tags must be valid (``Tag/isValidComponent(_:)``): a tag that is not gives nil, since its
     /// separators would make the URL undecodable.
     public func clickURL(_ token: ClickToken, scheme: HttpsPolicy.Scheme, domain: String) -> String? {
-        let tags = token.linkTags + token.messageTags
-        guard tags.allSatisfy({ Tag.isValidComponent($0.name) && Tag.isValidComponent($0.value) }) else { return nil }
+        clickURLBytes(token, scheme: scheme, domain: domain).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// ``clickURL(_:scheme:domain:)`` as bytes, without building a `String`.
+    func clickURLBytes(_ token: ClickToken, scheme: HttpsPolicy.Scheme, domain: String) -> [UInt8]? {
+        for tag in token.linkTags + token.messageTags {
+            guard Tag.isValidComponent(tag.name), Tag.isValidComponent(tag.value) else { return nil }
+        }
         var query: [UInt8] = []
-        query.reserveCapacity(token.destination.utf8.count + 96)
+        query.reserveCapacity(token.destination.utf8.count + token.messageId.utf8.count + 64)
         appendField("m", token.messageId, to: &query, first: true)
         appendField("s", token.configurationSet, to: &query)
         appendField("i", String(token.linkIndex), to: &query)
-        if !token.linkTags.isEmpty {
-            appendField("t", token.linkTags.map { "\($0.name):\($0.value)" }.joined(separator: ";"), to: &query)
-        }
-        if !token.messageTags.isEmpty {
-            appendField("g", token.messageTags.map { "\($0.name)=\($0.value)" }.joined(separator: ","), to: &query)
-        }
+        appendTags(token.linkTags, name: "t", pairSeparator: UInt8(ascii: ";"), keyValueSeparator: UInt8(ascii: ":"), to: &query)
+        appendTags(token.messageTags, name: "g", pairSeparator: UInt8(ascii: ","), keyValueSeparator: UInt8(ascii: "="), to: &query)
         appendField("u", token.destination, to: &query)
         let url = assemble(kind: "c", query: query, scheme: scheme, domain: domain)
-        return url.utf8.count > Self.maximumURLLength ? nil : url
+        return url.count > Self.maximumURLLength ? nil : url
     }
 
     /// The open-pixel URL for `token`.
     public func openURL(_ token: OpenToken, scheme: HttpsPolicy.Scheme, domain: String) -> String {
+        String(decoding: openURLBytes(token, scheme: scheme, domain: domain), as: UTF8.self)
+    }
+
+    func openURLBytes(_ token: OpenToken, scheme: HttpsPolicy.Scheme, domain: String) -> [UInt8] {
         var query: [UInt8] = []
         appendField("m", token.messageId, to: &query, first: true)
         appendField("s", token.configurationSet, to: &query)
-        if !token.messageTags.isEmpty {
-            appendField("g", token.messageTags.map { "\($0.name)=\($0.value)" }.joined(separator: ","), to: &query)
-        }
+        appendTags(token.messageTags, name: "g", pairSeparator: UInt8(ascii: ","), keyValueSeparator: UInt8(ascii: "="), to: &query)
         return assemble(kind: "o", query: query, scheme: scheme, domain: domain)
     }
 
-    private func assemble(kind: String, query: [UInt8], scheme: HttpsPolicy.Scheme, domain: String) -> String {
+    private func assemble(kind: String, query: [UInt8], scheme: HttpsPolicy.Scheme, domain: String) -> [UInt8] {
         let key = keys[0]
-        let mac = Self.mac(kind: kind, keyId: key.keyId, query: query[...], key: key.symmetricKey)
-        var url = scheme.rawValue + "://" + domain + "/" + kind + "/" + Self.version + "." + key.keyId + "." + mac + "?"
-        url += String(decoding: query, as: UTF8.self)
+        var url: [UInt8] = []
+        url.reserveCapacity(query.count + domain.utf8.count + key.keyId.utf8.count + 40)
+        url.append(contentsOf: scheme.rawValue.utf8)
+        url.append(contentsOf: "://".utf8)
+        url.append(contentsOf: domain.utf8)
+        url.append(UInt8(ascii: "/"))
+        url.append(contentsOf: kind.utf8)
+        url.append(UInt8(ascii: "/"))
+        url.append(contentsOf: Self.version.utf8)
+        url.append(UInt8(ascii: "."))
+        url.append(contentsOf: key.keyId.utf8)
+        url.append(UInt8(ascii: "."))
+        Self.appendMAC(kind: kind, keyId: key.keyId, query: query[...], key: key, to: &url)
+        url.append(UInt8(ascii: "?"))
+        url.append(contentsOf: query)
         return url
     }
 
-    private func appendField(_ name: String, _ value: String, to query: inout [UInt8], first: Bool = false) {
+    private func appendField(_ name: StaticString, _ value: String, to query: inout [UInt8], first: Bool = false) {
         if !first { query.append(UInt8(ascii: "&")) }
-        query.append(contentsOf: name.utf8)
+        query.append(name.utf8Start.pointee)
         query.append(UInt8(ascii: "="))
         PercentEncoding.append(value.utf8, to: &query)
     }
 
-    static func mac(kind: String, keyId: String, query: ArraySlice<UInt8>, key: SymmetricKey) -> String {
-        var hmac = HMAC<SHA256>(key: key)
-        var prefix: [UInt8] = Array("LT\(version)".utf8)
-        prefix.append(0)
-        prefix.append(contentsOf: kind.utf8)
-        prefix.append(0)
-        prefix.append(contentsOf: keyId.utf8)
-        prefix.append(0)
-        hmac.update(data: prefix)
-        query.withUnsafeBytes { hmac.update(data: $0) }
+    private func appendTags(_ tags: [Tag], name: StaticString, pairSeparator: UInt8, keyValueSeparator: UInt8,
+                            to query: inout [UInt8]) {
+        guard !tags.isEmpty else { return }
+        query.append(UInt8(ascii: "&"))
+        query.append(name.utf8Start.pointee)
+        query.append(UInt8(ascii: "="))
+        for (n, tag) in tags.enumerated() {
+            if n > 0 { query.append(pairSeparator) }
+            // Tag names and values are [0-9A-Za-z_-], which percent-encoding leaves as they are.
+            query.append(contentsOf: tag.name.utf8)
+            query.append(keyValueSeparator)
+            query.append(contentsOf: tag.value.utf8)
+        }
+    }
+
+    /// Appends the MAC's 16 base64url characters.
+    static func appendMAC(kind: String, keyId: String, query: ArraySlice<UInt8>, key: Key, to out: inout [UInt8]) {
+        var hmac = key.prototype
+        // One buffer, one update: swift-crypto's per-call overhead exceeds the hashing of a short URL.
+        var message: [UInt8] = [UInt8(ascii: "L"), UInt8(ascii: "T")]
+        message.reserveCapacity(query.count + keyId.utf8.count + 8)
+        message.append(contentsOf: version.utf8)
+        message.append(0)
+        message.append(contentsOf: kind.utf8)
+        message.append(0)
+        message.append(contentsOf: keyId.utf8)
+        message.append(0)
+        message.append(contentsOf: query)
+        hmac.update(data: message)
         let code = hmac.finalize()
-        return code.withUnsafeBytes { Base64URL.encode(Array($0.prefix(macLength))) }
+        code.withUnsafeBytes { Base64URL.append(UnsafeRawBufferPointer(rebasing: $0.prefix(macLength)), to: &out) }
+    }
+
+    static func mac(kind: String, keyId: String, query: ArraySlice<UInt8>, key: Key) -> [UInt8] {
+        var out: [UInt8] = []
+        appendMAC(kind: kind, keyId: keyId, query: query, key: key, to: &out)
+        return out
     }
 
     // MARK: - Verifying
@@ -143,7 +194,7 @@ public struct LinkSigner: Sendable {
         guard version == Self.version else { throw .unknownVersion(version) }
         let keyId = String(decoding: parts[1], as: UTF8.self)
         guard let key = keys.first(where: { $0.keyId == keyId }) else { throw .unknownKey(keyId) }
-        let expected = Array(Self.mac(kind: kind, keyId: keyId, query: query, key: key.symmetricKey).utf8)
+        let expected = Self.mac(kind: kind, keyId: keyId, query: query, key: key)
         guard Self.constantTimeEqual(expected, Array(parts[2])) else { throw .badSignature }
 
         // The signature holds: the fields were written by us, but parse them strictly all the same.
@@ -227,15 +278,30 @@ enum PercentEncoding {
     }()
     static let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
 
-    static func append<S: Sequence>(_ bytes: S, to out: inout [UInt8]) where S.Element == UInt8 {
-        for b in bytes {
-            if literal[Int(b)] {
-                out.append(b)
-            } else {
+    static func append(_ value: String.UTF8View, to out: inout [UInt8]) {
+        if value.withContiguousStorageIfAvailable({ append($0, to: &out) }) == nil {
+            var copy = String(value)
+            copy.withUTF8 { append($0, to: &out) }
+        }
+    }
+
+    /// Copies runs of literal bytes at once and escapes the rest.
+    static func append(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        out.reserveCapacity(out.count + bytes.count + 16)
+        literal.withUnsafeBufferPointer { table in
+            var runStart = 0
+            var i = 0
+            while i < bytes.count {
+                let b = bytes[i]
+                if table[Int(b)] { i += 1; continue }
+                if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
                 out.append(UInt8(ascii: "%"))
                 out.append(hex[Int(b >> 4)])
                 out.append(hex[Int(b & 0xF)])
+                i += 1
+                runStart = i
             }
+            if runStart < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count])) }
         }
     }
 
@@ -275,7 +341,11 @@ enum Base64URL {
 
     static func encode(_ bytes: [UInt8]) -> String {
         var out: [UInt8] = []
-        out.reserveCapacity((bytes.count * 4 + 2) / 3)
+        bytes.withUnsafeBytes { append($0, to: &out) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func append(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         var i = 0
         while i + 3 <= bytes.count {
             let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
@@ -292,6 +362,5 @@ enum Base64URL {
             out.append(alphabet[Int(n >> 18 & 63)]); out.append(alphabet[Int(n >> 12 & 63)])
             out.append(alphabet[Int(n >> 6 & 63)])
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }
