@@ -40,8 +40,8 @@ enum TrackingFixtures {
         let start = pathStart(url)
         let path = String(decoding: bytes[(start + 1)..<mark], as: UTF8.self)
         let kind = String(path.prefix(1))
-        let mac = LinkSigner.mac(kind: kind, keyId: key.keyId, query: bytes[(mark + 1)...],
-                                 key: LinkSigner.Key(keyId: key.keyId, secret: key.secret).symmetricKey)
+        let mac = String(decoding: LinkSigner.mac(kind: kind, keyId: key.keyId, query: bytes[(mark + 1)...],
+                                                  key: LinkSigner.Key(keyId: key.keyId, secret: key.secret)), as: UTF8.self)
         return String(decoding: bytes[..<start], as: UTF8.self) + "/\(kind)/1.\(key.keyId).\(mac)?"
             + String(decoding: bytes[(mark + 1)...], as: UTF8.self)
     }
