@@ -582,17 +582,6 @@ private final class ScanState {
     static func bytes(of cString: UnsafePointer<xmlChar>) -> [UInt8] {
         Array(UnsafeBufferPointer(start: cString, count: strlen(cString)))
     }
-
-    static func attributeNames(_ atts: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) -> [[UInt8]] {
-        guard let atts else { return [] }
-        var names: [[UInt8]] = []
-        var i = 0
-        while let name = atts[i] {
-            names.append(bytes(of: name))
-            i += 2
-        }
-        return names
-    }
 }
 
 private func strlen(_ p: UnsafePointer<xmlChar>) -> Int {
