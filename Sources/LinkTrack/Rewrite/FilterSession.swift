@@ -322,6 +322,12 @@ public struct FilterSession {
                 report.warnings.append("part \(displayPath): \(typeName) without a boundary parameter passes through untouched")
                 return passThrough("passed through: no boundary", contentType: typeName)
             }
+            // RFC 2046 §5.1.2 forbids a nested multipart to reuse an enclosing boundary; readers
+            // disagree on where such parts end, so the whole part passes through untouched.
+            guard !frames.contains(where: { $0.boundary.elementsEqual(boundary.utf8) }) else {
+                report.warnings.append("part \(displayPath): \(typeName) reuses an enclosing multipart's boundary; the part passes through untouched")
+                return passThrough("passed through: boundary reused from an enclosing multipart", contentType: typeName)
+            }
             guard frames.count < limits.maximumNestingDepth else {
                 report.warnings.append("part \(displayPath): multipart nesting deeper than \(limits.maximumNestingDepth); the part passes through untouched")
                 return passThrough("passed through: nesting too deep", contentType: typeName)

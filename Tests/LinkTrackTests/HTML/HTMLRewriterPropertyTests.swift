@@ -43,7 +43,7 @@ struct HTMLRewriterPropertyTests {
 
     static let charsets: [String?] = ["utf-8", "windows-1252", "Shift_JIS", nil]
 
-    static func document(_ random: inout HTMLRewriterSeededGenerator, rare useRare: Bool) -> [UInt8] {
+    static func document(_ random: inout SeededGenerator, rare useRare: Bool) -> [UInt8] {
         var out: [UInt8] = []
         let count = Int.random(in: 0...40, using: &random)
         for _ in 0..<count {
@@ -143,7 +143,7 @@ struct HTMLRewriterPropertyTests {
 
     @Test("generated documents: undo, splice, idempotence and decodable links", arguments: [UInt64(1), 2, 3, 4])
     func generated(seed: UInt64) {
-        var random = HTMLRewriterSeededGenerator(seed: seed &* 0x5DEE_CE66D)
+        var random = SeededGenerator(seed: seed &* 0x5DEE_CE66D)
         var reported = 0
         var tracked = 0
         for n in 0..<200 {
@@ -181,7 +181,7 @@ struct HTMLRewriterPropertyTests {
 
     @Test("with nothing to do, the output is the input")
     func noEdits() {
-        var random = HTMLRewriterSeededGenerator(seed: 99)
+        var random = SeededGenerator(seed: 99)
         for _ in 0..<100 {
             let input = Self.document(&random, rare: false)
             let result = F.rewrite(input, context: F.context(opens: false, clicks: false))

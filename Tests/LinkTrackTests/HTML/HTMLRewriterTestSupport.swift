@@ -126,21 +126,6 @@ func htmlDebug(_ bytes: some Collection<UInt8>) -> String {
 }
 
 /// A small seeded generator (SplitMix64), so the property tests are reproducible.
-struct HTMLRewriterSeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Checks that `output` is `input` with `edits` applied and nothing else: outside the edited ranges
 /// the bytes are the input's, each replacement stands where its edit says, and putting the original

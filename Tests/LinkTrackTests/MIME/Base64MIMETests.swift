@@ -17,7 +17,7 @@ import Testing
 
     @Test(arguments: layouts, [1, 2, 3, 54, 56, 57, 58, 171, 1000])
     func canonicalBodiesRoundTripByteIdentically(layout: Base64Layout, size: Int) throws {
-        var generator = MIMESeededGenerator(seed: UInt64(size))
+        var generator = SeededGenerator(seed: UInt64(size))
         let bytes = (0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let raw = Base64.encode(bytes, layout: layout)
         let decoded = try Base64.decode(raw)

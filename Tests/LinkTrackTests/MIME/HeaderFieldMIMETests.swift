@@ -86,7 +86,7 @@ import Testing
 
     @Test(arguments: [UInt64(21), 22, 23])
     func concatenatingFieldsGivesBackTheBlock(seed: UInt64) {
-        var generator = MIMESeededGenerator(seed: seed)
+        var generator = SeededGenerator(seed: seed)
         let pieces: [String] = ["A", "b", ":", " ", "\t", "\r", "\n", "\r\n", "X-Foo: bar", "\r\n ", "\n\t", "é"]
         for _ in 0..<200 {
             var block: [UInt8] = []

@@ -148,7 +148,7 @@ import Testing
 
     @Test(arguments: [UInt64(1), 2, 3, 4, 5])
     func randomRoundTrips(seed: UInt64) {
-        var generator = MIMESeededGenerator(seed: seed)
+        var generator = SeededGenerator(seed: seed)
         let alphabet: [[UInt8]] = [
             [0x0D], [0x0A], [0x0D, 0x0A], [0x20], [0x09], [0x3D], [0x2E], Array(mime: "From "),
             [0x00], [0x7F], [0x80], [0xFF], Array(mime: "a"), Array(mime: "href=\"https://x.test/\""),
@@ -286,7 +286,7 @@ import Testing
 
     @Test(arguments: [UInt64(11), 12, 13, 14, 15])
     func randomSplicesDecodeToTheEditedBytes(seed: UInt64) {
-        var generator = MIMESeededGenerator(seed: seed)
+        var generator = SeededGenerator(seed: seed)
         let rawPieces: [String] = [
             "\r\n", "\n", "\r", " ", "\t", "=\r\n", "=\n", "= \r\n", "=3D", "=3d", "=20", "=C3=A9",
             "=", "=Z", "abc", "<a href=3D\"https://x.test/p?q=3D1\">", ".", "From ",
