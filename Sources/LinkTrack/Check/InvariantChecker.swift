@@ -216,8 +216,11 @@ public struct InvariantChecker: Sendable {
         }
         while j < output.count || i < input.count {
             // An open pixel in the output that is not in the input.
-            if let prefix = pixelPrefixes.first(where: { startsWith(output, j, $0) }), !startsWith(input, i, prefix) {
-                guard let close = output[j...].firstIndex(of: UInt8(ascii: ">")) else { problems.append("unterminated pixel"); break }
+            if pixelPrefixes.contains(where: { startsWith(output, j, $0) }),
+               let close = output[j...].firstIndex(of: UInt8(ascii: ">")),
+               output[j...close].elementsEqual(Self.pixelShape(output[j...close])),
+               !startsWith(input, i, Array(output[j...close])) {
+                // The whole tag, not just its prefix, must be new: an old pixel-like tag may follow.
                 let tag = Array(output[j...close])
                 let srcStart = 10
                 let srcEnd = tag[srcStart...].firstIndex(of: UInt8(ascii: "\""))!
@@ -295,7 +298,13 @@ public struct InvariantChecker: Sendable {
             // comparison, which would otherwise match its 's' against a following 'style'.
             var k = i
             while k < input.count, input[k].isASCIIWhitespace { k += 1 }
-            let sesHere = startsWithIgnoringCase(input, k, Self.sesPrefix)
+            // Only a whole `ses:no-track` or `ses:tags` name after a blank or a closing quote can be a
+            // removed attribute ("Courses:" in text is not).
+            let sesHere = (k > 0 && (input[k - 1].isASCIIWhitespace || input[k - 1] == UInt8(ascii: "\"") || input[k - 1] == UInt8(ascii: "'")))
+                && Self.sesAttributeNames.contains { name in
+                    startsWithIgnoringCase(input, k, name)
+                        && (k + name.count == input.count || !Self.isNameCharacter(input[k + name.count]))
+                }
                 && !startsWith(output, j, Array(input[i..<min(k + 12, input.count)]))
             if !sesHere, i < input.count, j < output.count, input[i] == output[j] {
                 i += 1
@@ -344,7 +353,18 @@ public struct InvariantChecker: Sendable {
         return problems
     }
 
-    static let sesPrefix = Array("ses:".utf8)
+    static let pixelTail = Array("\" width=\"1\" height=\"1\" alt=\"\" style=\"display:none;width:1px;height:1px;border:0;\">".utf8)
+
+    /// `tag` rebuilt as the pixel markup with the same URL: equal to `tag` only when `tag` is a pixel
+    /// as the rewriter writes it (an `<img>` that merely starts like one is not).
+    static func pixelShape(_ tag: ArraySlice<UInt8>) -> [UInt8] {
+        let head = Array("<img src=\"".utf8)
+        guard tag.starts(with: head), tag.count > head.count + pixelTail.count else { return [] }
+        let url = tag[(tag.startIndex + head.count)...].prefix { $0 != UInt8(ascii: "\"") }
+        return head + url + pixelTail
+    }
+
+    static let sesAttributeNames = [Array("ses:no-track".utf8), Array("ses:tags".utf8)]
 
     /// libxml2's attribute name characters (`htmlParseHTMLName`).
     static func isNameCharacter(_ b: UInt8) -> Bool {

@@ -67,11 +67,10 @@ extension FilterSession {
             encoded = QuotedPrintable.splice(raw: content, edits: result.edits)
         case .base64:
             encoded = Base64.encode(result.output, layout: base64Layout!)
-        case .binary:
-            encoded = result.output
         default:
             // RFC 5322 §2.1.1: lines of at most 998 octets. A rewrite that makes a line longer
-            // than that (and than it was) re-encodes the part as quoted-printable.
+            // than that (and than it was) re-encodes the part as quoted-printable. `binary` too:
+            // the next hop may not offer BINARYMIME (RFC 3030).
             if Self.introducesLongLine(original: content, output: result.output) {
                 encoded = QuotedPrintable.encode(result.output, defaultLineEnding: Self.dominantLineEnding(content))
                 header = Self.settingTransferEncoding(header, fields: part.fields, to: "quoted-printable")

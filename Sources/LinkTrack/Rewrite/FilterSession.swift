@@ -411,12 +411,19 @@ public struct FilterSession {
         }
 
         let messageId: String
-        if let field = fields.first(where: { $0.name(is: "message-id") }), !field.unfoldedValue.isEmpty {
-            messageId = field.unfoldedValue
+        let existing = fields.first(where: { $0.name(is: "message-id") })
+        if let existing, !existing.unfoldedValue.isEmpty {
+            messageId = existing.unfoldedValue
         } else {
             let digest = SHA256.hash(data: block)
             let hex = digest.prefix(12).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
             messageId = "<lt.\(hex)@\(set.customRedirectDomain!)>"
+        }
+        if existing?.unfoldedValue.isEmpty == true {
+            // An empty Message-ID field stays as it is (a second field would break RFC 5322 §3.6);
+            // the derived id goes into the tokens only.
+            report.notes.append("the Message-ID field is empty; tokens carry \(messageId)")
+        } else if existing == nil {
             let ending = fields.last?.lineEnding.isEmpty == false ? fields.last!.lineEnding : Self.dominantLineEnding(block)
             var added: [UInt8] = []
             if let last = fields.last, last.lineEnding.isEmpty { added.append(contentsOf: Self.dominantLineEnding(block)) }
