@@ -509,7 +509,6 @@ private final class ScanState {
         var i = start + 1
         guard let nameRange = htmlName(at: &i) else { return nil }
         var attributes: [ScannedAttribute] = []
-        var whitespaceStart = i
         skipBlanks(&i)
         while i < end {
             let c = bytes[i]
@@ -541,7 +540,8 @@ private final class ScanState {
                 }
                 let duplicate = attributes.contains { sameName($0.nameRange, attrName) }
                 attributes.append(ScannedAttribute(
-                    kind: attributeKind(attrName), leadingWhitespaceStart: whitespaceStart, nameRange: attrName,
+                    kind: attributeKind(attrName), leadingWhitespaceStart: blanksBefore(attrName.lowerBound, after: nameRange.upperBound),
+                    nameRange: attrName,
                     valueRange: valueRange, quote: quote, fullRange: attrName.lowerBound..<fullEnd,
                     isDuplicate: duplicate))
             } else {
@@ -549,11 +549,19 @@ private final class ScanState {
                 while i < end, !Self.isBlank(bytes[i]), bytes[i] != UInt8(ascii: ">"),
                       !(bytes[i] == UInt8(ascii: "/") && i + 1 < end && bytes[i + 1] == UInt8(ascii: ">")) { i += 1 }
             }
-            whitespaceStart = i
             skipBlanks(&i)
         }
         guard i < end else { return nil }
         return ScannedTag(nameRange: nameRange, isImage: false, tagStart: start, tagEnd: i, attributes: attributes, context: .body)
+    }
+
+    /// The start of the blanks just before `offset` (not before `floor`): what goes with an attribute
+    /// that is removed. The blanks after a valueless attribute are the ones libxml2 skipped while
+    /// looking for its `=`, so they are found by looking back, not by the scan position.
+    func blanksBefore(_ offset: Int, after floor: Int) -> Int {
+        var start = offset
+        while start > floor, Self.isBlank(bytes[start - 1]) { start -= 1 }
+        return start
     }
 
     /// `htmlParseHTMLName`: a letter, `_`, `:` or `.`, then letters, digits, `:`, `-`, `_`, `.`;
