@@ -14,7 +14,7 @@ command -v valgrind >/dev/null || { apt-get -o DPkg::Lock::Timeout=600 update -q
 swift build --package-path "$HERE" --scratch-path "$SCRATCH" -c release --product linktrack-profile >&2
 BIN="$(swift build --package-path "$HERE" --scratch-path "$SCRATCH" -c release --show-bin-path)"
 OUT="$HERE/Results/profile"; mkdir -p "$OUT"
-TMP="$(mktemp -d /tmp/linktrack-profile.XXXXXX)"; trap 'rm -rf "$TMP"' EXIT
+TMP="$(mktemp -d -t linktrack-profile.XXXXXX)"; trap 'rm -rf "$TMP"' EXIT
 objcopy --strip-debug "$BIN/linktrack-profile" "$TMP/linktrack-profile"
 NAME="$MODE-${FILE%.*}"
 valgrind --tool=callgrind --callgrind-out-file="$OUT/$NAME.cg" "$TMP/linktrack-profile" "$MODE" "$HERE/Inputs/$FILE" 1 2>&1 | grep -E "refs|Collected" >&2 || true

@@ -62,7 +62,7 @@ mta_check() {
     [ $rc = 0 ] || bad "mta_check.py $1 exited with status $rc"
 }
 
-T=$(mktemp -d /tmp/linktrack-mta.XXXXXX)
+T=$(mktemp -d -t linktrack-mta.XXXXXX)
 chmod 755 "$T"
 export MTA_TEST_TMP=$T
 POSTFIX_STARTED=""

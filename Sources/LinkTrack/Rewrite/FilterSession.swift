@@ -157,6 +157,7 @@ public struct FilterSession {
                 try endTopHeaders(block: block, blankLine: Array(line))
                 return
             }
+            state = .passAll  // releases the block held by the state, so the append does not copy it
             block.append(contentsOf: line)
             if block.count > limits.maximumHeaderBlockSize {
                 report.warnings.append("the header block is larger than \(limits.maximumHeaderBlockSize) bytes; the message passes through untouched")
@@ -177,6 +178,7 @@ public struct FilterSession {
                 endPartHeaders(block: block, blankLine: Array(line), path: path, inDigest: inDigest)
                 return
             }
+            state = .opaque  // releases the block held by the state, so the append does not copy it
             block.append(contentsOf: line)
             if block.count > limits.maximumHeaderBlockSize {
                 report.warnings.append("part \(path): the header block is larger than \(limits.maximumHeaderBlockSize) bytes; the part passes through untouched")

@@ -59,7 +59,12 @@ public enum FileIO {
     }
 
     /// Writes all of `bytes` to `fd`. Retries on EINTR and short writes.
-    public static func write<C: ContiguousBytes>(fileDescriptor fd: Int32, _ bytes: C) throws(IOError) {
+    public static func write(fileDescriptor fd: Int32, _ bytes: [UInt8]) throws(IOError) {
+        try write(fileDescriptor: fd, bytes[...])
+    }
+
+    /// Writes all of `bytes` to `fd`. Retries on EINTR and short writes.
+    public static func write(fileDescriptor fd: Int32, _ bytes: ArraySlice<UInt8>) throws(IOError) {
         let failure: Int32? = bytes.withUnsafeBytes { raw -> Int32? in
             var offset = 0
             while offset < raw.count {
@@ -100,10 +105,3 @@ public enum FileIO {
         ok = true
     }
 }
-
-/// Byte containers that can lend a raw buffer.
-public protocol ContiguousBytes {
-    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R
-}
-extension Array: ContiguousBytes where Element == UInt8 {}
-extension ArraySlice: ContiguousBytes where Element == UInt8 {}

@@ -339,12 +339,6 @@ enum PercentEncoding {
 enum Base64URL {
     static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
-    static func encode(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        bytes.withUnsafeBytes { append($0, to: &out) }
-        return String(decoding: out, as: UTF8.self)
-    }
-
     static func append(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         var i = 0
         while i + 3 <= bytes.count {
