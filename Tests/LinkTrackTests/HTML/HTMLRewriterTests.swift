@@ -70,6 +70,25 @@ let htmlRewriterCases: [HTMLRewriterCase] = [
             + "<!--[if !mso]><!-- --><a href=\"⟦c 1 https://example.com/btn⟧\">Go</a><!--<![endif]-->⟦p⟧</body>",
         links: [.tracked(index: 0), .tracked(index: 1)], pixel: .inserted(.beforeBodyClose)),
     HTMLRewriterCase(
+        name: "conditional comment: end tags, declarations and script text are skipped; uppercase, unquoted HREF is read",
+        input: "<body><!--[if gte mso 9]><!DOCTYPE x><?xml v?></td><script>var s = \"<a href='https://example.com/s'>\";</script>"
+            + "<STYLE>a[href=\"https://example.com/y\"]{}</STYLE><V:OVAL HREF=https://example.com/u>U</V:OVAL><![endif]--></body>",
+        expected: "<body><!--[if gte mso 9]><!DOCTYPE x><?xml v?></td><script>var s = \"<a href='https://example.com/s'>\";</script>"
+            + "<STYLE>a[href=\"https://example.com/y\"]{}</STYLE><V:OVAL HREF=\"⟦c 0 https://example.com/u⟧\">U</V:OVAL><![endif]-->⟦p⟧</body>",
+        links: [.tracked(index: 0)], pixel: .inserted(.beforeBodyClose)),
+    HTMLRewriterCase(
+        name: "conditional comment: an href inside another attribute's value is not a link",
+        input: "<body><!--[if mso]><v:rect title=\"x><a href=\"https://example.com/a\">A</a><![endif]--></body>",
+        expected: "<body><!--[if mso]><v:rect title=\"x><a href=\"https://example.com/a\">A</a><![endif]-->⟦p⟧</body>",
+        links: [], pixel: .inserted(.beforeBodyClose)),
+    HTMLRewriterCase(
+        name: "conditional comment: an unterminated nested comment or quote ends the scan",
+        input: "<body><!--[if mso]><v:rect href=\"https://example.com/1\"/><!-- <a href=\"https://example.com/2\"><![endif]-->"
+            + "<!--[if mso]><v:rect href=\"https://example.com/3\"><v:rect alt='open href=\"https://example.com/4\"><![endif]--></body>",
+        expected: "<body><!--[if mso]><v:rect href=\"⟦c 0 https://example.com/1⟧\"/><!-- <a href=\"https://example.com/2\"><![endif]-->"
+            + "<!--[if mso]><v:rect href=\"⟦c 1 https://example.com/3⟧\"><v:rect alt='open href=\"https://example.com/4\"><![endif]-->⟦p⟧</body>",
+        links: [.tracked(index: 0), .tracked(index: 1)], pixel: .inserted(.beforeBodyClose)),
+    HTMLRewriterCase(
         name: "&amp; round trip: the token holds &, the href &amp;",
         input: "<body><a href=\"https://example.com/?a=1&amp;b=2\">x</a></body>",
         expected: "<body><a href=\"⟦c 0 https://example.com/?a=1&b=2⟧\">x</a>⟦p⟧</body>",
