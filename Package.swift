@@ -38,7 +38,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LinkTrackTests",
-            dependencies: ["LinkTrack"]
+            dependencies: ["LinkTrack", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "CLITests",

@@ -297,6 +297,17 @@ extension UInt8 {
     }
 }
 
+extension Array where Element == UInt8 {
+    /// The range of the bytes without leading and trailing ASCII whitespace.
+    func trimmedASCIIWhitespaceRange() -> Range<Int> {
+        var start = 0
+        var end = count
+        while start < end, self[start].isASCIIWhitespace { start += 1 }
+        while end > start, self[end - 1].isASCIIWhitespace { end -= 1 }
+        return start..<end
+    }
+}
+
 extension Collection where Element == UInt8 {
     /// The bytes without leading and trailing ASCII whitespace (space, tab, CR, LF, FF).
     func trimmingASCIIWhitespace() -> SubSequence {

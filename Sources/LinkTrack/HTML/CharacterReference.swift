@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Decodes character references in an attribute value the way an HTML5 browser does
 /// (WHATWG HTML §13.2.5.72-80, "character reference state" in an attribute value).
 ///
@@ -13,22 +17,27 @@
 enum CharacterReference {
     /// Returns the decoded bytes (references as UTF-8, other bytes as they are).
     static func decodeAttributeValue(_ raw: ArraySlice<UInt8>) -> [UInt8] {
-        guard raw.contains(UInt8(ascii: "&")) else { return Array(raw) }
-        var out: [UInt8] = []
-        out.reserveCapacity(raw.count)
-        var i = raw.startIndex
-        while i < raw.endIndex {
-            let b = raw[i]
-            guard b == UInt8(ascii: "&") else { out.append(b); i += 1; continue }
-            if let (scalar, length) = decodeReference(raw, at: i) {
-                appendUTF8(scalar, to: &out)
-                i += length
-            } else {
-                out.append(b)
-                i += 1
+        raw.withUnsafeBufferPointer { buffer -> [UInt8] in
+            guard let base = buffer.baseAddress else { return [] }
+            var out: [UInt8] = []
+            out.reserveCapacity(buffer.count)
+            // Runs without `&` are copied whole; memchr finds the next reference.
+            var runStart = 0
+            while runStart < buffer.count,
+                  let hit = memchr(base + runStart, Int32(UInt8(ascii: "&")), buffer.count - runStart) {
+                let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[runStart..<at]))
+                if let (scalar, length) = decodeReference(raw, at: raw.startIndex + at) {
+                    appendUTF8(scalar, to: &out)
+                    runStart = at + length
+                } else {
+                    out.append(UInt8(ascii: "&"))
+                    runStart = at + 1
+                }
             }
+            if runStart < buffer.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[runStart...])) }
+            return out
         }
-        return out
     }
 
     /// Decodes the reference starting at the `&` at `start`: its code point and byte length.
@@ -72,19 +81,43 @@ enum CharacterReference {
     }
 
     static func lookup(_ name: ArraySlice<UInt8>) -> UInt32? {
-        if let extra = extraNames[Array(name)] { return extra }
+        if let value = commonName(name) { return value }
         return HTMLScanner.namedCharacterReference(name)
     }
 
-    static let extraNames: [[UInt8]: UInt32] = [
-        Array("apos".utf8): 0x27, Array("AMP".utf8): 0x26, Array("LT".utf8): 0x3C, Array("GT".utf8): 0x3E,
-        Array("QUOT".utf8): 0x22, Array("COPY".utf8): 0xA9, Array("REG".utf8): 0xAE,
-    ]
+    /// The names links use (`amp`, `lt`, `gt`, `quot`), and those HTML5 adds to libxml2's HTML 4 table
+    /// (`apos`, and the upper-case legacy `AMP`, `LT`, `GT`, `QUOT`, `COPY`, `REG`), compared without
+    /// building a key: `&amp;` is in nearly every link with a query.
+    static func commonName(_ name: ArraySlice<UInt8>) -> UInt32? {
+        func equals(_ literal: StaticString) -> Bool {
+            guard literal.utf8CodeUnitCount == name.count else { return false }
+            var k = 0
+            for b in name {
+                guard b == literal.utf8Start[k] else { return false }
+                k += 1
+            }
+            return true
+        }
+        switch name.count {
+        case 2:
+            if equals("lt") || equals("LT") { return 0x3C }
+            if equals("gt") || equals("GT") { return 0x3E }
+        case 3:
+            if equals("amp") || equals("AMP") { return 0x26 }
+            if equals("REG") { return 0xAE }
+        case 4:
+            if equals("quot") || equals("QUOT") { return 0x22 }
+            if equals("apos") { return 0x27 }
+            if equals("COPY") { return 0xA9 }
+        default: break
+        }
+        return nil
+    }
 
     /// Names HTML5 decodes without a `;`: `amp`, `lt`, `gt`, `quot`, their upper-case forms with
     /// `COPY` and `REG`, and the Latin-1 entities (U+00A0 to U+00FF).
     static func legacyValue(_ name: ArraySlice<UInt8>) -> UInt32? {
-        if let extra = extraNames[Array(name)], extra != 0x27 { return extra }
+        if let value = commonName(name) { return value == 0x27 ? nil : value }
         guard let value = HTMLScanner.namedCharacterReference(name) else { return nil }
         if value == 0x26 || value == 0x3C || value == 0x3E || value == 0x22 || (0xA0...0xFF).contains(value) {
             return value
@@ -113,6 +146,7 @@ enum CharacterReference {
     }
 
     static func appendUTF8(_ value: UInt32, to out: inout [UInt8]) {
+        if value < 0x80 { out.append(UInt8(value)); return }
         let scalar = Unicode.Scalar(value) ?? "\u{FFFD}"
         out.append(contentsOf: String(Character(scalar)).utf8)
     }

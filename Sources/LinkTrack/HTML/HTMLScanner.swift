@@ -108,8 +108,11 @@ enum HTMLScanner {
     static func scan(_ document: [UInt8]) throws(Failure) -> HTMLScan {
         _ = initialized
         guard document.count < Int(Int32.max) / 2 else { throw .documentTooLarge(document.count) }
+        // The parser stops at NUL: parse a copy with NUL replaced when there is one (rare).
         var copy = document
-        for i in copy.indices where copy[i] == 0 { copy[i] = 0xFF }
+        if document.withUnsafeBufferPointer({ buffer in buffer.baseAddress.map { memchr($0, 0, buffer.count) != nil } ?? false }) {
+            for i in copy.indices where copy[i] == 0 { copy[i] = 0xFF }
+        }
         var result = HTMLScan()
         let ok = copy.withUnsafeBufferPointer { buffer -> Bool in
             let state = ScanState(bytes: buffer)
@@ -208,6 +211,16 @@ private final class ScanState {
 
     /// Maps a parser offset (UTF-8 of the ISO-8859-1 reading) to a document offset.
     func documentOffset(parserOffset target: Int) -> Int {
+        // Eight bytes at a time while the target is surely not inside them (eight document bytes are
+        // at most sixteen parser bytes): each byte >= 0x80 counts twice.
+        if mappedParserOffset + 16 <= target, let start = bytes.baseAddress {
+            let raw = UnsafeRawPointer(start)
+            while mappedParserOffset + 16 <= target, mappedDocumentOffset + 8 <= end {
+                let word = raw.loadUnaligned(fromByteOffset: mappedDocumentOffset, as: UInt64.self)
+                mappedParserOffset += 8 + (word & 0x8080_8080_8080_8080).nonzeroBitCount
+                mappedDocumentOffset += 8
+            }
+        }
         while mappedParserOffset < target, mappedDocumentOffset < end {
             mappedParserOffset += bytes[mappedDocumentOffset] >= 0x80 ? 2 : 1
             mappedDocumentOffset += 1
@@ -348,6 +361,8 @@ private final class ScanState {
               bytes[contentStart - 2] == UInt8(ascii: "-"), bytes[contentStart - 1] == UInt8(ascii: "-")
         else { return }
         guard let inner = Self.conditionalCommentMarkup(bytes, contentStart..<contentEnd) else { return }
+        // Most conditional comments hold table scaffolding: only read markup that can hold an href.
+        guard Self.containsHref(bytes, inner) else { return }
         scanConditionalMarkup(inner)
     }
 
@@ -389,6 +404,17 @@ private final class ScanState {
                 i += 1
             }
         }
+    }
+
+    /// Whether `range` holds `href` in any case.
+    static func containsHref(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        var i = range.lowerBound
+        while i + 4 <= range.upperBound {
+            if bytes[i] | 0x20 == UInt8(ascii: "h"), bytes[i + 1] | 0x20 == UInt8(ascii: "r"),
+               bytes[i + 2] | 0x20 == UInt8(ascii: "e"), bytes[i + 3] | 0x20 == UInt8(ascii: "f") { return true }
+            i += 1
+        }
+        return false
     }
 
     /// The first index of `byte` in `start..<limit`.
@@ -492,16 +518,28 @@ private final class ScanState {
     /// must end at that `>` and give the attribute names libxml2 reported, in order.
     func locate(name: UnsafePointer<xmlChar>, closeOffset: Int,
                 attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) -> ScannedTag? {
-        var candidate = closeOffset - 1
+        var searchEnd = closeOffset
         var attempts = 0
-        while candidate >= 0, attempts < 64 {
-            if bytes[candidate] == UInt8(ascii: "<"), matchesName(name, at: candidate + 1) {
+        while attempts < 64, let candidate = lastIndex(of: UInt8(ascii: "<"), before: searchEnd) {
+            if matchesName(name, at: candidate + 1) {
                 attempts += 1
                 if let tag = rescan(from: candidate), tag.tagEnd == closeOffset, sameNames(tag, attributes) {
                     return tag
                 }
             }
-            candidate -= 1
+            searchEnd = candidate
+        }
+        return nil
+    }
+
+    /// The last index of `byte` before `end`.
+    func lastIndex(of byte: UInt8, before end: Int) -> Int? {
+        guard let base = bytes.baseAddress else { return nil }
+        // Safe: 0..<end lies within `bytes` (end <= bytes.count).
+        var i = min(end, bytes.count)
+        while i > 0 {
+            i -= 1
+            if base[i] == byte { return i }
         }
         return nil
     }
@@ -534,10 +572,22 @@ private final class ScanState {
 
     /// The kind of the attribute whose name is at `range`.
     func attributeKind(_ range: Range<Int>) -> AttributeKind {
-        for (kind, name) in AttributeKind.names where name.count == range.count {
-            var same = true
-            for (k, b) in range.enumerated() where bytes[b].asciiLowercased != name[k] { same = false; break }
-            if same { return kind }
+        // The four names have four different lengths.
+        let candidate: AttributeKind
+        switch range.count {
+        case 4: candidate = .href
+        case 3: candidate = .src
+        case 12: candidate = .sesNoTrack
+        case 8: candidate = .sesTags
+        default: return .other
+        }
+        for (kind, name) in AttributeKind.names where kind == candidate {
+            var k = 0
+            for b in range {
+                guard bytes[b].asciiLowercased == name[k] else { return .other }
+                k += 1
+            }
+            return kind
         }
         return .other
     }
@@ -555,6 +605,7 @@ private final class ScanState {
         var i = start + 1
         guard let nameRange = htmlName(at: &i, limit: end) else { return nil }
         var attributes: [ScannedAttribute] = []
+        attributes.reserveCapacity(8)
         skipBlanks(&i, limit: end)
         while i < end {
             let c = bytes[i]

@@ -45,17 +45,20 @@ public enum UntrackedReason: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// What happened to one link.
+///
+/// The texts are kept as the bytes they come from and turned into strings only when read: a
+/// newsletter has thousands of links, and most reports are never printed.
 public struct LinkReport: Sendable, Equatable {
     /// The element (`a`, `area`, `v:roundrect`, ...).
     public var element: String
-    /// The href value as written in the document.
-    public var original: String
-    /// The value after character-reference decoding and trimming.
-    public var destination: String
+    /// The href value's bytes as written in the document.
+    public var originalBytes: [UInt8]
+    /// The value's bytes after character-reference decoding and trimming.
+    public var destinationBytes: [UInt8]
     /// The offset of the href value in the HTML document.
     public var documentOffset: Int
-    /// The tracking URL written in place of the original, or nil.
-    public var trackingURL: String?
+    /// The tracking URL written in place of the original (before HTML escaping), or nil.
+    public var trackingURLBytes: [UInt8]?
     /// The position among the tracked links, when tracked.
     public var linkIndex: Int?
     /// Why it was not tracked, when not.
@@ -63,7 +66,14 @@ public struct LinkReport: Sendable, Equatable {
     /// Whether the link was inside an Outlook conditional comment.
     public var inConditionalComment: Bool
 
-    public var isTracked: Bool { trackingURL != nil }
+    /// The href value as written in the document.
+    public var original: String { String(decoding: originalBytes, as: UTF8.self) }
+    /// The value after character-reference decoding and trimming.
+    public var destination: String { String(decoding: destinationBytes, as: UTF8.self) }
+    /// The tracking URL written in place of the original, or nil.
+    public var trackingURL: String? { trackingURLBytes.map { String(decoding: $0, as: UTF8.self) } }
+
+    public var isTracked: Bool { trackingURLBytes != nil }
 }
 
 /// Where the open pixel went.

@@ -110,6 +110,9 @@ public struct HTMLRewriter: Sendable {
         var pixelPresent = false
         let charsetName = charset ?? "unknown"
         let domainLower = domain.lowercased()
+        let clickSigner = MessageSigner(signer, messageId: context.messageId, configurationSet: set.name,
+                                        messageTags: context.messageTags, domain: domain)
+        report.links.reserveCapacity(scan.tags.count)
 
         for tag in scan.tags {
             if tag.isImage {
@@ -130,13 +133,14 @@ public struct HTMLRewriter: Sendable {
             }
             guard let href, let valueRange = href.valueRange else { continue }
             let raw = document[valueRange]
-            let decoded = CharacterReference.decodeAttributeValue(raw)
-            let trimmed = Array(decoded.trimmingASCIIWhitespace())
+            let original = Array(raw)
+            // Without references or blanks the destination is the original: one buffer for both.
+            let decoded = original.contains(UInt8(ascii: "&")) ? CharacterReference.decodeAttributeValue(raw) : original
+            let trimmedRange = decoded.trimmedASCIIWhitespaceRange()
+            let trimmed = trimmedRange.count == decoded.count ? decoded : Array(decoded[trimmedRange])
             var link = LinkReport(
-                element: String(decoding: document[tag.nameRange].map(\.asciiLowercased), as: UTF8.self),
-                original: String(decoding: raw, as: UTF8.self),
-                destination: String(decoding: trimmed, as: UTF8.self),
-                documentOffset: valueRange.lowerBound, trackingURL: nil, linkIndex: nil, untrackedReason: nil,
+                element: Self.elementName(document[tag.nameRange]), originalBytes: original, destinationBytes: trimmed,
+                documentOffset: valueRange.lowerBound, trackingURLBytes: nil, linkIndex: nil, untrackedReason: nil,
                 inConditionalComment: tag.context == .conditionalComment)
             defer { report.links.append(link) }
 
@@ -146,10 +150,9 @@ public struct HTMLRewriter: Sendable {
             case .body, .conditionalComment: break
             }
             let originalScheme: HttpsPolicy.Scheme
-            switch LinkDestination.classify(trimmed) {
-            case .web(let scheme, let host):
-                if host == domainLower { link.untrackedReason = .alreadyTracked; continue }
-                originalScheme = scheme
+            switch LinkDestination.classify(trimmed, redirectDomain: domainLower) {
+            case .web(let scheme): originalScheme = scheme
+            case .redirectDomain: link.untrackedReason = .alreadyTracked; continue
             case .otherScheme(let s): link.untrackedReason = .scheme(s); continue
             case .fragment: link.untrackedReason = .fragment; continue
             case .relative: link.untrackedReason = .relative; continue
@@ -165,11 +168,14 @@ public struct HTMLRewriter: Sendable {
             }
             if noTrack != nil { link.untrackedReason = .noTrack; continue }
             if !set.tracksClicks { link.untrackedReason = .clicksNotTracked; continue }
-            if family != .utf8, raw.contains(where: { $0 >= 0x80 }) {
-                link.untrackedReason = .nonASCII(charset: charsetName); continue
-            }
-            guard let destination = String(validating: trimmed, as: UTF8.self) else {
-                link.untrackedReason = .invalidURL("not valid UTF-8"); continue
+            let isASCII = !trimmed.contains(where: { $0 >= 0x80 })
+            if !isASCII {
+                if family != .utf8, raw.contains(where: { $0 >= 0x80 }) {
+                    link.untrackedReason = .nonASCII(charset: charsetName); continue
+                }
+                guard String(validating: trimmed, as: UTF8.self) != nil else {
+                    link.untrackedReason = .invalidURL("not valid UTF-8"); continue
+                }
             }
             var linkTags: [Tag] = []
             if let tagsAttribute {
@@ -177,16 +183,16 @@ public struct HTMLRewriter: Sendable {
                 if let parsed = Self.parseLinkTags(value) {
                     linkTags = parsed
                 } else {
-                    report.warnings.append("ses:tags value \"\(String(decoding: value, as: UTF8.self))\" on the link to \(destination) is malformed (expected key:value;key2:value2 of [0-9A-Za-z_-]); the link is tracked without tags")
+                    report.warnings.append("ses:tags value \"\(String(decoding: value, as: UTF8.self))\" on the link to \(link.destination) is malformed (expected key:value;key2:value2 of [0-9A-Za-z_-]); the link is tracked without tags")
                 }
             }
-            let token = ClickToken(destination: destination, messageId: context.messageId,
-                                   configurationSet: set.name, linkIndex: linkIndex,
-                                   linkTags: linkTags, messageTags: context.messageTags)
             let scheme = set.httpsPolicy.clickScheme(original: originalScheme)
-            guard let url = signer.clickURLBytes(token, scheme: scheme, domain: domain) else {
-                link.untrackedReason = .tooLong(destination.utf8.count)
-                report.warnings.append("the link to \(destination.prefix(80))... is too long to track (tracking URLs are limited to \(LinkSigner.maximumURLLength) bytes)")
+            let signed = trimmed.withUnsafeBufferPointer {
+                clickSigner.clickURL(destination: $0, linkIndex: linkIndex, linkTags: linkTags, scheme: scheme)
+            }
+            guard let url = signed else {
+                link.untrackedReason = .tooLong(trimmed.count)
+                report.warnings.append("the link to \(link.destination.prefix(80))... is too long to track (tracking URLs are limited to \(LinkSigner.maximumURLLength) bytes)")
                 continue
             }
             var replacement: [UInt8] = []
@@ -197,7 +203,7 @@ public struct HTMLRewriter: Sendable {
             guard edits.add(Edit(range: valueRange, replacement: replacement)) else {
                 link.untrackedReason = .unlocated; continue
             }
-            link.trackingURL = String(decoding: url, as: UTF8.self)
+            link.trackingURLBytes = url
             link.linkIndex = linkIndex
             linkIndex += 1
         }
@@ -249,10 +255,16 @@ public struct HTMLRewriter: Sendable {
     }
 
 
+    /// The element's name, lowercased (the common ones without building a new string).
+    static func elementName(_ name: ArraySlice<UInt8>) -> String {
+        if name.count == 1, name.first! | 0x20 == UInt8(ascii: "a") { return "a" }
+        return String(decoding: name.map(\.asciiLowercased), as: UTF8.self)
+    }
+
     /// Whether `src` is an open pixel URL on the redirect domain (`/o/` path).
     static func isOpenPixel(_ src: [UInt8], domain: String) -> Bool {
         let trimmed = Array(src.trimmingASCIIWhitespace())
-        guard case .web(_, let host) = LinkDestination.classify(trimmed), host == domain else { return false }
+        guard case .redirectDomain = LinkDestination.classify(trimmed, redirectDomain: domain) else { return false }
         guard let pathStart = trimmed.indices.dropFirst(8).first(where: { trimmed[$0] == UInt8(ascii: "/") }) else { return false }
         return trimmed[pathStart...].starts(with: Array("/o/".utf8))
     }

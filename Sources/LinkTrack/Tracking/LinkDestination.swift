@@ -1,7 +1,9 @@
 /// What an href's value (after character-reference decoding and trimming) points at.
 enum LinkDestination: Equatable {
     /// An absolute http or https URL with a host.
-    case web(scheme: HttpsPolicy.Scheme, host: String)
+    case web(scheme: HttpsPolicy.Scheme)
+    /// An absolute http or https URL on the redirect domain (a tracking link or the open pixel).
+    case redirectDomain(scheme: HttpsPolicy.Scheme)
     /// Any other scheme (`mailto`, `tel`, `javascript`, ...), lowercased.
     case otherScheme(String)
     /// `#fragment`.
@@ -24,7 +26,13 @@ enum LinkDestination: Equatable {
     }
 
     /// Classifies a decoded, trimmed href value.
-    static func classify(_ url: [UInt8]) -> LinkDestination {
+    /// - Parameter redirectDomain: the lowercased redirect domain: an http(s) URL on that host is
+    ///   ``redirectDomain`` rather than ``web(scheme:)``.
+    static func classify(_ url: [UInt8], redirectDomain: String) -> LinkDestination {
+        url.withUnsafeBufferPointer { classify($0, redirectDomain: redirectDomain) }
+    }
+
+    static func classify(_ url: UnsafeBufferPointer<UInt8>, redirectDomain: String) -> LinkDestination {
         guard let first = url.first else { return .relative }
         if first == UInt8(ascii: "#") { return .fragment }
         // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"  (RFC 3986 §3.1)
@@ -35,12 +43,13 @@ enum LinkDestination: Equatable {
                     || url[i] == UInt8(ascii: "-") || url[i] == UInt8(ascii: ".") { i += 1 }
         }
         guard i > 0, i < url.count, url[i] == UInt8(ascii: ":") else { return .relative }
-        let scheme = String(decoding: url[0..<i].map(\.asciiLowercased), as: UTF8.self)
         let webScheme: HttpsPolicy.Scheme
-        switch scheme {
-        case "http": webScheme = .http
-        case "https": webScheme = .https
-        default: return .otherScheme(scheme)
+        if equalsLowercased(url, 0..<i, "http") {
+            webScheme = .http
+        } else if equalsLowercased(url, 0..<i, "https") {
+            webScheme = .https
+        } else {
+            return .otherScheme(String(decoding: url[0..<i].map(\.asciiLowercased), as: UTF8.self))
         }
         guard url.count >= i + 3, url[i + 1] == UInt8(ascii: "/"), url[i + 2] == UInt8(ascii: "/") else {
             return .invalid("no '//' after the scheme")
@@ -64,8 +73,18 @@ enum LinkDestination: Equatable {
             hostEnd = colon
         }
         guard hostEnd > hostStart else { return .invalid("no host") }
-        let host = String(decoding: url[hostStart..<hostEnd].map(\.asciiLowercased), as: UTF8.self)
-        return .web(scheme: webScheme, host: host)
+        if equalsLowercased(url, hostStart..<hostEnd, redirectDomain) { return .redirectDomain(scheme: webScheme) }
+        return .web(scheme: webScheme)
+    }
+
+    /// Whether `url[range]`, lowercased, is `text` (which is lowercase).
+    static func equalsLowercased(_ url: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { expected in
+            guard expected.count == range.count else { return false }
+            for k in 0..<expected.count where url[range.lowerBound + k].asciiLowercased != expected[k] { return false }
+            return true
+        }
     }
 
     static func printable(_ b: UInt8) -> String {

@@ -31,18 +31,51 @@ public struct LinkSigner: Sendable {
     /// The MAC's length in the URL: unpadded base64url of ``macLength`` bytes.
     static let macCharacters = 16
 
-    /// A key with its HMAC state prepared once (the padded key blocks are hashed at set-up).
+    /// A key with its HMAC-SHA256 states prepared once.
     ///
-    /// `@unchecked Sendable`: both fields are immutable after `init`. `HMAC` is a value type whose
-    /// digest state is copy-on-write (swift-crypto checks `isKnownUniquelyReferenced` before every
-    /// update), so each use works on its own copy and the shared prototype is only ever read.
+    /// HMAC (RFC 2104) is `H((K0 ^ opad) || H((K0 ^ ipad) || message))`, with `K0` the key padded to
+    /// SHA-256's 64-byte block (a longer key is hashed first). Both padded key blocks are hashed here,
+    /// and the inner state also takes the fixed start of each kind's message (`LT1 NUL <kind> NUL
+    /// <keyId> NUL`), so a MAC costs only the blocks of its query. The composition is checked against
+    /// swift-crypto's own `HMAC<SHA256>` in the tests.
+    ///
+    /// `@unchecked Sendable`: every field is immutable after `init`. `SHA256` is a value type whose
+    /// state is copy-on-write (swift-crypto checks `isKnownUniquelyReferenced` before every update),
+    /// so each use works on its own copy and the prepared states are only ever read.
     final class Key: @unchecked Sendable {
         let keyId: String
-        let prototype: HMAC<SHA256>
+        let clickInner: SHA256
+        let openInner: SHA256
+        let outer: SHA256
 
         init(keyId: String, secret: [UInt8]) {
             self.keyId = keyId
-            self.prototype = HMAC<SHA256>(key: SymmetricKey(data: secret))
+            var block = secret.count > 64 ? Array(SHA256.hash(data: secret)) : secret
+            block.append(contentsOf: repeatElement(0, count: 64 - block.count))
+            var inner = SHA256()
+            inner.update(data: block.map { $0 ^ 0x36 })
+            var outer = SHA256()
+            outer.update(data: block.map { $0 ^ 0x5C })
+            self.outer = outer
+            func start(_ kind: String) -> SHA256 {
+                var state = inner
+                state.update(data: Array("LT\(LinkSigner.version)\0\(kind)\0\(keyId)\0".utf8))
+                return state
+            }
+            self.clickInner = start("c")
+            self.openInner = start("o")
+        }
+
+        func innerState(kind: String) -> SHA256 { kind == "c" ? clickInner : openInner }
+
+        /// Finishes the MAC of a message whose bytes `inner` has taken, and appends its base64url text.
+        func appendMAC(finishing inner: SHA256, to out: inout [UInt8]) {
+            let innerDigest = inner.finalize()
+            var outer = self.outer
+            innerDigest.withUnsafeBytes { outer.update(bufferPointer: $0) }
+            outer.finalize().withUnsafeBytes {
+                Base64URL.append(UnsafeRawBufferPointer(rebasing: $0.prefix(LinkSigner.macLength)), to: &out)
+            }
         }
     }
 
@@ -69,19 +102,13 @@ public struct LinkSigner: Sendable {
 
     /// ``clickURL(_:scheme:domain:)`` as bytes, without building a `String`.
     func clickURLBytes(_ token: ClickToken, scheme: HttpsPolicy.Scheme, domain: String) -> [UInt8]? {
-        for tag in token.linkTags + token.messageTags {
-            guard Tag.isValidComponent(tag.name), Tag.isValidComponent(tag.value) else { return nil }
+        guard token.messageTags.allSatisfy(Tag.isValid) else { return nil }
+        let signer = MessageSigner(self, messageId: token.messageId, configurationSet: token.configurationSet,
+                                   messageTags: token.messageTags, domain: domain)
+        var destination = token.destination
+        return destination.withUTF8 {
+            signer.clickURL(destination: $0, linkIndex: token.linkIndex, linkTags: token.linkTags, scheme: scheme)
         }
-        var query: [UInt8] = []
-        query.reserveCapacity(token.destination.utf8.count + token.messageId.utf8.count + 64)
-        appendField("m", token.messageId, to: &query, first: true)
-        appendField("s", token.configurationSet, to: &query)
-        appendField("i", String(token.linkIndex), to: &query)
-        appendTags(token.linkTags, name: "t", pairSeparator: UInt8(ascii: ";"), keyValueSeparator: UInt8(ascii: ":"), to: &query)
-        appendTags(token.messageTags, name: "g", pairSeparator: UInt8(ascii: ","), keyValueSeparator: UInt8(ascii: "="), to: &query)
-        appendField("u", token.destination, to: &query)
-        let url = assemble(kind: "c", query: query, scheme: scheme, domain: domain)
-        return url.count > Self.maximumURLLength ? nil : url
     }
 
     /// The open-pixel URL for `token`.
@@ -91,41 +118,45 @@ public struct LinkSigner: Sendable {
 
     func openURLBytes(_ token: OpenToken, scheme: HttpsPolicy.Scheme, domain: String) -> [UInt8] {
         var query: [UInt8] = []
-        appendField("m", token.messageId, to: &query, first: true)
-        appendField("s", token.configurationSet, to: &query)
-        appendTags(token.messageTags, name: "g", pairSeparator: UInt8(ascii: ","), keyValueSeparator: UInt8(ascii: "="), to: &query)
-        return assemble(kind: "o", query: query, scheme: scheme, domain: domain)
+        Self.appendField("m", token.messageId, to: &query, first: true)
+        Self.appendField("s", token.configurationSet, to: &query)
+        Self.appendTags(token.messageTags, name: "g", pairSeparator: UInt8(ascii: ","), keyValueSeparator: UInt8(ascii: "="), to: &query)
+        let key = keys[0]
+        var url = Self.urlHead(kind: "o", scheme: scheme, domain: domain, keyId: key.keyId)
+        var inner = key.openInner
+        query.withUnsafeBytes { inner.update(bufferPointer: $0) }
+        key.appendMAC(finishing: inner, to: &url)
+        url.append(UInt8(ascii: "?"))
+        url.append(contentsOf: query)
+        return url
     }
 
-    private func assemble(kind: String, query: [UInt8], scheme: HttpsPolicy.Scheme, domain: String) -> [UInt8] {
-        let key = keys[0]
+    /// `<scheme>://<domain>/<kind>/<version>.<keyId>.`: everything before the MAC.
+    static func urlHead(kind: String, scheme: HttpsPolicy.Scheme, domain: String, keyId: String) -> [UInt8] {
         var url: [UInt8] = []
-        url.reserveCapacity(query.count + domain.utf8.count + key.keyId.utf8.count + 40)
+        url.reserveCapacity(domain.utf8.count + keyId.utf8.count + 64)
         url.append(contentsOf: scheme.rawValue.utf8)
         url.append(contentsOf: "://".utf8)
         url.append(contentsOf: domain.utf8)
         url.append(UInt8(ascii: "/"))
         url.append(contentsOf: kind.utf8)
         url.append(UInt8(ascii: "/"))
-        url.append(contentsOf: Self.version.utf8)
+        url.append(contentsOf: version.utf8)
         url.append(UInt8(ascii: "."))
-        url.append(contentsOf: key.keyId.utf8)
+        url.append(contentsOf: keyId.utf8)
         url.append(UInt8(ascii: "."))
-        Self.appendMAC(kind: kind, keyId: key.keyId, query: query[...], key: key, to: &url)
-        url.append(UInt8(ascii: "?"))
-        url.append(contentsOf: query)
         return url
     }
 
-    private func appendField(_ name: StaticString, _ value: String, to query: inout [UInt8], first: Bool = false) {
+    static func appendField(_ name: StaticString, _ value: String, to query: inout [UInt8], first: Bool = false) {
         if !first { query.append(UInt8(ascii: "&")) }
         query.append(name.utf8Start.pointee)
         query.append(UInt8(ascii: "="))
         PercentEncoding.append(value.utf8, to: &query)
     }
 
-    private func appendTags(_ tags: [Tag], name: StaticString, pairSeparator: UInt8, keyValueSeparator: UInt8,
-                            to query: inout [UInt8]) {
+    static func appendTags(_ tags: [Tag], name: StaticString, pairSeparator: UInt8, keyValueSeparator: UInt8,
+                           to query: inout [UInt8]) {
         guard !tags.isEmpty else { return }
         query.append(UInt8(ascii: "&"))
         query.append(name.utf8Start.pointee)
@@ -139,27 +170,12 @@ public struct LinkSigner: Sendable {
         }
     }
 
-    /// Appends the MAC's 16 base64url characters.
-    static func appendMAC(kind: String, keyId: String, query: ArraySlice<UInt8>, key: Key, to out: inout [UInt8]) {
-        var hmac = key.prototype
-        // One buffer, one update: swift-crypto's per-call overhead exceeds the hashing of a short URL.
-        var message: [UInt8] = [UInt8(ascii: "L"), UInt8(ascii: "T")]
-        message.reserveCapacity(query.count + keyId.utf8.count + 8)
-        message.append(contentsOf: version.utf8)
-        message.append(0)
-        message.append(contentsOf: kind.utf8)
-        message.append(0)
-        message.append(contentsOf: keyId.utf8)
-        message.append(0)
-        message.append(contentsOf: query)
-        hmac.update(data: message)
-        let code = hmac.finalize()
-        code.withUnsafeBytes { Base64URL.append(UnsafeRawBufferPointer(rebasing: $0.prefix(macLength)), to: &out) }
-    }
-
+    /// The MAC's 16 base64url characters for `query`, signed with `key`.
     static func mac(kind: String, keyId: String, query: ArraySlice<UInt8>, key: Key) -> [UInt8] {
+        var inner = key.innerState(kind: kind)
+        query.withUnsafeBytes { inner.update(bufferPointer: $0) }
         var out: [UInt8] = []
-        appendMAC(kind: kind, keyId: keyId, query: query, key: key, to: &out)
+        key.appendMAC(finishing: inner, to: &out)
         return out
     }
 

@@ -1,3 +1,4 @@
+import Crypto
 import Testing
 @testable import LinkTrack
 
@@ -422,6 +423,53 @@ struct TrackingLengthTests {
         // so that the test fails loudly once the format gets there.
         withKnownIssue("overhead is \(overhead) bytes, more than 100 (see the report on issue 2)") {
             #expect(overhead <= 100)
+        }
+    }
+}
+
+@Suite("Tracking: the MAC is swift-crypto's HMAC-SHA256")
+struct TrackingMACTests {
+    /// The MAC built from prepared SHA-256 states must equal `HMAC<SHA256>` over the documented
+    /// message, for keys shorter than, equal to and longer than SHA-256's block.
+    @Test(arguments: [32, 63, 64, 65, 100, 200])
+    func preparedStatesGiveHMACSHA256(keyLength: Int) {
+        let secret = cfgSecret(UInt8(keyLength), count: keyLength)
+        let key = LinkSigner.Key(keyId: "kx", secret: secret)
+        for (kind, queryLength) in [("c", 0), ("c", 1), ("o", 40), ("c", 55), ("c", 64), ("o", 119), ("c", 300)] {
+            let query = (0..<queryLength).map { UInt8(ascii: "a") + UInt8($0 % 26) }
+            let message = Array("LT1\0\(kind)\0kx\0".utf8) + query
+            let expected = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: secret))
+            var expectedText: [UInt8] = []
+            expected.withUnsafeBytes { Base64URL.append(UnsafeRawBufferPointer(rebasing: $0.prefix(12)), to: &expectedText) }
+            #expect(LinkSigner.mac(kind: kind, keyId: "kx", query: query[...], key: key) == expectedText,
+                    "key \(keyLength) bytes, \(kind), query \(queryLength) bytes")
+        }
+    }
+
+    /// The per-message signer (query start hashed once) gives the URL of the one-token path, whose
+    /// MAC is checked against swift-crypto above; and the MAC it writes is HMAC over the whole query.
+    @Test func messageSignerMatchesTheTokenPath() throws {
+        let signer = TrackingFixtures.signer
+        let token = TrackingFixtures.click
+        let messageSigner = MessageSigner(signer, messageId: token.messageId, configurationSet: token.configurationSet,
+                                          messageTags: token.messageTags, domain: TrackingFixtures.domain)
+        for index in [0, 7, 10, 99, 12345] {
+            var t = token
+            t.linkIndex = index
+            var destination = t.destination
+            let fast = destination.withUTF8 {
+                messageSigner.clickURL(destination: $0, linkIndex: index, linkTags: t.linkTags, scheme: .http)
+            }
+            let url = try #require(fast)
+            let text = String(decoding: url, as: UTF8.self)
+            #expect(try signer.decode(text) == .click(t))
+            let mark = try #require(url.firstIndex(of: UInt8(ascii: "?")))
+            let macStart = mark - LinkSigner.macCharacters
+            let message = Array("LT1\0c\0\(TrackingFixtures.key1.keyId)\0".utf8) + url[(mark + 1)...]
+            let code = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: TrackingFixtures.key1.secret))
+            var expected: [UInt8] = []
+            code.withUnsafeBytes { Base64URL.append(UnsafeRawBufferPointer(rebasing: $0.prefix(12)), to: &expected) }
+            #expect(Array(url[macStart..<mark]) == expected)
         }
     }
 }

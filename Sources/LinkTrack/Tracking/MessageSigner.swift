@@ -1,0 +1,95 @@
+import Crypto
+
+/// Signs the click links of one message.
+///
+/// Every click query starts with the same `m=<messageId>&s=<set>&i=`, usually more than one
+/// SHA-256 block: it is percent-encoded and hashed once here, so each link costs only the blocks of
+/// its own index, tags and destination. The URLs are exactly ``LinkSigner/clickURL(_:scheme:domain:)``'s.
+struct MessageSigner {
+    let key: LinkSigner.Key
+    /// `https://<domain>/c/1.<keyId>.` and the same with `http`.
+    let httpsHead: [UInt8]
+    let httpHead: [UInt8]
+    /// `m=<messageId>&s=<set>&i=`, percent-encoded.
+    let queryStart: [UInt8]
+    /// `&g=<messageTags>`, or nothing.
+    let messageTagsField: [UInt8]
+    /// The inner HMAC state after the key block, the kind's prefix and ``queryStart``.
+    let inner: SHA256
+    /// False when a message tag is not valid: then no click URL can be built.
+    let messageTagsValid: Bool
+
+    init(_ signer: LinkSigner, messageId: String, configurationSet: String, messageTags: [Tag], domain: String) {
+        key = signer.keys[0]
+        httpsHead = LinkSigner.urlHead(kind: "c", scheme: .https, domain: domain, keyId: key.keyId)
+        httpHead = LinkSigner.urlHead(kind: "c", scheme: .http, domain: domain, keyId: key.keyId)
+        var start: [UInt8] = []
+        LinkSigner.appendField("m", messageId, to: &start, first: true)
+        LinkSigner.appendField("s", configurationSet, to: &start)
+        start.append(contentsOf: "&i=".utf8)
+        queryStart = start
+        var tags: [UInt8] = []
+        LinkSigner.appendTags(messageTags, name: "g", pairSeparator: UInt8(ascii: ","),
+                              keyValueSeparator: UInt8(ascii: "="), to: &tags)
+        messageTagsField = tags
+        messageTagsValid = messageTags.allSatisfy(Tag.isValid)
+        var state = key.clickInner
+        start.withUnsafeBytes { state.update(bufferPointer: $0) }
+        inner = state
+    }
+
+    /// The click URL for one link, or nil when it would be longer than ``LinkSigner/maximumURLLength``
+    /// or a tag is not valid.
+    /// - Parameter destination: the link's target after character-reference decoding and trimming.
+    func clickURL(destination: UnsafeBufferPointer<UInt8>, linkIndex: Int, linkTags: [Tag],
+                  scheme: HttpsPolicy.Scheme) -> [UInt8]? {
+        guard messageTagsValid, linkTags.allSatisfy(Tag.isValid) else { return nil }
+        // The rest of the query after `i=`.
+        var rest: [UInt8] = []
+        rest.reserveCapacity(destination.count + destination.count / 4 + messageTagsField.count + 32)
+        Self.appendDecimal(linkIndex, to: &rest)
+        LinkSigner.appendTags(linkTags, name: "t", pairSeparator: UInt8(ascii: ";"),
+                              keyValueSeparator: UInt8(ascii: ":"), to: &rest)
+        rest.append(contentsOf: messageTagsField)
+        rest.append(contentsOf: "&u=".utf8)
+        PercentEncoding.append(destination, to: &rest)
+        let head = scheme == .https ? httpsHead : httpHead
+        let length = head.count + LinkSigner.macCharacters + 1 + queryStart.count + rest.count
+        guard length <= LinkSigner.maximumURLLength else { return nil }
+
+        var state = inner
+        rest.withUnsafeBytes { state.update(bufferPointer: $0) }
+        var url: [UInt8] = []
+        url.reserveCapacity(length)
+        url.append(contentsOf: head)
+        key.appendMAC(finishing: state, to: &url)
+        url.append(UInt8(ascii: "?"))
+        url.append(contentsOf: queryStart)
+        url.append(contentsOf: rest)
+        return url
+    }
+
+    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        precondition(value >= 0, "a link index is never negative")
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0
+            for i in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[i]) }
+        }
+    }
+}
+
+extension Tag {
+    /// Whether both name and value are valid components (see ``isValidComponent(_:)``).
+    static func isValid(_ tag: Tag) -> Bool {
+        isValidComponent(tag.name) && isValidComponent(tag.value)
+    }
+}
