@@ -22,6 +22,17 @@ static inline unsigned long lt_xml_input_position(htmlParserCtxtPtr ctxt) {
     return ctxt->input->consumed + (unsigned long)(ctxt->input->cur - ctxt->input->base);
 }
 
+/// 1 when the parser stands on `>` or `/>`, as it does when `startElement` fires for a tag written in
+/// the document (implied elements fire elsewhere). The input buffer is NUL-terminated, so `cur[1]` is
+/// readable whenever `cur[0]` is not NUL.
+static inline int lt_xml_at_tag_close(htmlParserCtxtPtr ctxt) {
+    if (ctxt == NULL || ctxt->input == NULL || ctxt->input->cur == NULL) {
+        return 0;
+    }
+    const xmlChar *cur = ctxt->input->cur;
+    return cur[0] == '>' || (cur[0] == '/' && cur[1] == '>');
+}
+
 /// Swift 6 treats the global `xmlFree` function pointer as shared mutable state.
 static inline void lt_xml_free(void *ptr) {
     xmlFree(ptr);

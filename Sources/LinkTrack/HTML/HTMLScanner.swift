@@ -156,14 +156,14 @@ private final class ScanState {
     /// Where libxml2 last closed such an element without its end tag (a `</body>` inside a
     /// `<textarea>` closes both in libxml2, but is text in a browser).
     var forcedRawTextCloseOffset: Int?
-    /// The furthest document offset that the parser reported an event at.
-    var lastEventOffset: Int
+    /// The furthest parser offset that the parser reported an event at; mapped to a document
+    /// offset once, at the end (most events need no document offset of their own).
+    var lastEventParserOffset = 0
 
     init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
         self.end = bytes.count
         self.mappedDocumentOffset = 0
-        self.lastEventOffset = 0
     }
 
     /// Runs the parser; returns false when libxml2 could not be set up.
@@ -193,7 +193,7 @@ private final class ScanState {
         ctxt.pointee._private = Unmanaged.passUnretained(self).toOpaque()
         _ = htmlParseDocument(ctxt)
         context = nil
-        findUnterminatedConstruct()
+        findUnterminatedConstruct(after: documentOffset(parserOffset: lastEventParserOffset))
         return true
     }
 
@@ -233,28 +233,37 @@ private final class ScanState {
     }
 
     func noteEvent() {
-        if let offset = currentOffset(), offset > lastEventOffset { lastEventOffset = offset }
+        guard let context else { return }
+        let position = lt_xml_input_position(context)
+        if position != UInt.max { noteEvent(parserOffset: Int(position)) }
+    }
+
+    func noteEvent(parserOffset: Int) {
+        if parserOffset > lastEventParserOffset { lastEventParserOffset = parserOffset }
     }
 
     // MARK: - Elements
 
 
     func startElement(name: UnsafePointer<xmlChar>?, attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
-        guard let name, let offset = currentOffset() else { return }
+        guard let name, let context else { return }
         // Classify without allocating: this runs for every element of every message.
         let kind = ElementKind(name)
         if kind == .head { headDepth += 1 }
         if kind == .rawText { rawTextDepth += 1 }
-        // Implied elements (html, body, p, ...) fire where no tag of theirs stands.
-        guard offset < end else { return }
-        let atClose = bytes[offset] == UInt8(ascii: ">")
-            || (bytes[offset] == UInt8(ascii: "/") && offset + 1 < end && bytes[offset + 1] == UInt8(ascii: ">"))
-        guard atClose else { return }
+        // Implied elements (html, body, p, ...) fire where no tag of theirs stands: the parser is on
+        // a `>` only for a tag written in the document. Checked in the parser's own buffer, so that
+        // the many elements LinkTrack does not read need no document offset.
+        guard lt_xml_at_tag_close(context) != 0 else { return }
+        let position = lt_xml_input_position(context)
+        guard position != UInt.max else { return }
         // Only a tag that really ends here counts as parsed content (see findUnterminatedConstruct).
-        if offset > lastEventOffset { lastEventOffset = offset }
+        noteEvent(parserOffset: Int(position))
         let wanted = kind == .link || kind == .img
         let textContent = kind == .rawText || kind == .script
         guard wanted || textContent else { return }
+        let offset = documentOffset(parserOffset: Int(position))
+        guard offset < end else { return }
         guard var located = locate(name: name, closeOffset: offset, attributes: attributes) else {
             if textContent { openRawTextStarts.append(offset) }
             if wanted { result.unlocatedTags += 1 }
@@ -345,14 +354,14 @@ private final class ScanState {
         let rawPosition = lt_xml_input_position(context)
         guard rawPosition != UInt.max else { return }
         let position = Int(rawPosition)
+        noteEvent(parserOffset: position)
+        guard headDepth == 0, rawTextDepth == 0, Self.startsConditionalComment(value) else { return }
         // The callback fires after "-->": find the content's start by the parser's own count, and
         // check that "<!--" stands there (libxml2 drops invalid characters from the reported value).
         // The content start is mapped first so that the position map only ever walks forward.
         let valueLength = strlen(value)
         let contentStart = documentOffset(parserOffset: position - 3 - valueLength)
         let offset = documentOffset(parserOffset: position)
-        if offset > lastEventOffset { lastEventOffset = offset }
-        guard headDepth == 0, rawTextDepth == 0 else { return }
         guard offset >= 3, offset <= end, bytes[offset - 1] == UInt8(ascii: ">"), bytes[offset - 2] == UInt8(ascii: "-"),
               bytes[offset - 3] == UInt8(ascii: "-") else { return }
         let contentEnd = offset - 3
@@ -462,6 +471,16 @@ private final class ScanState {
         return nil
     }
 
+    /// Whether a comment's text starts with `[if` and a blank (after blanks), as a conditional
+    /// comment does: the cheap test that spares every other comment the position mapping.
+    static func startsConditionalComment(_ value: UnsafePointer<xmlChar>) -> Bool {
+        var i = 0
+        while isBlank(value[i]) { i += 1 }
+        // Each test stops at the terminating NUL, so no read goes past it.
+        return value[i] == UInt8(ascii: "[") && value[i + 1] | 0x20 == UInt8(ascii: "i")
+            && value[i + 2] | 0x20 == UInt8(ascii: "f") && isBlank(value[i + 3])
+    }
+
     /// For `[if ...]> markup <![endif]`, the range of `markup`; nil for any other comment.
     static func conditionalCommentMarkup(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Range<Int>? {
         var i = range.lowerBound
@@ -481,6 +500,7 @@ private final class ScanState {
         let endif = Array("<![endif]".utf8)
         var k = range.upperBound - endif.count
         while k >= start {
+            guard bytes[k] == UInt8(ascii: "<") else { k -= 1; continue }
             var match = true
             for m in 0..<endif.count where bytes[k + m].asciiLowercased != endif[m] { match = false; break }
             if match { return start..<k }
@@ -496,7 +516,7 @@ private final class ScanState {
     /// at its `>`), only complete end tags may follow: end-element events are no evidence, because
     /// libxml2 also closes open elements at the end of input. The first `<` that does not begin a
     /// complete end tag starts the swallowed construct.
-    func findUnterminatedConstruct() {
+    func findUnterminatedConstruct(after lastEventOffset: Int) {
         // An unclosed script, style, title, textarea or xmp swallows the rest in a browser.
         result.unterminatedConstructOffset = unterminatedRawTextStart
         var i = lastEventOffset

@@ -23,21 +23,49 @@ enum HTMLEscaping {
     static func appendAttributeValue(_ value: [UInt8], to out: inout [UInt8]) {
         out.reserveCapacity(out.count + value.count + 32)
         value.withUnsafeBufferPointer { bytes in
+            guard let base = bytes.baseAddress else { return }
             var runStart = 0
-            for i in 0..<bytes.count {
-                let b = bytes[i]
-                // `"` (0x22), `&` (0x26) and `'` (0x27): one compare rules out nearly every byte.
-                guard b &- 0x22 <= 5, b == UInt8(ascii: "&") || b == UInt8(ascii: "\"") || b == UInt8(ascii: "'") else { continue }
-                if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
-                switch b {
-                case UInt8(ascii: "&"): out.append(contentsOf: ampersand)
-                case UInt8(ascii: "\""): out.append(contentsOf: quotation)
-                default: out.append(contentsOf: apostrophe)
+            var i = 0
+            while i < bytes.count {
+                // Eight bytes at a time when none of them needs escaping (most of a URL);
+                // otherwise those eight (or the last few) one by one.
+                let stop: Int
+                if i + 8 <= bytes.count {
+                    if !needsEscaping(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) {
+                        i += 8
+                        continue
+                    }
+                    stop = i + 8
+                } else {
+                    stop = bytes.count
                 }
-                runStart = i + 1
+                while i < stop {
+                    let b = bytes[i]
+                    i += 1
+                    guard b == UInt8(ascii: "&") || b == UInt8(ascii: "\"") || b == UInt8(ascii: "'") else { continue }
+                    if runStart < i - 1 { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<(i - 1)])) }
+                    switch b {
+                    case UInt8(ascii: "&"): out.append(contentsOf: ampersand)
+                    case UInt8(ascii: "\""): out.append(contentsOf: quotation)
+                    default: out.append(contentsOf: apostrophe)
+                    }
+                    runStart = i
+                }
             }
             if runStart < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count])) }
         }
+    }
+
+    /// Whether one of the eight bytes is `&`, `"` or `'` (the classic "has a zero byte" test on the
+    /// word XOR each character; it may report a false positive only next to a real match, which the
+    /// byte loop then handles exactly).
+    @inline(__always)
+    static func needsEscaping(_ word: UInt64) -> Bool {
+        func hasZeroByte(_ x: UInt64) -> Bool {
+            (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080 != 0
+        }
+        return hasZeroByte(word ^ 0x2626_2626_2626_2626) || hasZeroByte(word ^ 0x2222_2222_2222_2222)
+            || hasZeroByte(word ^ 0x2727_2727_2727_2727)
     }
 
     static let ampersand = Array("&amp;".utf8)

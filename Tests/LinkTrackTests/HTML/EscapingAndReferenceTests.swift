@@ -1,0 +1,91 @@
+import Testing
+@testable import LinkTrack
+
+/// The byte-level helpers on the rewriter's hot path, against straightforward references.
+@Suite("HTML: attribute escaping and character references")
+struct EscapingAndReferenceTests {
+    /// One byte at a time: what ``HTMLEscaping/appendAttributeValue(_:to:)`` must equal.
+    static func referenceEscape(_ value: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        for b in value {
+            switch b {
+            case UInt8(ascii: "&"): out += Array("&amp;".utf8)
+            case UInt8(ascii: "\""): out += Array("&quot;".utf8)
+            case UInt8(ascii: "'"): out += Array("&#39;".utf8)
+            default: out.append(b)
+            }
+        }
+        return out
+    }
+
+    /// Every length up to 40 and every position of each special byte, so that the eight-byte fast
+    /// path is crossed at each alignment; plus seeded random mixes.
+    @Test func escapingMatchesTheByteByByteReference() {
+        let specials: [UInt8] = [UInt8(ascii: "&"), UInt8(ascii: "\""), UInt8(ascii: "'")]
+        // Bytes next to the specials, to catch a sloppy word test: 0x21, 0x23-0x25, 0x28, 0xA6.
+        let neighbours: [UInt8] = [0x21, 0x23, 0x24, 0x25, 0x28, 0xA6, 0x66, 0x00]
+        for length in 0...40 {
+            for position in 0..<max(length, 1) {
+                for special in specials {
+                    var value = (0..<length).map { neighbours[$0 % neighbours.count] }
+                    if length > 0 { value[position] = special }
+                    var out: [UInt8] = Array("x=".utf8)
+                    HTMLEscaping.appendAttributeValue(value, to: &out)
+                    #expect(out == Array("x=".utf8) + Self.referenceEscape(value), "length \(length), position \(position)")
+                }
+            }
+        }
+        var generator = SplitMix64(seed: 7)
+        for _ in 0..<500 {
+            let value = (0..<Int(generator.next() % 300)).map { _ -> UInt8 in
+                let r = generator.next()
+                return r % 5 == 0 ? specials[Int(r / 5 % 3)] : UInt8(truncatingIfNeeded: r >> 8)
+            }
+            var out: [UInt8] = []
+            HTMLEscaping.appendAttributeValue(value, to: &out)
+            #expect(out == Self.referenceEscape(value))
+        }
+    }
+
+    /// HTML5's attribute-value rules, one row per rule (see ``CharacterReference``).
+    @Test(arguments: [
+        ("https://a.example/?x=1&amp;y=2", "https://a.example/?x=1&y=2"),
+        ("&AMP;&LT;&GT;&QUOT;", "&<>\""),
+        ("&lt;&gt;&quot;&apos;", "<>\"'"),
+        ("end&amp", "end&"),
+        ("&ampx", "&ampx"),
+        ("?a=1&amp=2", "?a=1&amp=2"),
+        ("x&region=1", "x&region=1"),
+        ("&apos", "&apos"),
+        ("&COPY;&copy;&copy &REG;", "©©© ®"),
+        ("caf&eacute;", "café"),
+        ("&#38;&#x26;&#X26", "&&&"),
+        ("&#0;&#x110000;&#xD800;", "\u{FFFD}\u{FFFD}\u{FFFD}"),
+        ("&#128;", "€"),
+        ("&&amp;&", "&&&"),
+        ("&", "&"),
+        ("&;", "&;"),
+        ("&unknownname;", "&unknownname;"),
+        ("no references at all", "no references at all"),
+    ])
+    func referenceDecoding(raw: String, decoded: String) {
+        let bytes = Array(raw.utf8)
+        #expect(CharacterReference.decodeAttributeValue(bytes[...]) == Array(decoded.utf8))
+        // The same from a slice that does not start at index 0.
+        let padded = Array("..".utf8) + bytes
+        #expect(CharacterReference.decodeAttributeValue(padded[2...]) == Array(decoded.utf8))
+    }
+}
+
+/// A small deterministic generator for test data.
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
