@@ -211,25 +211,31 @@ private final class ScanState {
 
     /// Maps a parser offset (UTF-8 of the ISO-8859-1 reading) to a document offset.
     func documentOffset(parserOffset target: Int) -> Int {
+        // Locals, so that the walk runs in registers rather than through the object.
+        var parserOffset = mappedParserOffset
+        var documentOffset = mappedDocumentOffset
+        defer {
+            mappedParserOffset = parserOffset
+            mappedDocumentOffset = documentOffset
+        }
+        guard let start = bytes.baseAddress else { return 0 }
         // Eight bytes at a time while the target is surely not inside them (eight document bytes are
         // at most sixteen parser bytes): each byte >= 0x80 counts twice.
-        if mappedParserOffset + 16 <= target, let start = bytes.baseAddress {
-            let raw = UnsafeRawPointer(start)
-            while mappedParserOffset + 16 <= target, mappedDocumentOffset + 8 <= end {
-                let word = raw.loadUnaligned(fromByteOffset: mappedDocumentOffset, as: UInt64.self)
-                mappedParserOffset += 8 + (word & 0x8080_8080_8080_8080).nonzeroBitCount
-                mappedDocumentOffset += 8
-            }
+        let raw = UnsafeRawPointer(start)
+        while parserOffset + 16 <= target, documentOffset + 8 <= end {
+            let word = raw.loadUnaligned(fromByteOffset: documentOffset, as: UInt64.self)
+            parserOffset += 8 + (word & 0x8080_8080_8080_8080).nonzeroBitCount
+            documentOffset += 8
         }
-        while mappedParserOffset < target, mappedDocumentOffset < end {
-            mappedParserOffset += bytes[mappedDocumentOffset] >= 0x80 ? 2 : 1
-            mappedDocumentOffset += 1
+        while parserOffset < target, documentOffset < end {
+            parserOffset += start[documentOffset] >= 0x80 ? 2 : 1
+            documentOffset += 1
         }
-        while mappedParserOffset > target, mappedDocumentOffset > 0 {
-            mappedDocumentOffset -= 1
-            mappedParserOffset -= bytes[mappedDocumentOffset] >= 0x80 ? 2 : 1
+        while parserOffset > target, documentOffset > 0 {
+            documentOffset -= 1
+            parserOffset -= start[documentOffset] >= 0x80 ? 2 : 1
         }
-        return mappedDocumentOffset
+        return documentOffset
     }
 
     func noteEvent() {
@@ -415,13 +421,30 @@ private final class ScanState {
         }
     }
 
+    static let endifMarker = Array("<![endif]".utf8)
+
     /// Whether `range` holds `href` in any case.
     static func containsHref(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        let raw = UnsafeRawPointer(base)
         var i = range.lowerBound
         while i + 4 <= range.upperBound {
-            if bytes[i] | 0x20 == UInt8(ascii: "h"), bytes[i + 1] | 0x20 == UInt8(ascii: "r"),
-               bytes[i + 2] | 0x20 == UInt8(ascii: "e"), bytes[i + 3] | 0x20 == UInt8(ascii: "f") { return true }
-            i += 1
+            // Skip eight bytes at once when none of them is `h` or `H` (only 0x48 and 0x68 give
+            // 0x68 when OR-ed with 0x20); otherwise try each of those eight positions.
+            if i + 8 <= range.upperBound {
+                let x = (raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) | 0x2020_2020_2020_2020)
+                    ^ 0x6868_6868_6868_6868
+                if (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080 == 0 {
+                    i += 8
+                    continue
+                }
+            }
+            let stop = min(i + 8, range.upperBound - 3)
+            while i < stop {
+                if bytes[i] | 0x20 == UInt8(ascii: "h"), bytes[i + 1] | 0x20 == UInt8(ascii: "r"),
+                   bytes[i + 2] | 0x20 == UInt8(ascii: "e"), bytes[i + 3] | 0x20 == UInt8(ascii: "f") { return true }
+                i += 1
+            }
         }
         return false
     }
@@ -497,7 +520,7 @@ private final class ScanState {
         }
         guard let start else { return nil }
         // The markup ends at the last "<![endif]".
-        let endif = Array("<![endif]".utf8)
+        let endif = endifMarker
         var k = range.upperBound - endif.count
         while k >= start {
             guard bytes[k] == UInt8(ascii: "<") else { k -= 1; continue }
@@ -555,8 +578,16 @@ private final class ScanState {
     /// The last index of `byte` before `end`.
     func lastIndex(of byte: UInt8, before end: Int) -> Int? {
         guard let base = bytes.baseAddress else { return nil }
-        // Safe: 0..<end lies within `bytes` (end <= bytes.count).
+        let raw = UnsafeRawPointer(base)
+        let pattern = UInt64(byte) &* 0x0101_0101_0101_0101
+        // Safe: every read lies in 0..<i with i <= bytes.count.
         var i = min(end, bytes.count)
+        // Eight bytes at a time while none of them is `byte`.
+        while i >= 8 {
+            let x = raw.loadUnaligned(fromByteOffset: i - 8, as: UInt64.self) ^ pattern
+            if (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080 != 0 { break }
+            i -= 8
+        }
         while i > 0 {
             i -= 1
             if base[i] == byte { return i }
@@ -641,9 +672,8 @@ private final class ScanState {
                     skipBlanks(&i, limit: end)
                     if i < end, bytes[i] == UInt8(ascii: "\"") || bytes[i] == UInt8(ascii: "'") {
                         let q = bytes[i]
-                        var j = i + 1
-                        while j < end, bytes[j] != q { j += 1 }
-                        guard j < end else { return nil }  // unterminated: swallows the rest
+                        // unterminated: swallows the rest
+                        guard let j = index(of: q, from: i + 1, limit: end) else { return nil }
                         valueRange = (i + 1)..<j
                         quote = q
                         i = j + 1

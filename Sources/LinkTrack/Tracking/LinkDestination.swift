@@ -25,6 +25,16 @@ enum LinkDestination: Equatable {
         }
     }
 
+    static let forbiddenTable: [Bool] = (0...255).map { isForbidden(UInt8($0)) }
+
+    /// The first byte of `url` that ``isForbidden(_:)``, by table.
+    static func firstForbidden(_ url: UnsafeBufferPointer<UInt8>) -> UInt8? {
+        forbiddenTable.withUnsafeBufferPointer { table in
+            for b in url where table[Int(b)] { return b }
+            return nil
+        }
+    }
+
     /// Classifies a decoded, trimmed href value.
     /// - Parameter redirectDomain: the lowercased redirect domain: an http(s) URL on that host is
     ///   ``redirectDomain`` rather than ``web(scheme:)``.
@@ -54,7 +64,7 @@ enum LinkDestination: Equatable {
         guard url.count >= i + 3, url[i + 1] == UInt8(ascii: "/"), url[i + 2] == UInt8(ascii: "/") else {
             return .invalid("no '//' after the scheme")
         }
-        if let bad = url.first(where: isForbidden) {
+        if let bad = firstForbidden(url) {
             return .invalid(bad == 0x20 ? "an unencoded space" : "the character \(printable(bad)), which RFC 3986 forbids")
         }
         let authorityStart = i + 3
@@ -79,12 +89,14 @@ enum LinkDestination: Equatable {
 
     /// Whether `url[range]`, lowercased, is `text` (which is lowercase).
     static func equalsLowercased(_ url: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ text: String) -> Bool {
-        var text = text
-        return text.withUTF8 { expected in
-            guard expected.count == range.count else { return false }
-            for k in 0..<expected.count where url[range.lowerBound + k].asciiLowercased != expected[k] { return false }
-            return true
+        let expected = text.utf8
+        guard expected.count == range.count else { return false }
+        var k = range.lowerBound
+        for b in expected {
+            guard url[k].asciiLowercased == b else { return false }
+            k += 1
         }
+        return true
     }
 
     static func printable(_ b: UInt8) -> String {

@@ -70,11 +70,21 @@ public struct LinkSigner: Sendable {
 
         /// Finishes the MAC of a message whose bytes `inner` has taken, and appends its base64url text.
         func appendMAC(finishing inner: SHA256, to out: inout [UInt8]) {
+            let start = out.count
+            out.append(contentsOf: repeatElement(0, count: LinkSigner.macCharacters))
+            writeMAC(finishing: inner, into: &out, at: start)
+        }
+
+        /// Finishes the MAC and writes its base64url text over `out[start..<start + 16]`.
+        func writeMAC(finishing inner: SHA256, into out: inout [UInt8], at start: Int) {
             let innerDigest = inner.finalize()
             var outer = self.outer
             innerDigest.withUnsafeBytes { outer.update(bufferPointer: $0) }
-            outer.finalize().withUnsafeBytes {
-                Base64URL.append(UnsafeRawBufferPointer(rebasing: $0.prefix(LinkSigner.macLength)), to: &out)
+            outer.finalize().withUnsafeBytes { digest in
+                out.withUnsafeMutableBufferPointer { buffer in
+                    Base64URL.write(UnsafeRawBufferPointer(rebasing: digest.prefix(LinkSigner.macLength)),
+                                    into: UnsafeMutableBufferPointer(rebasing: buffer[start..<(start + LinkSigner.macCharacters)]))
+                }
             }
         }
     }
@@ -354,6 +364,24 @@ enum PercentEncoding {
 /// Unpadded base64url (RFC 4648 §5).
 enum Base64URL {
     static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// Writes the text of `bytes` (a multiple of 3 bytes long) into `out`, which has room for it.
+    static func write(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<UInt8>) {
+        precondition(bytes.count % 3 == 0 && out.count == bytes.count / 3 * 4)
+        alphabet.withUnsafeBufferPointer { alphabet in
+            var o = 0
+            var i = 0
+            while i + 3 <= bytes.count {
+                let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
+                out[o] = alphabet[Int(n >> 18 & 63)]
+                out[o + 1] = alphabet[Int(n >> 12 & 63)]
+                out[o + 2] = alphabet[Int(n >> 6 & 63)]
+                out[o + 3] = alphabet[Int(n & 63)]
+                i += 3
+                o += 4
+            }
+        }
+    }
 
     static func append(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         var i = 0

@@ -44,28 +44,29 @@ struct MessageSigner {
     func clickURL(destination: UnsafeBufferPointer<UInt8>, linkIndex: Int, linkTags: [Tag],
                   scheme: HttpsPolicy.Scheme) -> [UInt8]? {
         guard messageTagsValid, linkTags.allSatisfy(Tag.isValid) else { return nil }
-        // The rest of the query after `i=`.
-        var rest: [UInt8] = []
-        rest.reserveCapacity(destination.count + destination.count / 4 + messageTagsField.count + 32)
-        Self.appendDecimal(linkIndex, to: &rest)
-        LinkSigner.appendTags(linkTags, name: "t", pairSeparator: UInt8(ascii: ";"),
-                              keyValueSeparator: UInt8(ascii: ":"), to: &rest)
-        rest.append(contentsOf: messageTagsField)
-        rest.append(contentsOf: "&u=".utf8)
-        PercentEncoding.append(destination, to: &rest)
         let head = scheme == .https ? httpsHead : httpHead
-        let length = head.count + LinkSigner.macCharacters + 1 + queryStart.count + rest.count
-        guard length <= LinkSigner.maximumURLLength else { return nil }
-
-        var state = inner
-        rest.withUnsafeBytes { state.update(bufferPointer: $0) }
+        // The URL is written in place: head, room for the MAC, `?`, the query start and the rest
+        // of the query, which is then hashed where it stands and the MAC filled in.
         var url: [UInt8] = []
-        url.reserveCapacity(length)
+        url.reserveCapacity(head.count + LinkSigner.macCharacters + 1 + queryStart.count + messageTagsField.count
+                            + destination.count + destination.count / 2 + 32)
         url.append(contentsOf: head)
-        key.appendMAC(finishing: state, to: &url)
+        let macStart = url.count
+        url.append(contentsOf: repeatElement(0, count: LinkSigner.macCharacters))
         url.append(UInt8(ascii: "?"))
         url.append(contentsOf: queryStart)
-        url.append(contentsOf: rest)
+        let restStart = url.count
+        Self.appendDecimal(linkIndex, to: &url)
+        LinkSigner.appendTags(linkTags, name: "t", pairSeparator: UInt8(ascii: ";"),
+                              keyValueSeparator: UInt8(ascii: ":"), to: &url)
+        url.append(contentsOf: messageTagsField)
+        url.append(contentsOf: "&u=".utf8)
+        PercentEncoding.append(destination, to: &url)
+        guard url.count <= LinkSigner.maximumURLLength else { return nil }
+
+        var state = inner
+        url.withUnsafeBytes { state.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[restStart...])) }
+        key.writeMAC(finishing: state, into: &url, at: macStart)
         return url
     }
 
