@@ -179,14 +179,14 @@ private final class ScanState {
         guard xmlSwitchToEncoding(ctxt, handler) == 0 else { return false }
         var sax = htmlSAXHandler()
         sax.initialized = 1
-        sax.startElement = { ctx, name, atts in ScanState.from(ctx).startElement(name: name, attributes: atts) }
-        sax.endElement = { ctx, name in ScanState.from(ctx).endElement(name: name) }
-        sax.characters = { ctx, _, _ in ScanState.from(ctx).noteEvent() }
-        sax.ignorableWhitespace = { ctx, _, _ in ScanState.from(ctx).noteEvent() }
-        sax.cdataBlock = { ctx, _, _ in ScanState.from(ctx).noteEvent() }
-        sax.processingInstruction = { ctx, _, _ in ScanState.from(ctx).noteEvent() }
-        sax.internalSubset = { ctx, _, _, _ in ScanState.from(ctx).noteEvent() }
-        sax.comment = { ctx, value in ScanState.from(ctx).comment(value: value) }
+        sax.startElement = { ctx, name, atts in ScanState.with(ctx) { $0.startElement(name: name, attributes: atts) } }
+        sax.endElement = { ctx, name in ScanState.with(ctx) { $0.endElement(name: name) } }
+        sax.characters = { ctx, _, _ in ScanState.with(ctx) { $0.noteEvent() } }
+        sax.ignorableWhitespace = { ctx, _, _ in ScanState.with(ctx) { $0.noteEvent() } }
+        sax.cdataBlock = { ctx, _, _ in ScanState.with(ctx) { $0.noteEvent() } }
+        sax.processingInstruction = { ctx, _, _ in ScanState.with(ctx) { $0.noteEvent() } }
+        sax.internalSubset = { ctx, _, _, _ in ScanState.with(ctx) { $0.noteEvent() } }
+        sax.comment = { ctx, value in ScanState.with(ctx) { $0.comment(value: value) } }
         ctxt.pointee.sax.pointee = sax
         // The context is released by `defer` above, after htmlParseDocument returns; the callbacks
         // only run inside that call, so the unretained reference cannot outlive `self`.
@@ -197,8 +197,10 @@ private final class ScanState {
         return true
     }
 
-    static func from(_ ctx: UnsafeMutableRawPointer?) -> ScanState {
-        Unmanaged<ScanState>.fromOpaque(lt_xml_ctxt_private(ctx)!).takeUnretainedValue()
+    /// Runs `body` with the state behind `ctxt->_private`, without retaining it: `run()` keeps the
+    /// state alive for the whole parse, and the callbacks only fire inside it.
+    static func with(_ ctx: UnsafeMutableRawPointer?, _ body: (ScanState) -> Void) {
+        Unmanaged<ScanState>.fromOpaque(lt_xml_ctxt_private(ctx)!)._withUnsafeGuaranteedRef(body)
     }
 
     /// The document offset of the parser's current position, or nil when it is unknown.
@@ -224,7 +226,10 @@ private final class ScanState {
         let raw = UnsafeRawPointer(start)
         while parserOffset + 16 <= target, documentOffset + 8 <= end {
             let word = raw.loadUnaligned(fromByteOffset: documentOffset, as: UInt64.self)
-            parserOffset += 8 + (word & 0x8080_8080_8080_8080).nonzeroBitCount
+            // The number of bytes >= 0x80: their top bits, moved to the bottom of each byte and
+            // summed into the top byte by one multiplication (no popcount instruction needed).
+            let high = (word & 0x8080_8080_8080_8080) >> 7
+            parserOffset += 8 + Int((high &* 0x0101_0101_0101_0101) >> 56)
             documentOffset += 8
         }
         while parserOffset < target, documentOffset < end {

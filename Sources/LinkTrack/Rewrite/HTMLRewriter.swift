@@ -110,6 +110,7 @@ public struct HTMLRewriter: Sendable {
         var pixelPresent = false
         let charsetName = charset ?? "unknown"
         let domainLower = domain.lowercased()
+        let domainBytes = Array(domainLower.utf8)
         let clickSigner = MessageSigner(signer, messageId: context.messageId, configurationSet: set.name,
                                         messageTags: context.messageTags, domain: domain)
         report.links.reserveCapacity(scan.tags.count)
@@ -135,7 +136,10 @@ public struct HTMLRewriter: Sendable {
             let raw = document[valueRange]
             let original = Array(raw)
             // Without references or blanks the destination is the original: one buffer for both.
-            let decoded = original.contains(UInt8(ascii: "&")) ? CharacterReference.decodeAttributeValue(raw) : original
+            let hasReference = original.withUnsafeBufferPointer { buffer in
+                buffer.baseAddress.map { memchr($0, Int32(UInt8(ascii: "&")), buffer.count) != nil } ?? false
+            }
+            let decoded = hasReference ? CharacterReference.decodeAttributeValue(raw) : original
             let trimmedRange = decoded.trimmedASCIIWhitespaceRange()
             let trimmed = trimmedRange.count == decoded.count ? decoded : Array(decoded[trimmedRange])
             var link = LinkReport(
@@ -150,8 +154,9 @@ public struct HTMLRewriter: Sendable {
             case .body, .conditionalComment: break
             }
             let originalScheme: HttpsPolicy.Scheme
-            switch LinkDestination.classify(trimmed, redirectDomain: domainLower) {
-            case .web(let scheme): originalScheme = scheme
+            var isASCII = true
+            switch LinkDestination.classify(trimmed, redirectDomain: domainBytes) {
+            case .web(let scheme, let ascii): originalScheme = scheme; isASCII = ascii
             case .redirectDomain: link.untrackedReason = .alreadyTracked; continue
             case .otherScheme(let s): link.untrackedReason = .scheme(s); continue
             case .fragment: link.untrackedReason = .fragment; continue
@@ -168,7 +173,6 @@ public struct HTMLRewriter: Sendable {
             }
             if noTrack != nil { link.untrackedReason = .noTrack; continue }
             if !set.tracksClicks { link.untrackedReason = .clicksNotTracked; continue }
-            let isASCII = !trimmed.contains(where: { $0 >= 0x80 })
             if !isASCII {
                 if family != .utf8, raw.contains(where: { $0 >= 0x80 }) {
                     link.untrackedReason = .nonASCII(charset: charsetName); continue
@@ -198,7 +202,7 @@ public struct HTMLRewriter: Sendable {
             var replacement: [UInt8] = []
             replacement.reserveCapacity(url.count + 24)
             if href.quote == nil { replacement.append(UInt8(ascii: "\"")) }
-            HTMLEscaping.appendAttributeValue(url, to: &replacement)
+            HTMLEscaping.appendURLAttributeValue(url, to: &replacement)
             if href.quote == nil { replacement.append(UInt8(ascii: "\"")) }
             guard edits.add(Edit(range: valueRange, replacement: replacement)) else {
                 link.untrackedReason = .unlocated; continue
@@ -264,7 +268,7 @@ public struct HTMLRewriter: Sendable {
     /// Whether `src` is an open pixel URL on the redirect domain (`/o/` path).
     static func isOpenPixel(_ src: [UInt8], domain: String) -> Bool {
         let trimmed = Array(src.trimmingASCIIWhitespace())
-        guard case .redirectDomain = LinkDestination.classify(trimmed, redirectDomain: domain) else { return false }
+        guard case .redirectDomain = LinkDestination.classify(trimmed, redirectDomain: Array(domain.utf8)) else { return false }
         guard let pathStart = trimmed.indices.dropFirst(8).first(where: { trimmed[$0] == UInt8(ascii: "/") }) else { return false }
         return trimmed[pathStart...].starts(with: Array("/o/".utf8))
     }

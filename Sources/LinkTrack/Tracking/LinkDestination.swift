@@ -1,7 +1,7 @@
 /// What an href's value (after character-reference decoding and trimming) points at.
 enum LinkDestination: Equatable {
-    /// An absolute http or https URL with a host.
-    case web(scheme: HttpsPolicy.Scheme)
+    /// An absolute http or https URL with a host; `isASCII` when it has no byte >= 0x80.
+    case web(scheme: HttpsPolicy.Scheme, isASCII: Bool)
     /// An absolute http or https URL on the redirect domain (a tracking link or the open pixel).
     case redirectDomain(scheme: HttpsPolicy.Scheme)
     /// Any other scheme (`mailto`, `tel`, `javascript`, ...), lowercased.
@@ -25,24 +25,31 @@ enum LinkDestination: Equatable {
         }
     }
 
-    static let forbiddenTable: [Bool] = (0...255).map { isForbidden(UInt8($0)) }
+    /// 1 for a forbidden byte, 2 for a byte >= 0x80, 0 for the rest.
+    static let byteClass: [UInt8] = (0...255).map { isForbidden(UInt8($0)) ? 1 : ($0 >= 0x80 ? 2 : 0) }
 
-    /// The first byte of `url` that ``isForbidden(_:)``, by table.
-    static func firstForbidden(_ url: UnsafeBufferPointer<UInt8>) -> UInt8? {
-        forbiddenTable.withUnsafeBufferPointer { table in
-            for b in url where table[Int(b)] { return b }
-            return nil
+    /// The first byte of `url` that ``isForbidden(_:)``, and whether `url` has a byte >= 0x80
+    /// (before that forbidden byte), in one pass by table.
+    static func scanBytes(_ url: UnsafeBufferPointer<UInt8>) -> (forbidden: UInt8?, isASCII: Bool) {
+        byteClass.withUnsafeBufferPointer { table in
+            var classes: UInt8 = 0
+            for b in url {
+                let c = table[Int(b)]
+                if c == 1 { return (b, classes == 0) }
+                classes |= c
+            }
+            return (nil, classes == 0)
         }
     }
 
     /// Classifies a decoded, trimmed href value.
     /// - Parameter redirectDomain: the lowercased redirect domain: an http(s) URL on that host is
     ///   ``redirectDomain`` rather than ``web(scheme:)``.
-    static func classify(_ url: [UInt8], redirectDomain: String) -> LinkDestination {
+    static func classify(_ url: [UInt8], redirectDomain: [UInt8]) -> LinkDestination {
         url.withUnsafeBufferPointer { classify($0, redirectDomain: redirectDomain) }
     }
 
-    static func classify(_ url: UnsafeBufferPointer<UInt8>, redirectDomain: String) -> LinkDestination {
+    static func classify(_ url: UnsafeBufferPointer<UInt8>, redirectDomain: [UInt8]) -> LinkDestination {
         guard let first = url.first else { return .relative }
         if first == UInt8(ascii: "#") { return .fragment }
         // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"  (RFC 3986 §3.1)
@@ -54,9 +61,9 @@ enum LinkDestination: Equatable {
         }
         guard i > 0, i < url.count, url[i] == UInt8(ascii: ":") else { return .relative }
         let webScheme: HttpsPolicy.Scheme
-        if equalsLowercased(url, 0..<i, "http") {
+        if equalsLowercased(url, 0..<i, Self.http) {
             webScheme = .http
-        } else if equalsLowercased(url, 0..<i, "https") {
+        } else if equalsLowercased(url, 0..<i, Self.https) {
             webScheme = .https
         } else {
             return .otherScheme(String(decoding: url[0..<i].map(\.asciiLowercased), as: UTF8.self))
@@ -64,7 +71,8 @@ enum LinkDestination: Equatable {
         guard url.count >= i + 3, url[i + 1] == UInt8(ascii: "/"), url[i + 2] == UInt8(ascii: "/") else {
             return .invalid("no '//' after the scheme")
         }
-        if let bad = firstForbidden(url) {
+        let (forbidden, isASCII) = scanBytes(url)
+        if let bad = forbidden {
             return .invalid(bad == 0x20 ? "an unencoded space" : "the character \(printable(bad)), which RFC 3986 forbids")
         }
         let authorityStart = i + 3
@@ -84,12 +92,14 @@ enum LinkDestination: Equatable {
         }
         guard hostEnd > hostStart else { return .invalid("no host") }
         if equalsLowercased(url, hostStart..<hostEnd, redirectDomain) { return .redirectDomain(scheme: webScheme) }
-        return .web(scheme: webScheme)
+        return .web(scheme: webScheme, isASCII: isASCII)
     }
 
+    static let http = Array("http".utf8)
+    static let https = Array("https".utf8)
+
     /// Whether `url[range]`, lowercased, is `text` (which is lowercase).
-    static func equalsLowercased(_ url: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ text: String) -> Bool {
-        let expected = text.utf8
+    static func equalsLowercased(_ url: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ expected: [UInt8]) -> Bool {
         guard expected.count == range.count else { return false }
         var k = range.lowerBound
         for b in expected {

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The open-tracking pixel.
 enum PixelTag {
     /// A 1x1 image with an empty `alt`, hidden by inline style, whose `src` is the open URL.
@@ -53,6 +57,30 @@ enum HTMLEscaping {
                 }
             }
             if runStart < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count])) }
+        }
+    }
+
+    /// ``appendAttributeValue(_:to:)`` for a URL from ``LinkSigner``, whose only byte to escape is
+    /// the `&` between query fields (percent-encoding leaves no quote and no other `&`): memchr
+    /// finds those few. Any other value still comes out right, through the general path.
+    static func appendURLAttributeValue(_ url: [UInt8], to out: inout [UInt8]) {
+        url.withUnsafeBufferPointer { bytes in
+            guard let base = bytes.baseAddress,
+                  memchr(base, Int32(UInt8(ascii: "\"")), bytes.count) == nil,
+                  memchr(base, Int32(UInt8(ascii: "'")), bytes.count) == nil else {
+                appendAttributeValue(url, to: &out)
+                return
+            }
+            out.reserveCapacity(out.count + bytes.count + 32)
+            var runStart = 0
+            while runStart < bytes.count,
+                  let hit = memchr(base + runStart, Int32(UInt8(ascii: "&")), bytes.count - runStart) {
+                let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<at]))
+                out.append(contentsOf: ampersand)
+                runStart = at + 1
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
         }
     }
 

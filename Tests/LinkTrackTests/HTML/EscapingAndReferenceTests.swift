@@ -32,6 +32,9 @@ struct EscapingAndReferenceTests {
                     var out: [UInt8] = Array("x=".utf8)
                     HTMLEscaping.appendAttributeValue(value, to: &out)
                     #expect(out == Array("x=".utf8) + Self.referenceEscape(value), "length \(length), position \(position)")
+                    var urlOut: [UInt8] = Array("x=".utf8)
+                    HTMLEscaping.appendURLAttributeValue(value, to: &urlOut)
+                    #expect(urlOut == out, "URL path, length \(length), position \(position)")
                 }
             }
         }
@@ -44,6 +47,14 @@ struct EscapingAndReferenceTests {
             var out: [UInt8] = []
             HTMLEscaping.appendAttributeValue(value, to: &out)
             #expect(out == Self.referenceEscape(value))
+            // The URL path: without quotes (its fast case) and as generated.
+            let noQuotes = value.filter { $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "'") }
+            var urlOut: [UInt8] = []
+            HTMLEscaping.appendURLAttributeValue(noQuotes, to: &urlOut)
+            #expect(urlOut == Self.referenceEscape(noQuotes))
+            urlOut = []
+            HTMLEscaping.appendURLAttributeValue(value, to: &urlOut)
+            #expect(urlOut == Self.referenceEscape(value))
         }
     }
 
