@@ -51,12 +51,21 @@ struct ScannedTag: Sendable, Equatable {
     var tagStart: Int
     /// Offset of the tag's closing `>` (or of the `/` of `/>`).
     var tagEnd: Int
-    var attributes: [ScannedAttribute]
+    /// The first `href` and `src` (a later duplicate is ignored, as libxml2 and browsers do).
+    var href: ScannedAttribute?
+    var src: ScannedAttribute?
+    /// Every `ses:no-track` and `ses:tags`, duplicates included (usually none: no allocation).
+    var sesAttributes: [ScannedAttribute]
     var context: TagContext
 
     /// The first attribute of that kind (a later duplicate is ignored, as libxml2 and browsers do).
     func attribute(_ kind: AttributeKind) -> ScannedAttribute? {
-        attributes.first { !$0.isDuplicate && $0.kind == kind }
+        switch kind {
+        case .href: href
+        case .src: src
+        case .sesNoTrack, .sesTags: sesAttributes.first { !$0.isDuplicate && $0.kind == kind }
+        case .other: nil
+        }
     }
 }
 
@@ -143,6 +152,8 @@ private final class ScanState {
 
     // Position mapping: parser (UTF-8) offset <-> document offset, moved incrementally.
     var mappedParserOffset = 0
+    /// The attributes of the tag last re-scanned, all of them (kept to reuse its storage).
+    var scannedAttributes: [ScannedAttribute] = []
     var mappedDocumentOffset: Int
 
     // Context depths.
@@ -571,7 +582,7 @@ private final class ScanState {
         while attempts < 64, let candidate = lastIndex(of: UInt8(ascii: "<"), before: searchEnd) {
             if matchesName(name, at: candidate + 1) {
                 attempts += 1
-                if let tag = rescan(from: candidate), tag.tagEnd == closeOffset, sameNames(tag, attributes) {
+                if let tag = rescan(from: candidate), tag.tagEnd == closeOffset, sameNames(attributes) {
                     return tag
                 }
             }
@@ -600,10 +611,11 @@ private final class ScanState {
         return nil
     }
 
-    /// Whether the tag's attributes (duplicates left out) are libxml2's, name for name.
-    func sameNames(_ tag: ScannedTag, _ atts: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) -> Bool {
+    /// Whether the attributes of the tag last re-scanned (duplicates left out) are libxml2's, name
+    /// for name.
+    func sameNames(_ atts: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) -> Bool {
         var index = 0
-        for attribute in tag.attributes where !attribute.isDuplicate {
+        for attribute in scannedAttributes where !attribute.isDuplicate {
             guard let atts, let parserName = atts[index] else { return false }
             var k = 0
             for b in attribute.nameRange {
@@ -660,8 +672,11 @@ private final class ScanState {
         let end = limit ?? self.end
         var i = start + 1
         guard let nameRange = htmlName(at: &i, limit: end) else { return nil }
-        var attributes: [ScannedAttribute] = []
-        attributes.reserveCapacity(8)
+        // The storage of the previous scan, reused: no allocation per tag.
+        var attributes = scannedAttributes
+        scannedAttributes = []
+        attributes.removeAll(keepingCapacity: true)
+        defer { scannedAttributes = attributes }
         skipBlanks(&i, limit: end)
         while i < end {
             let c = bytes[i]
@@ -704,7 +719,17 @@ private final class ScanState {
             skipBlanks(&i, limit: end)
         }
         guard i < end else { return nil }
-        return ScannedTag(nameRange: nameRange, isImage: false, tagStart: start, tagEnd: i, attributes: attributes, context: .body)
+        var tag = ScannedTag(nameRange: nameRange, isImage: false, tagStart: start, tagEnd: i,
+                             href: nil, src: nil, sesAttributes: [], context: .body)
+        for attribute in attributes {
+            switch attribute.kind {
+            case .href: if tag.href == nil && !attribute.isDuplicate { tag.href = attribute }
+            case .src: if tag.src == nil && !attribute.isDuplicate { tag.src = attribute }
+            case .sesNoTrack, .sesTags: tag.sesAttributes.append(attribute)
+            case .other: break
+            }
+        }
+        return tag
     }
 
     /// The start of the blanks just before `offset` (not before `floor`): what goes with an attribute

@@ -128,7 +128,7 @@ public struct HTMLRewriter: Sendable {
             let noTrack = tag.attribute(.sesNoTrack)
             let tagsAttribute = tag.attribute(.sesTags)
             if tag.context == .body || tag.context == .conditionalComment {
-                for attribute in tag.attributes where attribute.kind == .sesNoTrack || attribute.kind == .sesTags {
+                for attribute in tag.sesAttributes {
                     edits.add(Edit(range: attribute.leadingWhitespaceStart..<attribute.fullRange.upperBound, replacement: []))
                 }
             }
@@ -199,11 +199,7 @@ public struct HTMLRewriter: Sendable {
                 report.warnings.append("the link to \(link.destination.prefix(80))... is too long to track (tracking URLs are limited to \(LinkSigner.maximumURLLength) bytes)")
                 continue
             }
-            var replacement: [UInt8] = []
-            replacement.reserveCapacity(url.count + 24)
-            if href.quote == nil { replacement.append(UInt8(ascii: "\"")) }
-            HTMLEscaping.appendURLAttributeValue(url, to: &replacement)
-            if href.quote == nil { replacement.append(UInt8(ascii: "\"")) }
+            let replacement = HTMLEscaping.urlAttributeValue(url, addQuotes: href.quote == nil)
             guard edits.add(Edit(range: valueRange, replacement: replacement)) else {
                 link.untrackedReason = .unlocated; continue
             }

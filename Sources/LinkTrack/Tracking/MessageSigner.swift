@@ -49,7 +49,7 @@ struct MessageSigner {
         // of the query, which is then hashed where it stands and the MAC filled in.
         var url: [UInt8] = []
         url.reserveCapacity(head.count + LinkSigner.macCharacters + 1 + queryStart.count + messageTagsField.count
-                            + destination.count + destination.count / 2 + 32)
+                            + destination.count * 3 + 32)  // every destination byte may become %XX
         url.append(contentsOf: head)
         let macStart = url.count
         url.append(contentsOf: repeatElement(0, count: LinkSigner.macCharacters))

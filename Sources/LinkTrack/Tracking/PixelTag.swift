@@ -60,27 +60,50 @@ enum HTMLEscaping {
         }
     }
 
-    /// ``appendAttributeValue(_:to:)`` for a URL from ``LinkSigner``, whose only byte to escape is
-    /// the `&` between query fields (percent-encoding leaves no quote and no other `&`): memchr
-    /// finds those few. Any other value still comes out right, through the general path.
-    static func appendURLAttributeValue(_ url: [UInt8], to out: inout [UInt8]) {
-        url.withUnsafeBufferPointer { bytes in
+    /// A URL from ``LinkSigner`` escaped for an attribute value, in quotes when `addQuotes`.
+    ///
+    /// Its only byte to escape is the `&` between query fields (percent-encoding leaves no quote and
+    /// no other `&`): memchr finds those few, and the result is built at its exact size. Any other
+    /// value still comes out right, through ``appendAttributeValue(_:to:)``.
+    static func urlAttributeValue(_ url: [UInt8], addQuotes: Bool) -> [UInt8] {
+        url.withUnsafeBufferPointer { bytes -> [UInt8] in
+            let quote = UInt8(ascii: "\"")
             guard let base = bytes.baseAddress,
-                  memchr(base, Int32(UInt8(ascii: "\"")), bytes.count) == nil,
+                  memchr(base, Int32(quote), bytes.count) == nil,
                   memchr(base, Int32(UInt8(ascii: "'")), bytes.count) == nil else {
+                var out: [UInt8] = addQuotes ? [quote] : []
                 appendAttributeValue(url, to: &out)
-                return
+                if addQuotes { out.append(quote) }
+                return out
             }
-            out.reserveCapacity(out.count + bytes.count + 32)
-            var runStart = 0
-            while runStart < bytes.count,
-                  let hit = memchr(base + runStart, Int32(UInt8(ascii: "&")), bytes.count - runStart) {
-                let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<at]))
-                out.append(contentsOf: ampersand)
-                runStart = at + 1
+            let amp = Int32(UInt8(ascii: "&"))
+            var ampersands = 0
+            var i = 0
+            while i < bytes.count, let hit = memchr(base + i, amp, bytes.count - i) {
+                ampersands += 1
+                i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self)) + 1
             }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
+            let size = bytes.count + ampersands * (ampersand.count - 1) + (addQuotes ? 2 : 0)
+            return [UInt8](unsafeUninitializedCapacity: size) { out, initialized in
+                // Safe: exactly `size` bytes are written, as counted above.
+                var o = 0
+                func put(_ source: UnsafeBufferPointer<UInt8>) {
+                    guard let from = source.baseAddress, !source.isEmpty else { return }
+                    (out.baseAddress! + o).update(from: from, count: source.count)
+                    o += source.count
+                }
+                if addQuotes { out[o] = quote; o += 1 }
+                var runStart = 0
+                while runStart < bytes.count, let hit = memchr(base + runStart, amp, bytes.count - runStart) {
+                    let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                    put(UnsafeBufferPointer(rebasing: bytes[runStart..<at]))
+                    ampersand.withUnsafeBufferPointer { put($0) }
+                    runStart = at + 1
+                }
+                put(UnsafeBufferPointer(rebasing: bytes[runStart...]))
+                if addQuotes { out[o] = quote; o += 1 }
+                initialized = o
+            }
         }
     }
 

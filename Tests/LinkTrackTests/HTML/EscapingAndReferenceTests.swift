@@ -32,9 +32,10 @@ struct EscapingAndReferenceTests {
                     var out: [UInt8] = Array("x=".utf8)
                     HTMLEscaping.appendAttributeValue(value, to: &out)
                     #expect(out == Array("x=".utf8) + Self.referenceEscape(value), "length \(length), position \(position)")
-                    var urlOut: [UInt8] = Array("x=".utf8)
-                    HTMLEscaping.appendURLAttributeValue(value, to: &urlOut)
-                    #expect(urlOut == out, "URL path, length \(length), position \(position)")
+                    #expect(HTMLEscaping.urlAttributeValue(value, addQuotes: false) == Self.referenceEscape(value),
+                            "URL path, length \(length), position \(position)")
+                    #expect(HTMLEscaping.urlAttributeValue(value, addQuotes: true)
+                            == [UInt8(ascii: "\"")] + Self.referenceEscape(value) + [UInt8(ascii: "\"")])
                 }
             }
         }
@@ -49,12 +50,10 @@ struct EscapingAndReferenceTests {
             #expect(out == Self.referenceEscape(value))
             // The URL path: without quotes (its fast case) and as generated.
             let noQuotes = value.filter { $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "'") }
-            var urlOut: [UInt8] = []
-            HTMLEscaping.appendURLAttributeValue(noQuotes, to: &urlOut)
-            #expect(urlOut == Self.referenceEscape(noQuotes))
-            urlOut = []
-            HTMLEscaping.appendURLAttributeValue(value, to: &urlOut)
-            #expect(urlOut == Self.referenceEscape(value))
+            #expect(HTMLEscaping.urlAttributeValue(noQuotes, addQuotes: false) == Self.referenceEscape(noQuotes))
+            #expect(HTMLEscaping.urlAttributeValue(noQuotes, addQuotes: true)
+                    == [UInt8(ascii: "\"")] + Self.referenceEscape(noQuotes) + [UInt8(ascii: "\"")])
+            #expect(HTMLEscaping.urlAttributeValue(value, addQuotes: false) == Self.referenceEscape(value))
         }
     }
 
