@@ -71,9 +71,6 @@ struct ScannedTag: Sendable, Equatable {
 
 /// What libxml2's HTML parser found in a document, in the document's own byte offsets.
 struct HTMLScan: Sendable {
-    /// `<a>` and `<area>` tags, `<img>` tags (for the existing open pixel check), and every tag with an
-    /// `href` inside an Outlook conditional comment; in document order.
-    var tags: [ScannedTag] = []
     /// Offset of the `<` of the first `</body>` that libxml2 treated as the body's end tag.
     var bodyCloseOffset: Int?
     /// Where a construct that swallowed the rest of the document starts (an unterminated comment, tag or
@@ -112,9 +109,11 @@ enum HTMLScanner {
         case documentTooLarge(Int)
     }
 
-    /// Scans `document`.
-    /// - Throws: ``Failure`` when libxml2 cannot be set up for the document.
-    static func scan(_ document: [UInt8]) throws(Failure) -> HTMLScan {
+    /// Scans `document`, handing each tag of interest to `visit` as the parser reports it: `<a>` and
+    /// `<area>` tags, `<img>` tags (for the existing open pixel check), and every tag with an `href`
+    /// inside an Outlook conditional comment; in document order.
+    /// - Throws: ``Failure`` when libxml2 cannot be set up for the document (before any visit).
+    static func scan(_ document: [UInt8], visit: (ScannedTag) -> Void) throws(Failure) -> HTMLScan {
         _ = initialized
         guard document.count < Int(Int32.max) / 2 else { throw .documentTooLarge(document.count) }
         // The parser stops at NUL: parse a copy with NUL replaced when there is one (rare).
@@ -123,11 +122,14 @@ enum HTMLScanner {
             for i in copy.indices where copy[i] == 0 { copy[i] = 0xFF }
         }
         var result = HTMLScan()
-        let ok = copy.withUnsafeBufferPointer { buffer -> Bool in
-            let state = ScanState(bytes: buffer)
-            guard state.run() else { return false }
-            result = state.result
-            return true
+        let ok = withoutActuallyEscaping(visit) { visit in
+            copy.withUnsafeBufferPointer { buffer -> Bool in
+                // The state, and with it `visit`, does not outlive this call.
+                let state = ScanState(bytes: buffer, visit: visit)
+                guard state.run() else { return false }
+                result = state.result
+                return true
+            }
         }
         guard ok else { throw .parserUnavailable }
         return result
@@ -171,8 +173,12 @@ private final class ScanState {
     /// offset once, at the end (most events need no document offset of their own).
     var lastEventParserOffset = 0
 
-    init(bytes: UnsafeBufferPointer<UInt8>) {
+    /// Receives each tag of interest (see ``HTMLScanner/scan(_:visit:)``).
+    let visit: (ScannedTag) -> Void
+
+    init(bytes: UnsafeBufferPointer<UInt8>, visit: @escaping (ScannedTag) -> Void) {
         self.bytes = bytes
+        self.visit = visit
         self.end = bytes.count
         self.mappedDocumentOffset = 0
     }
@@ -295,7 +301,7 @@ private final class ScanState {
         guard wanted else { return }
         located.isImage = kind == .img
         located.context = rawTextDepth > 0 ? .rawText : (headDepth > 0 ? .head : .body)
-        result.tags.append(located)
+        visit(located)
     }
 
     /// The elements the scanner treats specially, told apart without allocating.
@@ -430,7 +436,7 @@ private final class ScanState {
                 }
                 guard tag.attribute(.href) != nil else { continue }
                 tag.context = .conditionalComment
-                result.tags.append(tag)
+                visit(tag)
             } else {
                 i += 1
             }

@@ -98,13 +98,6 @@ public struct HTMLRewriter: Sendable {
             report.pixel = .emptyDocument
             return untouched("the document is empty")
         }
-        let scan: HTMLScan
-        do {
-            scan = try HTMLScanner.scan(document)
-        } catch {
-            return untouched("libxml2 could not parse the document (\(error))")
-        }
-
         var edits = EditList()
         var linkIndex = 0
         var pixelPresent = false
@@ -113,15 +106,15 @@ public struct HTMLRewriter: Sendable {
         let domainBytes = Array(domainLower.utf8)
         let clickSigner = MessageSigner(signer, messageId: context.messageId, configurationSet: set.name,
                                         messageTags: context.messageTags, domain: domain)
-        report.links.reserveCapacity(scan.tags.count)
 
-        for tag in scan.tags {
+        // Each tag is handled as the parser reports it, while its bytes are still in the cache.
+        func handle(_ tag: ScannedTag) {
             if tag.isImage {
                 if let src = tag.attribute(.src), let range = src.valueRange,
                    Self.isOpenPixel(CharacterReference.decodeAttributeValue(document[range]), domain: domainLower) {
                     pixelPresent = true
                 }
-                continue
+                return
             }
             let href = tag.attribute(.href)
             // ses: attributes are SES's instructions to us; they are removed wherever we act on the tag.
@@ -132,7 +125,7 @@ public struct HTMLRewriter: Sendable {
                     edits.add(Edit(range: attribute.leadingWhitespaceStart..<attribute.fullRange.upperBound, replacement: []))
                 }
             }
-            guard let href, let valueRange = href.valueRange else { continue }
+            guard let href, let valueRange = href.valueRange else { return }
             let raw = document[valueRange]
             let original = Array(raw)
             // Without references or blanks the destination is the original: one buffer for both.
@@ -149,18 +142,18 @@ public struct HTMLRewriter: Sendable {
             defer { report.links.append(link) }
 
             switch tag.context {
-            case .head: link.untrackedReason = .inHead; continue
-            case .rawText: link.untrackedReason = .inRawText; continue
+            case .head: link.untrackedReason = .inHead; return
+            case .rawText: link.untrackedReason = .inRawText; return
             case .body, .conditionalComment: break
             }
             let originalScheme: HttpsPolicy.Scheme
             var isASCII = true
             switch LinkDestination.classify(trimmed, redirectDomain: domainBytes) {
             case .web(let scheme, let ascii): originalScheme = scheme; isASCII = ascii
-            case .redirectDomain: link.untrackedReason = .alreadyTracked; continue
-            case .otherScheme(let s): link.untrackedReason = .scheme(s); continue
-            case .fragment: link.untrackedReason = .fragment; continue
-            case .relative: link.untrackedReason = .relative; continue
+            case .redirectDomain: link.untrackedReason = .alreadyTracked; return
+            case .otherScheme(let s): link.untrackedReason = .scheme(s); return
+            case .fragment: link.untrackedReason = .fragment; return
+            case .relative: link.untrackedReason = .relative; return
             case .invalid(let why):
                 // In a non-UTF-8 charset a byte >= 0x80 can carry '\' or '|' as its second byte (Shift_JIS):
                 // say what the link holds, not which ASCII byte it seems to contain.
@@ -169,16 +162,16 @@ public struct HTMLRewriter: Sendable {
                 } else {
                     link.untrackedReason = .invalidURL(why)
                 }
-                continue
+                return
             }
-            if noTrack != nil { link.untrackedReason = .noTrack; continue }
-            if !set.tracksClicks { link.untrackedReason = .clicksNotTracked; continue }
+            if noTrack != nil { link.untrackedReason = .noTrack; return }
+            if !set.tracksClicks { link.untrackedReason = .clicksNotTracked; return }
             if !isASCII {
                 if family != .utf8, raw.contains(where: { $0 >= 0x80 }) {
-                    link.untrackedReason = .nonASCII(charset: charsetName); continue
+                    link.untrackedReason = .nonASCII(charset: charsetName); return
                 }
                 guard String(validating: trimmed, as: UTF8.self) != nil else {
-                    link.untrackedReason = .invalidURL("not valid UTF-8"); continue
+                    link.untrackedReason = .invalidURL("not valid UTF-8"); return
                 }
             }
             var linkTags: [Tag] = []
@@ -197,15 +190,22 @@ public struct HTMLRewriter: Sendable {
             guard let url = signed else {
                 link.untrackedReason = .tooLong(trimmed.count)
                 report.warnings.append("the link to \(link.destination.prefix(80))... is too long to track (tracking URLs are limited to \(LinkSigner.maximumURLLength) bytes)")
-                continue
+                return
             }
             let replacement = HTMLEscaping.urlAttributeValue(url, addQuotes: href.quote == nil)
             guard edits.add(Edit(range: valueRange, replacement: replacement)) else {
-                link.untrackedReason = .unlocated; continue
+                link.untrackedReason = .unlocated; return
             }
             link.trackingURLBytes = url
             link.linkIndex = linkIndex
             linkIndex += 1
+                }
+
+        let scan: HTMLScan
+        do {
+            scan = try HTMLScanner.scan(document, visit: handle)
+        } catch {
+            return untouched("libxml2 could not parse the document (\(error))")
         }
         for _ in 0..<scan.unlocatedTags {
             report.warnings.append("a tag could not be located byte-exactly; its link was left untracked")
