@@ -241,11 +241,23 @@ private final class ScanState {
         // Eight bytes at a time while the target is surely not inside them (eight document bytes are
         // at most sixteen parser bytes): each byte >= 0x80 counts twice.
         let raw = UnsafeRawPointer(start)
+        let top: UInt64 = 0x8080_8080_8080_8080
+        // Thirty-two bytes at a time (at most 64 parser bytes): the top bits of four words, each
+        // moved to the bottom of its byte, add up without carries (at most 4 per byte).
+        while parserOffset + 64 <= target, documentOffset + 32 <= end {
+            let a = raw.loadUnaligned(fromByteOffset: documentOffset, as: UInt64.self)
+            let b = raw.loadUnaligned(fromByteOffset: documentOffset + 8, as: UInt64.self)
+            let c = raw.loadUnaligned(fromByteOffset: documentOffset + 16, as: UInt64.self)
+            let d = raw.loadUnaligned(fromByteOffset: documentOffset + 24, as: UInt64.self)
+            let high = (a & top) >> 7 &+ (b & top) >> 7 &+ (c & top) >> 7 &+ (d & top) >> 7
+            parserOffset += 32 + Int((high &* 0x0101_0101_0101_0101) >> 56)
+            documentOffset += 32
+        }
         while parserOffset + 16 <= target, documentOffset + 8 <= end {
             let word = raw.loadUnaligned(fromByteOffset: documentOffset, as: UInt64.self)
             // The number of bytes >= 0x80: their top bits, moved to the bottom of each byte and
             // summed into the top byte by one multiplication (no popcount instruction needed).
-            let high = (word & 0x8080_8080_8080_8080) >> 7
+            let high = (word & top) >> 7
             parserOffset += 8 + Int((high &* 0x0101_0101_0101_0101) >> 56)
             documentOffset += 8
         }

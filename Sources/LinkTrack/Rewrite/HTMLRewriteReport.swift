@@ -57,8 +57,9 @@ public struct LinkReport: Sendable, Equatable {
     public var destinationBytes: [UInt8]
     /// The offset of the href value in the HTML document.
     public var documentOffset: Int
-    /// The tracking URL written in place of the original (before HTML escaping), or nil.
-    public var trackingURLBytes: [UInt8]?
+    /// The bytes written in place of the original value when the link is tracked: the tracking URL,
+    /// HTML-escaped, in quotes when the original value had none. (The same buffer as the edit's.)
+    public var writtenValue: [UInt8]?
     /// The position among the tracked links, when tracked.
     public var linkIndex: Int?
     /// Why it was not tracked, when not.
@@ -73,7 +74,15 @@ public struct LinkReport: Sendable, Equatable {
     /// The tracking URL written in place of the original, or nil.
     public var trackingURL: String? { trackingURLBytes.map { String(decoding: $0, as: UTF8.self) } }
 
-    public var isTracked: Bool { trackingURLBytes != nil }
+    /// The tracking URL's bytes (``writtenValue`` without added quotes and HTML escaping), or nil.
+    public var trackingURLBytes: [UInt8]? {
+        guard var value = writtenValue else { return nil }
+        // A tracking URL never starts with a quote: one there was added around an unquoted value.
+        if value.first == UInt8(ascii: "\"") { value = Array(value.dropFirst().dropLast()) }
+        return HTMLEscaping.unescapeAttributeValue(value)
+    }
+
+    public var isTracked: Bool { writtenValue != nil }
 }
 
 /// Where the open pixel went.

@@ -107,6 +107,10 @@ public struct HTMLRewriter: Sendable {
         let clickSigner = MessageSigner(signer, messageId: context.messageId, configurationSet: set.name,
                                         messageTags: context.messageTags, domain: domain)
 
+        // Every click URL is built in this buffer, then escaped into its own replacement.
+        var urlBuffer: [UInt8] = []
+        report.links.reserveCapacity(max(16, document.count / 1024))
+
         // Each tag is handled as the parser reports it, while its bytes are still in the cache.
         func handle(_ tag: ScannedTag) {
             if tag.isImage {
@@ -137,7 +141,7 @@ public struct HTMLRewriter: Sendable {
             let trimmed = trimmedRange.count == decoded.count ? decoded : Array(decoded[trimmedRange])
             var link = LinkReport(
                 element: Self.elementName(document[tag.nameRange]), originalBytes: original, destinationBytes: trimmed,
-                documentOffset: valueRange.lowerBound, trackingURLBytes: nil, linkIndex: nil, untrackedReason: nil,
+                documentOffset: valueRange.lowerBound, writtenValue: nil, linkIndex: nil, untrackedReason: nil,
                 inConditionalComment: tag.context == .conditionalComment)
             defer { report.links.append(link) }
 
@@ -185,18 +189,19 @@ public struct HTMLRewriter: Sendable {
             }
             let scheme = set.httpsPolicy.clickScheme(original: originalScheme)
             let signed = trimmed.withUnsafeBufferPointer {
-                clickSigner.clickURL(destination: $0, linkIndex: linkIndex, linkTags: linkTags, scheme: scheme)
+                clickSigner.writeClickURL(destination: $0, linkIndex: linkIndex, linkTags: linkTags, scheme: scheme,
+                                          into: &urlBuffer)
             }
-            guard let url = signed else {
+            guard signed else {
                 link.untrackedReason = .tooLong(trimmed.count)
                 report.warnings.append("the link to \(link.destination.prefix(80))... is too long to track (tracking URLs are limited to \(LinkSigner.maximumURLLength) bytes)")
                 return
             }
-            let replacement = HTMLEscaping.urlAttributeValue(url, addQuotes: href.quote == nil)
+            let replacement = HTMLEscaping.urlAttributeValue(urlBuffer, addQuotes: href.quote == nil)
             guard edits.add(Edit(range: valueRange, replacement: replacement)) else {
                 link.untrackedReason = .unlocated; return
             }
-            link.trackingURLBytes = url
+            link.writtenValue = replacement
             link.linkIndex = linkIndex
             linkIndex += 1
                 }

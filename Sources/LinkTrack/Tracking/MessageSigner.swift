@@ -43,11 +43,21 @@ struct MessageSigner {
     /// - Parameter destination: the link's target after character-reference decoding and trimming.
     func clickURL(destination: UnsafeBufferPointer<UInt8>, linkIndex: Int, linkTags: [Tag],
                   scheme: HttpsPolicy.Scheme) -> [UInt8]? {
-        guard messageTagsValid, linkTags.allSatisfy(Tag.isValid) else { return nil }
+        var url: [UInt8] = []
+        guard writeClickURL(destination: destination, linkIndex: linkIndex, linkTags: linkTags, scheme: scheme,
+                            into: &url) else { return nil }
+        return url
+    }
+
+    /// ``clickURL(destination:linkIndex:linkTags:scheme:)`` written over `url`, whose storage is
+    /// reused (a rewrite passes the same buffer for every link); false when there is no URL.
+    func writeClickURL(destination: UnsafeBufferPointer<UInt8>, linkIndex: Int, linkTags: [Tag],
+                       scheme: HttpsPolicy.Scheme, into url: inout [UInt8]) -> Bool {
+        url.removeAll(keepingCapacity: true)
+        guard messageTagsValid, linkTags.allSatisfy(Tag.isValid) else { return false }
         let head = scheme == .https ? httpsHead : httpHead
         // The URL is written in place: head, room for the MAC, `?`, the query start and the rest
         // of the query, which is then hashed where it stands and the MAC filled in.
-        var url: [UInt8] = []
         url.reserveCapacity(head.count + LinkSigner.macCharacters + 1 + queryStart.count + messageTagsField.count
                             + destination.count * 3 + 32)  // every destination byte may become %XX
         url.append(contentsOf: head)
@@ -62,12 +72,12 @@ struct MessageSigner {
         url.append(contentsOf: messageTagsField)
         url.append(contentsOf: "&u=".utf8)
         PercentEncoding.append(destination, to: &url)
-        guard url.count <= LinkSigner.maximumURLLength else { return nil }
+        guard url.count <= LinkSigner.maximumURLLength else { return false }
 
         var state = inner
         url.withUnsafeBytes { state.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[restStart...])) }
         key.writeMAC(finishing: state, into: &url, at: macStart)
-        return url
+        return true
     }
 
     static func appendDecimal(_ value: Int, to out: inout [UInt8]) {

@@ -119,6 +119,24 @@ enum HTMLEscaping {
             || hasZeroByte(word ^ 0x2727_2727_2727_2727)
     }
 
+    /// The inverse of ``appendAttributeValue(_:to:)``: `&amp;`, `&quot;` and `&#39;` back to bytes.
+    static func unescapeAttributeValue(_ value: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(value.count)
+        var i = 0
+        while i < value.count {
+            if value[i] == UInt8(ascii: "&") {
+                let rest = value[i...]
+                if rest.starts(with: ampersand) { out.append(UInt8(ascii: "&")); i += ampersand.count; continue }
+                if rest.starts(with: quotation) { out.append(UInt8(ascii: "\"")); i += quotation.count; continue }
+                if rest.starts(with: apostrophe) { out.append(UInt8(ascii: "'")); i += apostrophe.count; continue }
+            }
+            out.append(value[i])
+            i += 1
+        }
+        return out
+    }
+
     static let ampersand = Array("&amp;".utf8)
     static let quotation = Array("&quot;".utf8)
     static let apostrophe = Array("&#39;".utf8)

@@ -54,6 +54,8 @@ struct EscapingAndReferenceTests {
             #expect(HTMLEscaping.urlAttributeValue(noQuotes, addQuotes: true)
                     == [UInt8(ascii: "\"")] + Self.referenceEscape(noQuotes) + [UInt8(ascii: "\"")])
             #expect(HTMLEscaping.urlAttributeValue(value, addQuotes: false) == Self.referenceEscape(value))
+            // The report reads the URL back from what was written.
+            #expect(HTMLEscaping.unescapeAttributeValue(Self.referenceEscape(value)) == value)
         }
     }
 
