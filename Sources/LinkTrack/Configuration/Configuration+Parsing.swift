@@ -298,6 +298,13 @@ extension UInt8 {
 }
 
 extension Array where Element == UInt8 {
+    /// Removes leading and trailing ASCII whitespace in place.
+    mutating func trimASCIIWhitespace() {
+        let range = trimmedASCIIWhitespaceRange()
+        if range.upperBound < count { removeSubrange(range.upperBound...) }
+        if range.lowerBound > 0 { removeSubrange(..<range.lowerBound) }
+    }
+
     /// The range of the bytes without leading and trailing ASCII whitespace.
     func trimmedASCIIWhitespaceRange() -> Range<Int> {
         var start = 0

@@ -17,9 +17,16 @@ import Glibc
 enum CharacterReference {
     /// Returns the decoded bytes (references as UTF-8, other bytes as they are).
     static func decodeAttributeValue(_ raw: ArraySlice<UInt8>) -> [UInt8] {
-        raw.withUnsafeBufferPointer { buffer -> [UInt8] in
-            guard let base = buffer.baseAddress else { return [] }
-            var out: [UInt8] = []
+        var out: [UInt8] = []
+        decodeAttributeValue(raw, into: &out)
+        return out
+    }
+
+    /// ``decodeAttributeValue(_:)`` written over `out`, whose storage is reused.
+    static func decodeAttributeValue(_ raw: ArraySlice<UInt8>, into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
+        raw.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
             out.reserveCapacity(buffer.count)
             // Runs without `&` are copied whole; memchr finds the next reference.
             var runStart = 0
@@ -36,7 +43,6 @@ enum CharacterReference {
                 }
             }
             if runStart < buffer.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[runStart...])) }
-            return out
         }
     }
 

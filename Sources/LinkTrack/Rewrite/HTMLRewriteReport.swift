@@ -53,8 +53,6 @@ public struct LinkReport: Sendable, Equatable {
     public var element: String
     /// The href value's bytes as written in the document.
     public var originalBytes: [UInt8]
-    /// The value's bytes after character-reference decoding and trimming.
-    public var destinationBytes: [UInt8]
     /// The offset of the href value in the HTML document.
     public var documentOffset: Int
     /// The bytes written in place of the original value when the link is tracked: the tracking URL,
@@ -69,6 +67,12 @@ public struct LinkReport: Sendable, Equatable {
 
     /// The href value as written in the document.
     public var original: String { String(decoding: originalBytes, as: UTF8.self) }
+    /// The value's bytes after character-reference decoding and trimming.
+    public var destinationBytes: [UInt8] {
+        var bytes = CharacterReference.decodeAttributeValue(originalBytes[...])
+        bytes.trimASCIIWhitespace()
+        return bytes
+    }
     /// The value after character-reference decoding and trimming.
     public var destination: String { String(decoding: destinationBytes, as: UTF8.self) }
     /// The tracking URL written in place of the original, or nil.

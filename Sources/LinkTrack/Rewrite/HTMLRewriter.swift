@@ -109,6 +109,7 @@ public struct HTMLRewriter: Sendable {
 
         // Every click URL is built in this buffer, then escaped into its own replacement.
         var urlBuffer: [UInt8] = []
+        var destinationBuffer: [UInt8] = []
         report.links.reserveCapacity(max(16, document.count / 1024))
 
         // Each tag is handled as the parser reports it, while its bytes are still in the cache.
@@ -131,16 +132,13 @@ public struct HTMLRewriter: Sendable {
             }
             guard let href, let valueRange = href.valueRange else { return }
             let raw = document[valueRange]
-            let original = Array(raw)
-            // Without references or blanks the destination is the original: one buffer for both.
-            let hasReference = original.withUnsafeBufferPointer { buffer in
-                buffer.baseAddress.map { memchr($0, Int32(UInt8(ascii: "&")), buffer.count) != nil } ?? false
-            }
-            let decoded = hasReference ? CharacterReference.decodeAttributeValue(raw) : original
-            let trimmedRange = decoded.trimmedASCIIWhitespaceRange()
-            let trimmed = trimmedRange.count == decoded.count ? decoded : Array(decoded[trimmedRange])
+            // The destination is decoded into a buffer reused for every link (the report derives it
+            // again from the original when asked).
+            CharacterReference.decodeAttributeValue(raw, into: &destinationBuffer)
+            destinationBuffer.trimASCIIWhitespace()
+            let trimmed = destinationBuffer
             var link = LinkReport(
-                element: Self.elementName(document[tag.nameRange]), originalBytes: original, destinationBytes: trimmed,
+                element: Self.elementName(document[tag.nameRange]), originalBytes: Array(raw),
                 documentOffset: valueRange.lowerBound, writtenValue: nil, linkIndex: nil, untrackedReason: nil,
                 inConditionalComment: tag.context == .conditionalComment)
             defer { report.links.append(link) }
