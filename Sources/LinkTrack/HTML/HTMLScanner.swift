@@ -6,11 +6,6 @@ import Glibc
 /// The attributes LinkTrack reads, told apart while scanning so that no name is copied.
 enum AttributeKind: Sendable, Equatable {
     case href, src, sesNoTrack, sesTags, other
-
-    static let names: [(kind: AttributeKind, name: [UInt8])] = [
-        (.href, Array("href".utf8)), (.src, Array("src".utf8)),
-        (.sesNoTrack, Array("ses:no-track".utf8)), (.sesTags, Array("ses:tags".utf8)),
-    ]
 }
 
 /// One attribute of a start tag, located in the scanned document's bytes.
@@ -658,24 +653,23 @@ private final class ScanState {
 
     /// The kind of the attribute whose name is at `range`.
     func attributeKind(_ range: Range<Int>) -> AttributeKind {
-        // The four names have four different lengths.
+        // The four names have four different lengths; static strings, so nothing is retained.
         let candidate: AttributeKind
+        let name: StaticString
         switch range.count {
-        case 4: candidate = .href
-        case 3: candidate = .src
-        case 12: candidate = .sesNoTrack
-        case 8: candidate = .sesTags
+        case 4: (candidate, name) = (.href, "href")
+        case 3: (candidate, name) = (.src, "src")
+        case 12: (candidate, name) = (.sesNoTrack, "ses:no-track")
+        case 8: (candidate, name) = (.sesTags, "ses:tags")
         default: return .other
         }
-        for (kind, name) in AttributeKind.names where kind == candidate {
-            var k = 0
-            for b in range {
-                guard bytes[b].asciiLowercased == name[k] else { return .other }
-                k += 1
-            }
-            return kind
+        let expected = name.utf8Start
+        var k = 0
+        for b in range {
+            guard bytes[b].asciiLowercased == expected[k] else { return .other }
+            k += 1
         }
-        return .other
+        return candidate
     }
 
     func sameName(_ a: Range<Int>, _ b: Range<Int>) -> Bool {

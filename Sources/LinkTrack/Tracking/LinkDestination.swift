@@ -25,21 +25,33 @@ enum LinkDestination: Equatable {
         }
     }
 
-    /// 1 for a forbidden byte, 2 for a byte >= 0x80, 0 for the rest.
-    static let byteClass: [UInt8] = (0...255).map { isForbidden(UInt8($0)) ? 1 : ($0 >= 0x80 ? 2 : 0) }
+    /// The forbidden bytes below 0x80 as a 128-bit set (an integer, not a table: no reference count
+    /// to share between threads).
+    static let forbiddenLow: UInt64 = forbiddenMask(0..<64)
+    static let forbiddenHigh: UInt64 = forbiddenMask(64..<128)
+
+    static func forbiddenMask(_ range: Range<Int>) -> UInt64 {
+        var mask: UInt64 = 0
+        for b in range where isForbidden(UInt8(b)) { mask |= 1 << UInt64(b - range.lowerBound) }
+        return mask
+    }
 
     /// The first byte of `url` that ``isForbidden(_:)``, and whether `url` has a byte >= 0x80
-    /// (before that forbidden byte), in one pass by table.
+    /// (before that forbidden byte), in one pass.
     static func scanBytes(_ url: UnsafeBufferPointer<UInt8>) -> (forbidden: UInt8?, isASCII: Bool) {
-        byteClass.withUnsafeBufferPointer { table in
-            var classes: UInt8 = 0
-            for b in url {
-                let c = table[Int(b)]
-                if c == 1 { return (b, classes == 0) }
-                classes |= c
+        let low = forbiddenLow
+        let high = forbiddenHigh
+        var isASCII = true
+        for b in url {
+            if b < 64 {
+                if (low >> UInt64(b)) & 1 != 0 { return (b, isASCII) }
+            } else if b < 128 {
+                if (high >> UInt64(b - 64)) & 1 != 0 { return (b, isASCII) }
+            } else {
+                isASCII = false
             }
-            return (nil, classes == 0)
         }
+        return (nil, isASCII)
     }
 
     /// Classifies a decoded, trimmed href value.

@@ -47,6 +47,8 @@ public struct LinkSigner: Sendable {
         let clickInner: SHA256
         let openInner: SHA256
         let outer: SHA256
+        /// `K0 ^ opad`, to give each ``MessageSigner`` an outer state of its own.
+        let outerPad: [UInt8]
 
         init(keyId: String, secret: [UInt8]) {
             self.keyId = keyId
@@ -54,8 +56,9 @@ public struct LinkSigner: Sendable {
             block.append(contentsOf: repeatElement(0, count: 64 - block.count))
             var inner = SHA256()
             inner.update(data: block.map { $0 ^ 0x36 })
+            outerPad = block.map { $0 ^ 0x5C }
             var outer = SHA256()
-            outer.update(data: block.map { $0 ^ 0x5C })
+            outer.update(data: outerPad)
             self.outer = outer
             func start(_ kind: String) -> SHA256 {
                 var state = inner
@@ -76,9 +79,10 @@ public struct LinkSigner: Sendable {
         }
 
         /// Finishes the MAC and writes its base64url text over `out[start..<start + 16]`.
-        func writeMAC(finishing inner: SHA256, into out: inout [UInt8], at start: Int) {
+        /// - Parameter outer: the outer state to start from (by default the key's own).
+        func writeMAC(finishing inner: SHA256, outer: SHA256? = nil, into out: inout [UInt8], at start: Int) {
             let innerDigest = inner.finalize()
-            var outer = self.outer
+            var outer = outer ?? self.outer
             innerDigest.withUnsafeBytes { outer.update(bufferPointer: $0) }
             outer.finalize().withUnsafeBytes { digest in
                 out.withUnsafeMutableBufferPointer { buffer in
@@ -293,16 +297,24 @@ private struct QueryFields {
 
 /// The percent-encoding of token values (see ``LinkSigner``).
 enum PercentEncoding {
-    /// Bytes written as they are.
-    static let literal: [Bool] = {
-        var table = [Bool](repeating: false, count: 256)
-        for b in UInt8(ascii: "a")...UInt8(ascii: "z") { table[Int(b)] = true }
-        for b in UInt8(ascii: "A")...UInt8(ascii: "Z") { table[Int(b)] = true }
-        for b in UInt8(ascii: "0")...UInt8(ascii: "9") { table[Int(b)] = true }
-        for c in "-._~!$*,;:@/?=".utf8 { table[Int(c)] = true }
-        return table
-    }()
-    static let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
+    // The tables of the hot paths are plain integers and static strings, not arrays: an array
+    // would be retained and released on every use, and two threads signing at once would contend
+    // for its reference count.
+
+    /// Bytes written as they are, as a 128-bit set: bit `b` of (`literalLow`, `literalHigh`).
+    static let literalLow: UInt64 = literalMask(0..<64)
+    static let literalHigh: UInt64 = literalMask(64..<128)
+    static let hex: StaticString = "0123456789ABCDEF"
+
+    static func literalMask(_ range: Range<Int>) -> UInt64 {
+        var mask: UInt64 = 0
+        for b in range {
+            let byte = UInt8(b)
+            if byte.isASCIIAlphanumeric || "-._~!$*,;:@/?=".utf8.contains(byte) { mask |= 1 << UInt64(b - range.lowerBound) }
+        }
+        return mask
+    }
+
 
     static func append(_ value: String.UTF8View, to out: inout [UInt8]) {
         if value.withContiguousStorageIfAvailable({ append($0, to: &out) }) == nil {
@@ -314,21 +326,23 @@ enum PercentEncoding {
     /// Copies runs of literal bytes at once and escapes the rest.
     static func append(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         out.reserveCapacity(out.count + bytes.count + 16)
-        literal.withUnsafeBufferPointer { table in
-            var runStart = 0
-            var i = 0
-            while i < bytes.count {
-                let b = bytes[i]
-                if table[Int(b)] { i += 1; continue }
-                if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
-                out.append(UInt8(ascii: "%"))
-                out.append(hex[Int(b >> 4)])
-                out.append(hex[Int(b & 0xF)])
-                i += 1
-                runStart = i
-            }
-            if runStart < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count])) }
+        let low = literalLow
+        let high = literalHigh
+        let digits = hex.utf8Start
+        var runStart = 0
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            let literal = b < 64 ? (low >> UInt64(b)) & 1 != 0 : b < 128 && (high >> UInt64(b - 64)) & 1 != 0
+            if literal { i += 1; continue }
+            if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
+            out.append(UInt8(ascii: "%"))
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0xF)])
+            i += 1
+            runStart = i
         }
+        if runStart < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count])) }
     }
 
     /// Decodes `%XX` escapes; nil for a malformed escape or invalid UTF-8.
@@ -363,12 +377,14 @@ enum PercentEncoding {
 
 /// Unpadded base64url (RFC 4648 §5).
 enum Base64URL {
-    static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    static let alphabetText: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    static var alphabet: UnsafePointer<UInt8> { alphabetText.utf8Start }
 
     /// Writes the text of `bytes` (a multiple of 3 bytes long) into `out`, which has room for it.
     static func write(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<UInt8>) {
         precondition(bytes.count % 3 == 0 && out.count == bytes.count / 3 * 4)
-        alphabet.withUnsafeBufferPointer { alphabet in
+        do {
+            let alphabet = Self.alphabet
             var o = 0
             var i = 0
             while i + 3 <= bytes.count {

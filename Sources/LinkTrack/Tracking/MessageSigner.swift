@@ -16,6 +16,10 @@ struct MessageSigner {
     let messageTagsField: [UInt8]
     /// The inner HMAC state after the key block, the kind's prefix and ``queryStart``.
     let inner: SHA256
+    /// The outer HMAC state after the key block, this signer's own: the key's states are shared by
+    /// every thread, and copying them for each link would make the threads fight over their
+    /// reference counts.
+    let outer: SHA256
     /// False when a message tag is not valid: then no click URL can be built.
     let messageTagsValid: Bool
 
@@ -36,6 +40,9 @@ struct MessageSigner {
         var state = key.clickInner
         start.withUnsafeBytes { state.update(bufferPointer: $0) }
         inner = state
+        var outerState = SHA256()
+        outerState.update(data: key.outerPad)
+        outer = outerState
     }
 
     /// The click URL for one link, or nil when it would be longer than ``LinkSigner/maximumURLLength``
@@ -76,7 +83,7 @@ struct MessageSigner {
 
         var state = inner
         url.withUnsafeBytes { state.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[restStart...])) }
-        key.writeMAC(finishing: state, into: &url, at: macStart)
+        key.writeMAC(finishing: state, outer: outer, into: &url, at: macStart)
         return true
     }
 

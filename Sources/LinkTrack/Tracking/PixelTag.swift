@@ -91,7 +91,8 @@ enum HTMLEscaping {
                 if addQuotes { out[o] = quote; o += 1 }
                 for b in bytes {
                     if b == UInt8(ascii: "&") {
-                        for e in ampersand { out[o] = e; o += 1 }
+                        let entity: StaticString = "&amp;"
+                        for k in 0..<entity.utf8CodeUnitCount { out[o] = entity.utf8Start[k]; o += 1 }
                     } else {
                         out[o] = b
                         o += 1
