@@ -288,18 +288,20 @@ public struct HTMLRewriter: Sendable {
         let needle = PixelTag.placeholder
         var ranges: [Range<Int>] = []
         document.withUnsafeBufferPointer { buffer in
-            guard let base = buffer.baseAddress, buffer.count >= needle.count else { return }
-            var i = 0
-            let last = buffer.count - needle.count
-            while i <= last {
-                // memchr finds the next '{' at memory speed; most documents have none or few.
-                guard let hit = memchr(base + i, Int32(needle[0]), last - i + 1) else { return }
-                let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-                if UnsafeBufferPointer(rebasing: buffer[at..<(at + needle.count)]).elementsEqual(needle) {
-                    ranges.append(at..<(at + needle.count))
-                    i = at + needle.count
-                } else {
-                    i = at + 1
+            needle.withUnsafeBufferPointer { pattern in
+                guard let base = buffer.baseAddress, let patternBase = pattern.baseAddress else { return }
+                var i = 0
+                // memchr finds the next '{' at memory speed; CSS has many, so the second '{' is
+                // checked before the whole placeholder is compared.
+                while buffer.count - i >= pattern.count,
+                      let hit = memchr(base + i, Int32(pattern[0]), buffer.count - i - pattern.count + 1) {
+                    let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                    if base[at + 1] == pattern[1], memcmp(base + at, patternBase, pattern.count) == 0 {
+                        ranges.append(at..<(at + pattern.count))
+                        i = at + pattern.count
+                    } else {
+                        i = at + 1
+                    }
                 }
             }
         }
