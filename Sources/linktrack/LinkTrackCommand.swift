@@ -6,6 +6,20 @@ import LinkTrack
 /// 78 configuration error.
 @main
 struct LinkTrackCommand: ParsableCommand {
+    /// `linktrack filter` with plain arguments skips ArgumentParser (see ``FilterRun/fastPath(_:)``);
+    /// everything else goes through it.
+    static func main() {
+        if let run = FilterRun.fastPath(Array(CommandLine.arguments.dropFirst())) {
+            do {
+                try run.run()
+            } catch {
+                FilterCommand.exit(withError: error)
+            }
+            return
+        }
+        Self.main(nil)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "linktrack",
         abstract: "Open- and click-tracking rewriter for email, configured like Amazon SES.",

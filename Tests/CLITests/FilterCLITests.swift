@@ -71,6 +71,39 @@ import Testing
         #expect(run.stderr.isEmpty, "stderr must stay empty on success: \(run.stderr)")
     }
 
+    /// `linktrack filter` reads plain arguments itself (start-up cost on every message) and hands any
+    /// other spelling to ArgumentParser: both must do the same thing. Rows: the same invocation
+    /// written plainly and with `--name=value`.
+    @Test(arguments: [
+        (["--input", "html", "--message-id", "m1@example.com", "--configuration-set", "marketing", "--explain"],
+         ["--input=html", "--message-id=m1@example.com", "--configuration-set=marketing", "--explain"]),
+        (["--configuration-set", "no-such-set", "--unknown-configuration-set", "reject"],
+         ["--configuration-set=no-such-set", "--unknown-configuration-set=reject"]),
+        (["--configuration-set", "no-such-set", "--unknown-configuration-set", "pass", "--verbose"],
+         ["--configuration-set=no-such-set", "--unknown-configuration-set=pass", "--verbose"]),
+        (["--rewrite-signed", "--input", "eml"], ["--rewrite-signed", "--input=eml"]),
+    ])
+    func plainArgumentsAndArgumentParserAgree(plain: [String], equals: [String]) throws {
+        let input = try Self.corpusInput("mime-mixed-related-alternative-crlf")
+        let logFile = NSTemporaryDirectory() + "linktrack-log-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: logFile) }
+        let fast = try Self.run(["filter", "--config", Self.config, "--log-file", logFile] + plain, stdin: input)
+        let parsed = try Self.run(["filter", "--config=\(Self.config)", "--log-file=\(logFile)"] + equals, stdin: input)
+        #expect(fast.status == parsed.status)
+        #expect(fast.stdout == parsed.stdout)
+        // Log lines carry the process id: compare without it.
+        func withoutPID(_ text: String) -> String { text.replacing(/linktrack\[\d+\]/, with: "linktrack[pid]") }
+        #expect(withoutPID(fast.stderr) == withoutPID(parsed.stderr))
+    }
+
+    /// What the fast path does not take goes to ArgumentParser, which explains it (exit 64).
+    @Test(arguments: [["--bogus"], ["--input", "xml"], ["--message-id"], ["--input", "-x"]])
+    func argumentsTheFastPathLeavesAloneAreUsageErrors(arguments: [String]) throws {
+        let run = try Self.run(["filter", "--config", Self.config] + arguments, stdin: [])
+        #expect(run.status == 64)
+        #expect(run.stderr.contains("Usage: linktrack filter"))
+    }
+
     @Test func explainPrintsPartsAndLinks() throws {
         let input = try Self.corpusInput("mime-mixed-related-alternative-crlf")
         let run = try Self.run(["filter", "--config", Self.config, "--explain", "--log-file", "/dev/null"], stdin: input)
