@@ -116,12 +116,7 @@ enum QuotedPrintable {
         var rawOffset = 0
 
         while rawOffset < count {
-            // The run of literal bytes up to the next "=", CR or LF is copied as it is.
-            while rawOffset < count, !isDecodeStop(input[rawOffset]) {
-                output[decodedCount] = input[rawOffset]
-                decodedCount += 1
-                rawOffset += 1
-            }
+            copyLiteralRun(input, from: &rawOffset, into: output, at: &decodedCount)
             guard rawOffset < count else { break }
             let byte = input[rawOffset]
             if byte == MIMEBytes.equals {
@@ -217,6 +212,61 @@ enum QuotedPrintable {
         var end = count
         while end > floor, output[end - 1] == MIMEBytes.space || output[end - 1] == MIMEBytes.tab { end -= 1 }
         return end
+    }
+
+    /// Copies the run of literal bytes from `input[rawOffset]` up to the next `=`, CR or LF (or
+    /// the end) to `output[decodedCount...]`, advancing both offsets.
+    ///
+    /// Eight bytes at a time while a word holds no byte that may stop the run (see
+    /// ``mayStopDecoding(_:)``), then byte by byte. Each word is stored whole before its stop is
+    /// known; that is in bounds because `decodedCount <= rawOffset` and `rawOffset + 8 <= count`,
+    /// and the bytes stored past the stop are overwritten later or lie past the decoded length.
+    @inline(__always)
+    private static func copyLiteralRun(
+        _ input: UnsafeBufferPointer<UInt8>, from rawOffset: inout Int,
+        into output: UnsafeMutableBufferPointer<UInt8>, at decodedCount: inout Int
+    ) {
+        let count = input.count
+        guard let inputBase = input.baseAddress, let outputBase = output.baseAddress else { return }
+        while rawOffset < count {
+            if count - rawOffset >= 8 {
+                let word = UnsafeRawPointer(inputBase + rawOffset).loadUnaligned(as: UInt64.self)
+                UnsafeMutableRawPointer(outputBase + decodedCount).storeBytes(of: word, as: UInt64.self)
+                let stops = mayStopDecoding(UInt64(littleEndian: word))
+                if stops == 0 {
+                    rawOffset += 8
+                    decodedCount += 8
+                    continue
+                }
+                // The lowest flagged byte is exact (see mayStopDecoding); the bytes below it are literal.
+                let literals = stops.trailingZeroBitCount / 8
+                rawOffset += literals
+                decodedCount += literals
+            }
+            let byte = input[rawOffset]
+            if isDecodeStop(byte) { return }
+            output[decodedCount] = byte
+            decodedCount += 1
+            rawOffset += 1
+        }
+    }
+
+    /// A mask with the high bit set in each byte of `word` (little-endian byte order) that is `=`
+    /// or below 0x0E, which includes CR and LF, but also TAB and other controls: the caller checks
+    /// a flagged byte with ``isDecodeStop(_:)``.
+    ///
+    /// The usual SWAR tests ("Bit Twiddling Hacks": haszero, hasless): subtracting 0x01 (or 0x0E)
+    /// from each byte borrows from the high bit of the bytes that are zero (or below 0x0E). A
+    /// borrow can flag bytes *above* a flagged byte by mistake, never below one, so the lowest
+    /// flagged byte is always right and a zero mask means no byte is flagged.
+    @inline(__always)
+    private static func mayStopDecoding(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        let equalsZeroed = word ^ (ones &* UInt64(MIMEBytes.equals))
+        let equals = (equalsZeroed &- ones) & ~equalsZeroed & highBits
+        let belowCRPlusOne = (word &- ones &* 0x0E) & ~word & highBits
+        return equals | belowCRPlusOne
     }
 
     /// Whether `byte` ends a run of literal bytes when decoding: `=`, CR or LF.
@@ -423,16 +473,50 @@ enum QuotedPrintable {
 
     /// Copies `content[start..<end]` up to the first byte that cannot be written as it is inside
     /// a physical line (not at its start, not at the end of the content); returns where it stopped.
+    ///
+    /// Eight bytes at a time while a word holds no byte that may need escaping (see
+    /// ``mayNeedEscape(_:)``), then byte by byte.
     @inline(__always)
     private static func copyLiterals(
         _ content: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int, into writer: inout EncodedWriter
     ) -> Int {
         var index = start
-        while index < end, !needsEscape(content[index], isLast: false) {
+        guard let base = content.baseAddress else { return index }
+        while index < end {
+            if end - index >= 8 {
+                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                let flagged = mayNeedEscape(UInt64(littleEndian: word))
+                // The lowest flagged byte is exact (see mayNeedEscape); the bytes below it are literal.
+                let literals = flagged == 0 ? 8 : flagged.trailingZeroBitCount / 8
+                writer.append(word: word, keeping: literals)
+                index += literals
+                if literals == 8 { continue }
+            }
+            guard !needsEscape(content[index], isLast: false) else { break }
             writer.append(content[index])
             index += 1
         }
         return index
+    }
+
+    /// A mask with the high bit set in each byte of `word` (little-endian byte order) that is `=`,
+    /// below 0x20 (TAB too, which the caller checks with ``needsEscape(_:isLast:)``), 0x7F, or from
+    /// 0x80 on.
+    ///
+    /// The usual SWAR tests ("Bit Twiddling Hacks": haszero, hasless): subtracting 0x01 (or 0x20)
+    /// from each byte borrows from the high bit of the bytes that are zero (or below 0x20). A
+    /// borrow can flag bytes *above* a flagged byte by mistake, never below one, so the lowest
+    /// flagged byte is always right and a zero mask means no byte is flagged.
+    @inline(__always)
+    private static func mayNeedEscape(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        let equalsZeroed = word ^ (ones &* UInt64(MIMEBytes.equals))
+        let equals = (equalsZeroed &- ones) & ~equalsZeroed & highBits
+        let deleteZeroed = word ^ (ones &* 0x7F)
+        let delete = (deleteZeroed &- ones) & ~deleteZeroed & highBits
+        let controls = (word &- ones &* 0x20) & ~word & highBits
+        return equals | delete | controls | (word & highBits)
     }
 
     /// Whether `content[index]` is written as `=XX`, given whether it starts a physical line.
@@ -478,6 +562,20 @@ enum QuotedPrintable {
         mutating func append(_ byte: UInt8) {
             buffer[count] = byte
             count += 1
+        }
+
+        /// Stores the 8 bytes of `word` (in memory order) and keeps the first `count` of them; the
+        /// others are overwritten by later appends or lie past the encoded length.
+        ///
+        /// In bounds when at least 8 input bytes are left to encode: each takes at least one of
+        /// the 3 bytes per input byte that ``encodedCountBound(_:defaultLineEnding:maxLength:)``
+        /// reserves, and soft breaks never use more than it reserves for them. Checked anyway,
+        /// once per word, because a wrong bound would write past the buffer.
+        @inline(__always)
+        mutating func append(word: UInt64, keeping count: Int) {
+            precondition(self.count + 8 <= buffer.count, "quoted-printable output bound too small")
+            UnsafeMutableRawPointer(buffer.baseAddress! + self.count).storeBytes(of: word, as: UInt64.self)
+            self.count += count
         }
 
         /// Appends `byte` as it is, or as `=XX` with uppercase hex digits (rule #1).

@@ -53,6 +53,22 @@ import Testing
         }
     }
 
+    @Test func everyByteAtEveryOffsetOfAWord() {
+        // The word-at-a-time loops flag bytes with borrows; put each byte value, alone and next
+        // to its neighbours, at every offset of an 8-byte word and after it.
+        for byte in 0...255 {
+            for offset in 0..<17 {
+                for pair: [UInt8] in [[UInt8(byte)], [UInt8(byte), UInt8(byte ^ 1)], [0x00, UInt8(byte)], [UInt8(byte), 0x20]] {
+                    let bytes = [UInt8](repeating: UInt8(ascii: "a"), count: offset) + pair
+                        + [UInt8](repeating: UInt8(ascii: "b"), count: 20) + pair
+                    #expect(QuotedPrintable.decode(bytes) == ReferenceQuotedPrintable.decode(bytes), "\(mimeDebug(bytes))")
+                    #expect(QuotedPrintable.encode(bytes, defaultLineEnding: Self.crlf)
+                        == ReferenceQuotedPrintable.encode(bytes, defaultLineEnding: Self.crlf), "\(mimeDebug(bytes))")
+                }
+            }
+        }
+    }
+
     // MARK: Quoted-printable encoding
 
     static let decodedPieces: [[UInt8]] = [
