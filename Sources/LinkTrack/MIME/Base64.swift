@@ -64,100 +64,177 @@ enum Base64 {
     /// - Returns: the decoded bytes and the observed layout.
     /// - Throws: ``Base64Error`` on the first byte that breaks the rules above.
     static func decode(_ raw: [UInt8]) throws(Base64Error) -> (bytes: [UInt8], layout: Base64Layout) {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(raw.count / 4 * 3 + 3)
-        let result: Result<Base64Layout, Base64Error> = raw.withUnsafeBufferPointer { input in
-            decodeTable.withUnsafeBufferPointer { decodeTable in
-                let count = input.count
-                var quantum: UInt32 = 0
-                var quantumCount = 0     // data characters in the current group
-                var characterCount = 0   // alphabet and padding characters so far
-                var paddingCount = 0
-                var firstPaddingOffset = -1
-                // Layout: the first line holding data.
-                var firstLineLength = -1
-                var currentLineLength = 0
-                var firstLineEnding: [UInt8]? = nil
-                var sawSecondDataLine = false
-                var lastSignificantIsLineFeed = false
-
-                for rawOffset in 0..<count {
-                    let byte = input[rawOffset]
-                    let value = decodeTable[Int(byte)]
-                    if value < 64 {
-                        if paddingCount > 0 { return .failure(.misplacedPadding(offset: firstPaddingOffset)) }
-                        quantum = quantum << 6 | UInt32(value)
-                        quantumCount += 1
-                        characterCount += 1
-                        if quantumCount == 4 {
-                            bytes.append(UInt8(truncatingIfNeeded: quantum >> 16))
-                            bytes.append(UInt8(truncatingIfNeeded: quantum >> 8))
-                            bytes.append(UInt8(truncatingIfNeeded: quantum))
-                            quantum = 0
-                            quantumCount = 0
-                        }
-                        if firstLineLength >= 0 { sawSecondDataLine = true }
-                        currentLineLength += 1
-                        lastSignificantIsLineFeed = false
-                        continue
-                    }
-                    switch value {
-                    case paddingValue:
-                        if paddingCount == 0 {
-                            // Padding may only complete a group holding 2 or 3 data characters.
-                            guard quantumCount >= 2 else { return .failure(.misplacedPadding(offset: rawOffset)) }
-                            firstPaddingOffset = rawOffset
-                        } else if quantumCount + paddingCount >= 4 {
-                            return .failure(.misplacedPadding(offset: rawOffset))
-                        }
-                        paddingCount += 1
-                        characterCount += 1
-                        if firstLineLength >= 0 { sawSecondDataLine = true }
-                        currentLineLength += 1
-                        lastSignificantIsLineFeed = false
-                    case whitespaceValue:
-                        if byte == MIMEBytes.lf {
-                            if firstLineLength < 0, currentLineLength > 0 {
-                                firstLineLength = currentLineLength
-                                let hasCR = rawOffset > 0 && input[rawOffset - 1] == MIMEBytes.cr
-                                firstLineEnding = hasCR ? [MIMEBytes.cr, MIMEBytes.lf] : [MIMEBytes.lf]
-                            }
-                            currentLineLength = 0
-                            lastSignificantIsLineFeed = true
-                        } else if byte == MIMEBytes.cr {
-                            // Part of the line ending; a bare CR is skipped like other whitespace.
-                        } else {
-                            lastSignificantIsLineFeed = false
-                        }
-                    default:
-                        return .failure(.invalidCharacter(offset: rawOffset, byte: byte))
-                    }
+        var result: Result<Base64Layout, Base64Error> = .failure(.truncated(length: 0))
+        // Written straight into a buffer of the largest possible size, 3 bytes per 4 characters
+        // plus 2 for a last group without padding: no per-byte capacity checks.
+        let bytes = [UInt8](unsafeUninitializedCapacity: raw.count / 4 * 3 + 3) { output, initializedCount in
+            raw.withUnsafeBufferPointer { input in
+                decodeTable.withUnsafeBufferPointer { decodeTable in
+                    var decoder = Decoder(output: output)
+                    result = decoder.decode(input, table: decodeTable)
+                    initializedCount = decoder.outputCount
                 }
-                if quantumCount == 1 || (paddingCount > 0 && quantumCount + paddingCount != 4) {
-                    return .failure(.truncated(length: characterCount))
-                }
-                if quantumCount == 3 {
-                    bytes.append(UInt8(truncatingIfNeeded: quantum >> 10))
-                    bytes.append(UInt8(truncatingIfNeeded: quantum >> 2))
-                } else if quantumCount == 2 {
-                    bytes.append(UInt8(truncatingIfNeeded: quantum >> 4))
-                }
-                let lineLength: Int
-                if sawSecondDataLine {
-                    lineLength = firstLineLength
-                } else {
-                    let singleLength = firstLineLength >= 0 ? firstLineLength : currentLineLength
-                    lineLength = singleLength <= 76 ? 76 : Int.max
-                }
-                return .success(Base64Layout(
-                    lineLength: lineLength,
-                    lineEnding: firstLineEnding ?? [MIMEBytes.cr, MIMEBytes.lf],
-                    endsWithLineEnding: lastSignificantIsLineFeed))
             }
         }
         switch result {
         case let .success(layout): return (bytes, layout)
         case let .failure(error): throw error
+        }
+    }
+
+    /// The state of one ``decode(_:)``.
+    private struct Decoder {
+        let output: UnsafeMutableBufferPointer<UInt8>
+        var outputCount = 0
+        var quantum: UInt32 = 0
+        var quantumCount = 0     // data characters in the current group
+        var characterCount = 0   // alphabet and padding characters so far
+        var paddingCount = 0
+        var firstPaddingOffset = -1
+        // Layout: the first line holding data.
+        var firstLineLength = -1
+        var currentLineLength = 0
+        var firstLineEnding: [UInt8]? = nil
+        var sawSecondDataLine = false
+        var lastSignificantIsLineFeed = false
+
+        init(output: UnsafeMutableBufferPointer<UInt8>) {
+            self.output = output
+        }
+
+        /// Decodes `input`, writing the bytes to `output` (at least `input.count / 4 * 3 + 3`
+        /// bytes: each 4 data characters write 3 bytes, a last group of 2 or 3 writes 1 or 2).
+        ///
+        /// Four characters at a time while they are a whole group of alphabet characters (the
+        /// bulk of every line), else one character at a time with all the rules of ``decode(_:)``.
+        mutating func decode(_ input: UnsafeBufferPointer<UInt8>, table: UnsafeBufferPointer<UInt8>) -> Result<Base64Layout, Base64Error> {
+            let count = input.count
+            var rawOffset = 0
+            while rawOffset < count {
+                if quantumCount == 0, paddingCount == 0 {
+                    rawOffset = decodeGroups(input, from: rawOffset, table: table)
+                    guard rawOffset < count else { break }
+                }
+                if let error = step(input, at: rawOffset, table: table) { return .failure(error) }
+                rawOffset += 1
+            }
+            return finish()
+        }
+
+        /// Decodes the groups of four alphabet characters from `rawOffset` on, up to the first
+        /// group that holds anything else (or is incomplete), with the same effect as calling
+        /// ``step(_:at:table:)`` for each character; returns the offset after them.
+        ///
+        /// The loop keeps its counters in locals and uses wrapping arithmetic: offsets stay below
+        /// `input.count`, and `written` below `output.count` (3 bytes per 4 characters).
+        /// - Precondition: at a group boundary (`quantumCount == 0`) before any padding.
+        mutating func decodeGroups(_ input: UnsafeBufferPointer<UInt8>, from rawOffset: Int, table: UnsafeBufferPointer<UInt8>) -> Int {
+            let lastGroupStart = input.count &- 4
+            var offset = rawOffset
+            var written = outputCount
+            while offset <= lastGroupStart {
+                let a = table[Int(input[offset])]
+                let b = table[Int(input[offset &+ 1])]
+                let c = table[Int(input[offset &+ 2])]
+                let d = table[Int(input[offset &+ 3])]
+                // Alphabet values are 0–63; padding, whitespace and invalid bytes have bit 6 or 7.
+                guard (a | b | c | d) < 64 else { break }
+                let group = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                output[written] = UInt8(truncatingIfNeeded: group >> 16)
+                output[written &+ 1] = UInt8(truncatingIfNeeded: group >> 8)
+                output[written &+ 2] = UInt8(truncatingIfNeeded: group)
+                written &+= 3
+                offset &+= 4
+            }
+            guard offset > rawOffset else { return offset }
+            outputCount = written
+            characterCount += offset - rawOffset
+            currentLineLength += offset - rawOffset
+            if firstLineLength >= 0 { sawSecondDataLine = true }
+            lastSignificantIsLineFeed = false
+            return offset
+        }
+
+        /// Takes in the one character at `rawOffset`; returns the error it causes, if any.
+        mutating func step(_ input: UnsafeBufferPointer<UInt8>, at rawOffset: Int, table: UnsafeBufferPointer<UInt8>) -> Base64Error? {
+            let byte = input[rawOffset]
+            let value = table[Int(byte)]
+            if value < 64 {
+                if paddingCount > 0 { return .misplacedPadding(offset: firstPaddingOffset) }
+                quantum = quantum << 6 | UInt32(value)
+                quantumCount += 1
+                characterCount += 1
+                if quantumCount == 4 {
+                    output[outputCount] = UInt8(truncatingIfNeeded: quantum >> 16)
+                    output[outputCount + 1] = UInt8(truncatingIfNeeded: quantum >> 8)
+                    output[outputCount + 2] = UInt8(truncatingIfNeeded: quantum)
+                    outputCount += 3
+                    quantum = 0
+                    quantumCount = 0
+                }
+                if firstLineLength >= 0 { sawSecondDataLine = true }
+                currentLineLength += 1
+                lastSignificantIsLineFeed = false
+                return nil
+            }
+            switch value {
+            case paddingValue:
+                if paddingCount == 0 {
+                    // Padding may only complete a group holding 2 or 3 data characters.
+                    guard quantumCount >= 2 else { return .misplacedPadding(offset: rawOffset) }
+                    firstPaddingOffset = rawOffset
+                } else if quantumCount + paddingCount >= 4 {
+                    return .misplacedPadding(offset: rawOffset)
+                }
+                paddingCount += 1
+                characterCount += 1
+                if firstLineLength >= 0 { sawSecondDataLine = true }
+                currentLineLength += 1
+                lastSignificantIsLineFeed = false
+            case whitespaceValue:
+                if byte == MIMEBytes.lf {
+                    if firstLineLength < 0, currentLineLength > 0 {
+                        firstLineLength = currentLineLength
+                        let hasCR = rawOffset > 0 && input[rawOffset - 1] == MIMEBytes.cr
+                        firstLineEnding = hasCR ? [MIMEBytes.cr, MIMEBytes.lf] : [MIMEBytes.lf]
+                    }
+                    currentLineLength = 0
+                    lastSignificantIsLineFeed = true
+                } else if byte == MIMEBytes.cr {
+                    // Part of the line ending; a bare CR is skipped like other whitespace.
+                } else {
+                    lastSignificantIsLineFeed = false
+                }
+            default:
+                return .invalidCharacter(offset: rawOffset, byte: byte)
+            }
+            return nil
+        }
+
+        /// Ends the data: the last group's bytes and the layout.
+        mutating func finish() -> Result<Base64Layout, Base64Error> {
+            if quantumCount == 1 || (paddingCount > 0 && quantumCount + paddingCount != 4) {
+                return .failure(.truncated(length: characterCount))
+            }
+            if quantumCount == 3 {
+                output[outputCount] = UInt8(truncatingIfNeeded: quantum >> 10)
+                output[outputCount + 1] = UInt8(truncatingIfNeeded: quantum >> 2)
+                outputCount += 2
+            } else if quantumCount == 2 {
+                output[outputCount] = UInt8(truncatingIfNeeded: quantum >> 4)
+                outputCount += 1
+            }
+            let lineLength: Int
+            if sawSecondDataLine {
+                lineLength = firstLineLength
+            } else {
+                let singleLength = firstLineLength >= 0 ? firstLineLength : currentLineLength
+                lineLength = singleLength <= 76 ? 76 : Int.max
+            }
+            return .success(Base64Layout(
+                lineLength: lineLength,
+                lineEnding: firstLineEnding ?? [MIMEBytes.cr, MIMEBytes.lf],
+                endsWithLineEnding: lastSignificantIsLineFeed))
         }
     }
 
@@ -174,38 +251,97 @@ enum Base64 {
         let lineLength = layout.lineLength <= 0 || layout.lineLength == Int.max
             ? Int.max : max(4, layout.lineLength / 4 * 4)
         let lineCount = lineLength == Int.max ? 1 : (characterCount + lineLength - 1) / lineLength
-        var encoded: [UInt8] = []
-        encoded.reserveCapacity(characterCount + lineCount * layout.lineEnding.count)
-        bytes.withUnsafeBufferPointer { input in
-            alphabet.withUnsafeBufferPointer { table in
-                var column = 0
-                var index = 0
-                let count = input.count
-                while index < count {
-                    if column == lineLength {
-                        encoded.append(contentsOf: layout.lineEnding)
-                        column = 0
+        // Exactly the characters, a line ending after every line but the last, and the final one.
+        let encodedCount = characterCount + (lineCount - 1 + (layout.endsWithLineEnding ? 1 : 0)) * layout.lineEnding.count
+        return [UInt8](unsafeUninitializedCapacity: encodedCount) { output, initializedCount in
+            bytes.withUnsafeBufferPointer { input in
+                alphabet.withUnsafeBufferPointer { table in
+                    pairTable.withUnsafeBufferPointer { pairs in
+                        layout.lineEnding.withUnsafeBufferPointer { lineEnding in
+                            initializedCount = encode(
+                                input, into: output, table: table, pairs: pairs, groupsPerLine: lineLength / 4,
+                                lineEnding: lineEnding, endsWithLineEnding: layout.endsWithLineEnding)
+                        }
                     }
-                    let remaining = count - index
-                    let byte0 = UInt32(input[index])
-                    let byte1 = remaining > 1 ? UInt32(input[index + 1]) : 0
-                    let byte2 = remaining > 2 ? UInt32(input[index + 2]) : 0
-                    let group = byte0 << 16 | byte1 << 8 | byte2
-                    encoded.append(table[Int(group >> 18 & 0x3F)])
-                    encoded.append(table[Int(group >> 12 & 0x3F)])
-                    encoded.append(remaining > 1 ? table[Int(group >> 6 & 0x3F)] : MIMEBytes.equals)
-                    encoded.append(remaining > 2 ? table[Int(group & 0x3F)] : MIMEBytes.equals)
-                    column += 4
-                    index += 3
                 }
             }
         }
-        if layout.endsWithLineEnding { encoded.append(contentsOf: layout.lineEnding) }
-        return encoded
+    }
+
+    /// The encoding loop: writes the lines into `output`, sized by ``encode(_:layout:)``, and
+    /// returns the encoded length. Whole lines of full 3-byte groups go through a loop without
+    /// checks; only the last group can be partial and padded.
+    private static func encode(
+        _ input: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>,
+        table: UnsafeBufferPointer<UInt8>, pairs: UnsafeBufferPointer<UInt16>, groupsPerLine: Int,
+        lineEnding: UnsafeBufferPointer<UInt8>,
+        endsWithLineEnding: Bool
+    ) -> Int {
+        let fullGroups = input.count / 3
+        var written = 0
+        var index = 0
+        var group = 0
+        func appendLineEnding() {
+            for byte in lineEnding {
+                output[written] = byte
+                written += 1
+            }
+        }
+        while group < fullGroups {
+            if group > 0 { appendLineEnding() }
+            let lineGroups = min(groupsPerLine, fullGroups - group)
+            encodeGroups(input, from: index, count: lineGroups, into: output, at: written, pairs: pairs)
+            index += 3 * lineGroups
+            written += 4 * lineGroups
+            group += lineGroups
+        }
+        let remaining = input.count - index
+        if remaining > 0 {
+            // A full line was written last if the groups so far fill lines exactly.
+            if group > 0, group % groupsPerLine == 0 { appendLineEnding() }
+            let byte1 = remaining > 1 ? UInt32(input[index + 1]) : 0
+            let bits = UInt32(input[index]) << 16 | byte1 << 8
+            output[written] = table[Int(bits >> 18 & 0x3F)]
+            output[written + 1] = table[Int(bits >> 12 & 0x3F)]
+            output[written + 2] = remaining > 1 ? table[Int(bits >> 6 & 0x3F)] : MIMEBytes.equals
+            output[written + 3] = MIMEBytes.equals
+            written += 4
+        }
+        if endsWithLineEnding { appendLineEnding() }
+        return written
+    }
+
+    /// Encodes `count` full 3-byte groups from `input[index...]` into `output[written...]`.
+    ///
+    /// Two ``pairTable`` lookups, wrapping arithmetic and one 4-byte store per group: the
+    /// caller sized `output` for every group, and the offsets stay below the buffers' counts.
+    @inline(__always)
+    private static func encodeGroups(
+        _ input: UnsafeBufferPointer<UInt8>, from index: Int, count: Int,
+        into output: UnsafeMutableBufferPointer<UInt8>, at written: Int, pairs: UnsafeBufferPointer<UInt16>
+    ) {
+        precondition(index + 3 * count <= input.count && written + 4 * count <= output.count)
+        guard count > 0, let outputBase = output.baseAddress else { return }
+        var index = index
+        var written = written
+        for _ in 0..<count {
+            let bits = UInt32(input[index]) << 16 | UInt32(input[index &+ 1]) << 8 | UInt32(input[index &+ 2])
+            // The 4 characters in memory order, first character in the lowest byte.
+            let characters = UInt32(pairs[Int(bits >> 12)]) | UInt32(pairs[Int(bits & 0xFFF)]) << 16
+            UnsafeMutableRawPointer(outputBase + written).storeBytes(of: characters.littleEndian, as: UInt32.self)
+            index &+= 3
+            written &+= 4
+        }
     }
 
     private static let alphabet: [UInt8] =
         Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    /// The two characters for each 12-bit value: the first (`value >> 6`) in the low byte, the
+    /// second (`value & 63`) in the high byte. 8 KB, so that a group takes two lookups, not four.
+    private static let pairTable: [UInt16] = (0..<4096).map { value in
+        UInt16(alphabet[value >> 6]) | UInt16(alphabet[value & 0x3F]) << 8
+    }
 
     private static let paddingValue: UInt8 = 64
     private static let whitespaceValue: UInt8 = 65

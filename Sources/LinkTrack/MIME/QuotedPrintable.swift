@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Quoted-printable content transfer encoding (RFC 2045 §6.7), with a splice operation that
 /// re-encodes only the logical lines an edit touches and copies every other byte through.
 ///
@@ -90,6 +96,13 @@ enum QuotedPrintable {
     /// Every write is in bounds: each step consumes at least as many raw bytes as it writes
     /// (`=XX` 3 for 1, CRLF 2 for 2, other bytes 1 for 1, soft breaks and padding 0), so the
     /// decoded count never exceeds the raw offset.
+    ///
+    /// Literal bytes, spaces and tabs included, are copied in runs up to the next `=`, CR or LF.
+    /// Transport padding is only looked for when a hard line break (or the end of the data) is
+    /// reached: it is the trailing spaces and tabs of the output, back to `paddingFloor` at most.
+    /// The floor is raised past every byte that `=XX` or a soft line break produced or preceded,
+    /// which are never padding; any other byte that ends a run of whitespace (a literal byte, a
+    /// kept `=`, a bare CR, a line feed) is neither space nor tab and stops the trim by itself.
     private static func decodeLines(
         _ input: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>,
         lines: inout [LogicalLine], recordingLines: Bool
@@ -99,94 +112,171 @@ enum QuotedPrintable {
         var lineRawStart = 0
         var lineDecodedStart = 0
         var softLineEnding = LineEnding.none
-        // The decoded offset where the current run of literal spaces and tabs began, or -1.
-        // Only literal whitespace is padding: `=20` ends the run.
-        var paddingStart = -1
+        var paddingFloor = 0
         var rawOffset = 0
 
         while rawOffset < count {
+            copyLiteralRun(input, from: &rawOffset, into: output, at: &decodedCount)
+            guard rawOffset < count else { break }
             let byte = input[rawOffset]
-            switch byte {
-            case MIMEBytes.lf, MIMEBytes.cr:
-                let ending: LineEnding
-                if byte == MIMEBytes.lf {
-                    ending = .lf
-                } else if rawOffset + 1 < count, input[rawOffset + 1] == MIMEBytes.lf {
-                    ending = .crlf
-                } else {
-                    // A bare CR is data, not a line break.
-                    output[decodedCount] = byte
-                    decodedCount += 1
-                    paddingStart = -1
-                    rawOffset += 1
-                    continue
-                }
-                if paddingStart >= 0 {
-                    decodedCount = paddingStart
-                    paddingStart = -1
-                }
-                if ending == .crlf {
-                    output[decodedCount] = MIMEBytes.cr
-                    decodedCount += 1
-                    rawOffset += 1
-                }
-                output[decodedCount] = MIMEBytes.lf
-                decodedCount += 1
-                rawOffset += 1
-                if recordingLines {
-                    lines.append(LogicalLine(
-                        rawRange: lineRawStart..<rawOffset, decodedRange: lineDecodedStart..<decodedCount,
-                        lineEnding: ending, softLineEnding: softLineEnding))
-                    lineRawStart = rawOffset
-                    lineDecodedStart = decodedCount
-                    softLineEnding = .none
-                }
-            case MIMEBytes.equals:
-                paddingStart = -1
-                if rawOffset + 2 < count,
-                   let high = hexValue(input[rawOffset + 1]),
-                   let low = hexValue(input[rawOffset + 2]) {
-                    output[decodedCount] = high << 4 | low
-                    decodedCount += 1
-                    rawOffset += 3
-                    continue
-                }
-                var next = rawOffset + 1
-                while next < count, input[next] == MIMEBytes.space || input[next] == MIMEBytes.tab { next += 1 }
-                if next == count {
-                    // Tolerance: "=" (and padding) at the very end is a soft line break.
-                    rawOffset = count
-                } else if input[next] == MIMEBytes.lf {
-                    if softLineEnding == .none { softLineEnding = .lf }
-                    rawOffset = next + 1
-                } else if input[next] == MIMEBytes.cr, next + 1 < count, input[next + 1] == MIMEBytes.lf {
-                    if softLineEnding == .none { softLineEnding = .crlf }
-                    rawOffset = next + 2
-                } else {
-                    // Tolerance (RFC 2045 §6.7 note (2)): keep a stray "=" literally.
-                    output[decodedCount] = MIMEBytes.equals
-                    decodedCount += 1
-                    rawOffset += 1
-                }
-            case MIMEBytes.space, MIMEBytes.tab:
-                if paddingStart < 0 { paddingStart = decodedCount }
+            if byte == MIMEBytes.equals {
+                rawOffset = decodeEquals(input, at: rawOffset, into: output, decodedCount: &decodedCount,
+                                         softLineEnding: &softLineEnding, paddingFloor: &paddingFloor)
+                continue
+            }
+            let ending: LineEnding
+            if byte == MIMEBytes.lf {
+                ending = .lf
+            } else if rawOffset + 1 < count, input[rawOffset + 1] == MIMEBytes.lf {
+                ending = .crlf
+            } else {
+                // A bare CR is data, not a line break.
                 output[decodedCount] = byte
                 decodedCount += 1
                 rawOffset += 1
-            default:
-                paddingStart = -1
-                output[decodedCount] = byte
+                continue
+            }
+            decodedCount = trimmingPadding(output, count: decodedCount, floor: paddingFloor)
+            if ending == .crlf {
+                output[decodedCount] = MIMEBytes.cr
                 decodedCount += 1
                 rawOffset += 1
             }
+            output[decodedCount] = MIMEBytes.lf
+            decodedCount += 1
+            rawOffset += 1
+            if recordingLines {
+                lines.append(LogicalLine(
+                    rawRange: lineRawStart..<rawOffset, decodedRange: lineDecodedStart..<decodedCount,
+                    lineEnding: ending, softLineEnding: softLineEnding))
+                lineRawStart = rawOffset
+                lineDecodedStart = decodedCount
+                softLineEnding = .none
+            }
         }
-        if paddingStart >= 0 { decodedCount = paddingStart }
+        decodedCount = trimmingPadding(output, count: decodedCount, floor: paddingFloor)
         if recordingLines, lineRawStart < count {
             lines.append(LogicalLine(
                 rawRange: lineRawStart..<count, decodedRange: lineDecodedStart..<decodedCount,
                 lineEnding: .none, softLineEnding: softLineEnding))
         }
         return decodedCount
+    }
+
+    /// Decodes the `=` at `input[rawOffset]`: an `=XX` escape, a soft line break, or a stray `=`
+    /// kept literally. Returns the raw offset after what it consumed.
+    ///
+    /// Writes at most one byte while consuming at least one, which keeps the bound of
+    /// ``decodeLines(_:into:lines:recordingLines:)``.
+    @inline(__always)
+    private static func decodeEquals(
+        _ input: UnsafeBufferPointer<UInt8>, at rawOffset: Int, into output: UnsafeMutableBufferPointer<UInt8>,
+        decodedCount: inout Int, softLineEnding: inout LineEnding, paddingFloor: inout Int
+    ) -> Int {
+        let count = input.count
+        if rawOffset + 2 < count,
+           let high = hexValue(input[rawOffset + 1]),
+           let low = hexValue(input[rawOffset + 2]) {
+            output[decodedCount] = high << 4 | low
+            decodedCount += 1
+            // An encoded space or tab (`=20`, `=09`) is data, never padding.
+            paddingFloor = decodedCount
+            return rawOffset + 3
+        }
+        var next = rawOffset + 1
+        while next < count, input[next] == MIMEBytes.space || input[next] == MIMEBytes.tab { next += 1 }
+        if next == count {
+            // Tolerance: "=" (and padding) at the very end is a soft line break.
+            paddingFloor = decodedCount
+            return count
+        }
+        if input[next] == MIMEBytes.lf {
+            if softLineEnding == .none { softLineEnding = .lf }
+            paddingFloor = decodedCount
+            return next + 1
+        }
+        if input[next] == MIMEBytes.cr, next + 1 < count, input[next + 1] == MIMEBytes.lf {
+            if softLineEnding == .none { softLineEnding = .crlf }
+            paddingFloor = decodedCount
+            return next + 2
+        }
+        // Tolerance (RFC 2045 §6.7 note (2)): keep a stray "=" literally.
+        output[decodedCount] = MIMEBytes.equals
+        decodedCount += 1
+        return rawOffset + 1
+    }
+
+    /// `count` without the trailing spaces and tabs of `output[floor..<count]` (rule #3 padding).
+    @inline(__always)
+    private static func trimmingPadding(_ output: UnsafeMutableBufferPointer<UInt8>, count: Int, floor: Int) -> Int {
+        var end = count
+        while end > floor, output[end - 1] == MIMEBytes.space || output[end - 1] == MIMEBytes.tab { end -= 1 }
+        return end
+    }
+
+    /// Copies the run of literal bytes from `input[rawOffset]` up to the next `=`, CR or LF (or
+    /// the end) to `output[decodedCount...]`, advancing both offsets.
+    ///
+    /// Eight bytes at a time while a word holds no byte that may stop the run (see
+    /// ``mayStopDecoding(_:)``), then byte by byte. Each word is stored whole before its stop is
+    /// known; that is in bounds because `decodedCount <= rawOffset` and `rawOffset + 8 <= count`,
+    /// and the bytes stored past the stop are overwritten later or lie past the decoded length.
+    @inline(__always)
+    private static func copyLiteralRun(
+        _ input: UnsafeBufferPointer<UInt8>, from rawOffset: inout Int,
+        into output: UnsafeMutableBufferPointer<UInt8>, at decodedCount: inout Int
+    ) {
+        let count = input.count
+        guard let inputBase = input.baseAddress, let outputBase = output.baseAddress else { return }
+        while rawOffset < count {
+            if count - rawOffset >= 8 {
+                let word = UnsafeRawPointer(inputBase + rawOffset).loadUnaligned(as: UInt64.self)
+                UnsafeMutableRawPointer(outputBase + decodedCount).storeBytes(of: word, as: UInt64.self)
+                let stops = mayStopDecoding(UInt64(littleEndian: word))
+                if stops == 0 {
+                    rawOffset += 8
+                    decodedCount += 8
+                    continue
+                }
+                // The lowest flagged byte is exact (see mayStopDecoding); the bytes below it are literal.
+                let literals = stops.trailingZeroBitCount / 8
+                rawOffset += literals
+                decodedCount += literals
+            }
+            let byte = input[rawOffset]
+            if isDecodeStop(byte) { return }
+            output[decodedCount] = byte
+            decodedCount += 1
+            rawOffset += 1
+        }
+    }
+
+    /// A mask with the high bit set in each byte of `word` (little-endian byte order) that is `=`
+    /// or below 0x0E, which includes CR and LF, but also TAB and other controls: the caller checks
+    /// a flagged byte with ``isDecodeStop(_:)``.
+    ///
+    /// The usual SWAR tests ("Bit Twiddling Hacks": haszero, hasless): subtracting 0x01 (or 0x0E)
+    /// from each byte borrows from the high bit of the bytes that are zero (or below 0x0E). A
+    /// borrow can flag bytes *above* a flagged byte by mistake, never below one, so the lowest
+    /// flagged byte is always right and a zero mask means no byte is flagged.
+    @inline(__always)
+    private static func mayStopDecoding(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        let equalsZeroed = word ^ (ones &* UInt64(MIMEBytes.equals))
+        let equals = (equalsZeroed &- ones) & ~equalsZeroed & highBits
+        let belowCRPlusOne = (word &- ones &* 0x0E) & ~word & highBits
+        return equals | belowCRPlusOne
+    }
+
+    /// Whether `byte` ends a run of literal bytes when decoding: `=`, CR or LF.
+    ///
+    /// One bit test instead of three comparisons: bit `b` of the mask is set for each of the
+    /// three byte values, all below 64.
+    @inline(__always)
+    private static func isDecodeStop(_ byte: UInt8) -> Bool {
+        let mask: UInt64 = 1 << MIMEBytes.equals | 1 << MIMEBytes.cr | 1 << MIMEBytes.lf
+        return byte < 64 && mask >> byte & 1 != 0
     }
 
     // MARK: Encoding
@@ -207,10 +297,17 @@ enum QuotedPrintable {
     ///     Values below 4 are raised to 4, the least that fits `=XX` and a soft break.
     /// - Returns: the encoded bytes. An `=XX` is never split across a soft line break.
     static func encode(_ decoded: [UInt8], defaultLineEnding: [UInt8], maxLineLength: Int = 76) -> [UInt8] {
-        var encoded: [UInt8] = []
-        encoded.reserveCapacity(decoded.count + decoded.count / 8 + 16)
-        encode(decoded, into: &encoded, defaultLineEnding: defaultLineEnding, maxLineLength: maxLineLength)
-        return encoded
+        let maxLength = max(maxLineLength, 4)
+        // Written straight into a buffer of the worst-case size: no per-byte capacity checks.
+        let capacity = encodedCountBound(decoded.count, defaultLineEnding: defaultLineEnding, maxLength: maxLength)
+        return [UInt8](unsafeUninitializedCapacity: capacity) { output, initializedCount in
+            decoded.withUnsafeBufferPointer { input in
+                defaultLineEnding.withUnsafeBufferPointer { defaultLineEnding in
+                    initializedCount = encodeLines(
+                        input, into: output, defaultLineEnding: defaultLineEnding, maxLength: maxLength)
+                }
+            }
+        }
     }
 
     /// Appends the encoding of `decoded` to `encoded`; see ``encode(_:defaultLineEnding:maxLineLength:)``.
@@ -219,25 +316,52 @@ enum QuotedPrintable {
     ) where C.Element == UInt8, C.Index == Int {
         let maxLength = max(maxLineLength, 4)
         let done: Void? = decoded.withContiguousStorageIfAvailable { input in
-            encodeLines(input, into: &encoded, defaultLineEnding: defaultLineEnding, maxLength: maxLength)
+            appendEncoding(of: input, to: &encoded, defaultLineEnding: defaultLineEnding, maxLength: maxLength)
         }
         if done == nil {
             Array(decoded).withUnsafeBufferPointer { input in
-                encodeLines(input, into: &encoded, defaultLineEnding: defaultLineEnding, maxLength: maxLength)
+                appendEncoding(of: input, to: &encoded, defaultLineEnding: defaultLineEnding, maxLength: maxLength)
             }
         }
     }
 
-    private static func encodeLines(
-        _ input: UnsafeBufferPointer<UInt8>, into encoded: inout [UInt8],
-        defaultLineEnding: [UInt8], maxLength: Int
+    /// Encodes into a temporary buffer of the worst-case size, then appends what was written.
+    private static func appendEncoding(
+        of input: UnsafeBufferPointer<UInt8>, to encoded: inout [UInt8], defaultLineEnding: [UInt8], maxLength: Int
     ) {
+        let capacity = encodedCountBound(input.count, defaultLineEnding: defaultLineEnding, maxLength: maxLength)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { output in
+            let written = defaultLineEnding.withUnsafeBufferPointer { defaultLineEnding in
+                encodeLines(input, into: output, defaultLineEnding: defaultLineEnding, maxLength: maxLength)
+            }
+            // Only the first `written` bytes were initialized, and only they are read.
+            encoded.append(contentsOf: UnsafeBufferPointer(rebasing: output[..<written]))
+        }
+    }
+
+    /// The most bytes that encoding `count` bytes can produce: 3 characters per byte (hard line
+    /// breaks take 1 or 2 for 1 or 2), plus one soft line break (`=` and its ending) per
+    /// `maxLength - 3` characters at most. A physical line is only broken before a character
+    /// that no longer fits in `maxLength - 1` columns, and characters are at most 3 long, so a
+    /// broken physical line holds at least `maxLength - 3` of them.
+    static func encodedCountBound(_ count: Int, defaultLineEnding: [UInt8], maxLength: Int) -> Int {
+        let characters = 3 * count
+        let softBreaks = characters / (maxLength - 3) + 1
+        return characters + softBreaks * (1 + max(defaultLineEnding.count, 2))
+    }
+
+    /// The encoding loop: writes into `output`, which holds at least
+    /// ``encodedCountBound(_:defaultLineEnding:maxLength:)`` bytes, and returns the encoded length.
+    private static func encodeLines(
+        _ input: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>,
+        defaultLineEnding: UnsafeBufferPointer<UInt8>, maxLength: Int
+    ) -> Int {
+        var writer = EncodedWriter(buffer: output)
         var lineStart = 0
         let count = input.count
         while lineStart < count {
             // Find the hard line break: LF, with the CR before it when there is one.
-            var lineFeed = lineStart
-            while lineFeed < count, input[lineFeed] != MIMEBytes.lf { lineFeed += 1 }
+            let lineFeed = indexOfLineFeed(input, from: lineStart) ?? count
             var contentEnd = lineFeed
             let ending: LineEnding
             if lineFeed == count {
@@ -249,58 +373,157 @@ enum QuotedPrintable {
                 ending = .lf
             }
             encodeLine(
-                UnsafeBufferPointer(rebasing: input[lineStart..<contentEnd]), into: &encoded,
-                softLineEnding: ending == .none ? defaultLineEnding : ending.bytes, maxLength: maxLength)
-            switch ending {
-            case .none: break
-            case .lf: encoded.append(MIMEBytes.lf)
-            case .crlf: encoded.append(MIMEBytes.cr); encoded.append(MIMEBytes.lf)
-            }
+                UnsafeBufferPointer(rebasing: input[lineStart..<contentEnd]), into: &writer,
+                softLineEnding: ending, defaultLineEnding: defaultLineEnding, maxLength: maxLength)
+            writer.append(ending)
             lineStart = lineFeed + 1
         }
+        return writer.count
+    }
+
+    /// The index of the first LF in `input` at or after `start`, if any (memchr, vectorized).
+    private static func indexOfLineFeed(_ input: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        guard start < input.count, let base = input.baseAddress,
+              let hit = memchr(base + start, Int32(MIMEBytes.lf), input.count - start) else { return nil }
+        return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
     }
 
     /// Encodes one hard line's content (without its line break), inserting soft line breaks.
+    ///
+    /// Each physical line is either the whole rest of the content, when its encoding fits in
+    /// `maxLength` characters, or else as many characters as fit in `maxLength - 1`, followed by a
+    /// soft line break. Only the first character of a physical line can be escaped for its
+    /// position (`.`, `From `), so whether the rest fits is decided once, where the physical line
+    /// starts, and only needs computing when at most `maxLength` bytes are left (each byte takes
+    /// at least one character).
+    /// - Parameters:
+    ///   - softLineEnding: the ending of the soft line breaks; `.none` to use `defaultLineEnding`.
     private static func encodeLine(
-        _ content: UnsafeBufferPointer<UInt8>, into encoded: inout [UInt8],
-        softLineEnding: [UInt8], maxLength: Int
+        _ content: UnsafeBufferPointer<UInt8>, into writer: inout EncodedWriter,
+        softLineEnding: LineEnding, defaultLineEnding: UnsafeBufferPointer<UInt8>, maxLength: Int
     ) {
         let count = content.count
-        guard count > 0 else { return }
-        // Encoded length of the content, ignoring the start-of-physical-line escapes, which are
-        // accounted for when a physical line starts.
-        var remaining = 0
-        for index in 0..<count {
-            remaining += needsEscape(content[index], isLast: index == count - 1) ? 3 : 1
-        }
-        var column = 0
-        for index in 0..<count {
-            let byte = content[index]
-            let isLast = index == count - 1
-            var escape = needsEscape(byte, isLast: isLast)
-            let plainLength = escape ? 3 : 1
-            if column == 0, !escape, startsPhysicalLineUnsafely(content, at: index) { escape = true }
-            let length = escape ? 3 : 1
-            // The rest of the line fits without another soft break when everything left fits.
-            let restFits = column + remaining + (length - plainLength) <= maxLength
-            if !restFits, column + length > maxLength - 1 {
-                encoded.append(MIMEBytes.equals)
-                encoded.append(contentsOf: softLineEnding)
-                column = 0
-                // The new physical line may start with a byte that must now be escaped.
-                if !escape, startsPhysicalLineUnsafely(content, at: index) { escape = true }
+        var index = 0
+        while index < count {
+            if count - index <= maxLength, physicalLineLength(content, from: index) <= maxLength {
+                writeLastPhysicalLine(content, from: index, into: &writer)
+                return
             }
-            if escape {
-                encoded.append(MIMEBytes.equals)
-                encoded.append(hexDigit(byte >> 4))
-                encoded.append(hexDigit(byte & 0x0F))
-                column += 3
-            } else {
-                encoded.append(byte)
-                column += 1
-            }
-            remaining -= plainLength
+            index = writeBrokenPhysicalLine(content, from: index, into: &writer, maxLength: maxLength)
+            writer.appendSoftLineBreak(softLineEnding, default: defaultLineEnding)
         }
+    }
+
+    /// The encoded length of `content[start...]` written as one physical line.
+    private static func physicalLineLength(_ content: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var length = 0
+        for index in start..<content.count {
+            length += isEscaped(content, at: index, startsPhysicalLine: index == start) ? 3 : 1
+        }
+        return length
+    }
+
+    /// Writes `content[start...]` as one physical line, without a soft line break.
+    private static func writeLastPhysicalLine(
+        _ content: UnsafeBufferPointer<UInt8>, from start: Int, into writer: inout EncodedWriter
+    ) {
+        let last = content.count - 1
+        writer.append(content[start], escaped: isEscaped(content, at: start, startsPhysicalLine: true))
+        var index = start + 1
+        while index < last {
+            index = copyLiterals(content, from: index, to: last, into: &writer)
+            if index < last {
+                writer.append(content[index], escaped: true)
+                index += 1
+            }
+        }
+        if index == last {
+            writer.append(content[last], escaped: needsEscape(content[last], isLast: true))
+        }
+    }
+
+    /// Writes the characters from `content[start]` on that fit in `maxLength - 1` columns, leaving
+    /// room for the `=` of a soft line break, and returns the index of the first byte not written.
+    ///
+    /// Called only when the rest does not fit in `maxLength` columns, so it always stops before
+    /// the end of the content. The first character always fits: it takes at most 3 columns and
+    /// `maxLength` is at least 4.
+    private static func writeBrokenPhysicalLine(
+        _ content: UnsafeBufferPointer<UInt8>, from start: Int, into writer: inout EncodedWriter, maxLength: Int
+    ) -> Int {
+        let count = content.count
+        let limit = maxLength - 1
+        let firstEscaped = isEscaped(content, at: start, startsPhysicalLine: true)
+        writer.append(content[start], escaped: firstEscaped)
+        var column = firstEscaped ? 3 : 1
+        var index = start + 1
+        while index < count {
+            // Literal bytes, as many as fit, but never the last byte: a space or tab there is escaped.
+            let runStart = index
+            index = copyLiterals(content, from: index, to: min(count - 1, index + limit - column), into: &writer)
+            column += index - runStart
+            let length = needsEscape(content[index], isLast: index == count - 1) ? 3 : 1
+            if column + length > limit { break }
+            writer.append(content[index], escaped: length == 3)
+            column += length
+            index += 1
+        }
+        return index
+    }
+
+    /// Copies `content[start..<end]` up to the first byte that cannot be written as it is inside
+    /// a physical line (not at its start, not at the end of the content); returns where it stopped.
+    ///
+    /// Eight bytes at a time while a word holds no byte that may need escaping (see
+    /// ``mayNeedEscape(_:)``), then byte by byte.
+    @inline(__always)
+    private static func copyLiterals(
+        _ content: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int, into writer: inout EncodedWriter
+    ) -> Int {
+        var index = start
+        guard let base = content.baseAddress else { return index }
+        while index < end {
+            if end - index >= 8 {
+                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                let flagged = mayNeedEscape(UInt64(littleEndian: word))
+                // The lowest flagged byte is exact (see mayNeedEscape); the bytes below it are literal.
+                let literals = flagged == 0 ? 8 : flagged.trailingZeroBitCount / 8
+                writer.append(word: word, keeping: literals)
+                index += literals
+                if literals == 8 { continue }
+            }
+            guard !needsEscape(content[index], isLast: false) else { break }
+            writer.append(content[index])
+            index += 1
+        }
+        return index
+    }
+
+    /// A mask with the high bit set in each byte of `word` (little-endian byte order) that is `=`,
+    /// below 0x20 (TAB too, which the caller checks with ``needsEscape(_:isLast:)``), 0x7F, or from
+    /// 0x80 on.
+    ///
+    /// The usual SWAR tests ("Bit Twiddling Hacks": haszero, hasless): subtracting 0x01 (or 0x20)
+    /// from each byte borrows from the high bit of the bytes that are zero (or below 0x20). A
+    /// borrow can flag bytes *above* a flagged byte by mistake, never below one, so the lowest
+    /// flagged byte is always right and a zero mask means no byte is flagged.
+    @inline(__always)
+    private static func mayNeedEscape(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        let equalsZeroed = word ^ (ones &* UInt64(MIMEBytes.equals))
+        let equals = (equalsZeroed &- ones) & ~equalsZeroed & highBits
+        let deleteZeroed = word ^ (ones &* 0x7F)
+        let delete = (deleteZeroed &- ones) & ~deleteZeroed & highBits
+        let controls = (word &- ones &* 0x20) & ~word & highBits
+        return equals | delete | controls | (word & highBits)
+    }
+
+    /// Whether `content[index]` is written as `=XX`, given whether it starts a physical line.
+    @inline(__always)
+    private static func isEscaped(_ content: UnsafeBufferPointer<UInt8>, at index: Int, startsPhysicalLine: Bool) -> Bool {
+        needsEscape(content[index], isLast: index == content.count - 1)
+            || (startsPhysicalLine && startsPhysicalLineUnsafely(content, at: index))
     }
 
     /// Whether `byte` must be written as `=XX` wherever it is (RFC 2045 §6.7 rules #1–#3).
@@ -323,6 +546,62 @@ enum QuotedPrintable {
         guard byte == UInt8(ascii: "F"), index + 4 < content.count else { return false }
         return content[index + 1] == UInt8(ascii: "r") && content[index + 2] == UInt8(ascii: "o")
             && content[index + 3] == UInt8(ascii: "m") && content[index + 4] == MIMEBytes.space
+    }
+
+    /// Appends to a buffer sized with ``encodedCountBound(_:defaultLineEnding:maxLength:)``, so
+    /// that no write checks capacity (buffer subscripts are still bounds-checked in debug builds).
+    private struct EncodedWriter {
+        let buffer: UnsafeMutableBufferPointer<UInt8>
+        private(set) var count = 0
+
+        init(buffer: UnsafeMutableBufferPointer<UInt8>) {
+            self.buffer = buffer
+        }
+
+        @inline(__always)
+        mutating func append(_ byte: UInt8) {
+            buffer[count] = byte
+            count += 1
+        }
+
+        /// Stores the 8 bytes of `word` (in memory order) and keeps the first `count` of them; the
+        /// others are overwritten by later appends or lie past the encoded length.
+        ///
+        /// In bounds when at least 8 input bytes are left to encode: each takes at least one of
+        /// the 3 bytes per input byte that ``encodedCountBound(_:defaultLineEnding:maxLength:)``
+        /// reserves, and soft breaks never use more than it reserves for them. Checked anyway,
+        /// once per word, because a wrong bound would write past the buffer.
+        @inline(__always)
+        mutating func append(word: UInt64, keeping count: Int) {
+            precondition(self.count + 8 <= buffer.count, "quoted-printable output bound too small")
+            UnsafeMutableRawPointer(buffer.baseAddress! + self.count).storeBytes(of: word, as: UInt64.self)
+            self.count += count
+        }
+
+        /// Appends `byte` as it is, or as `=XX` with uppercase hex digits (rule #1).
+        @inline(__always)
+        mutating func append(_ byte: UInt8, escaped: Bool) {
+            guard escaped else { return append(byte) }
+            buffer[count] = MIMEBytes.equals
+            buffer[count + 1] = hexDigit(byte >> 4)
+            buffer[count + 2] = hexDigit(byte & 0x0F)
+            count += 3
+        }
+
+        /// Appends a hard line ending's bytes (nothing for `.none`).
+        @inline(__always)
+        mutating func append(_ ending: LineEnding) {
+            if ending == .crlf { append(MIMEBytes.cr) }
+            if ending != .none { append(MIMEBytes.lf) }
+        }
+
+        /// Appends `=` and `ending`'s bytes, or `defaultEnding` when `ending` is `.none`.
+        @inline(__always)
+        mutating func appendSoftLineBreak(_ ending: LineEnding, default defaultEnding: UnsafeBufferPointer<UInt8>) {
+            append(MIMEBytes.equals)
+            guard ending == .none else { return append(ending) }
+            for byte in defaultEnding { append(byte) }
+        }
     }
 
     /// The uppercase hex digit for `nibble` (RFC 2045 §6.7 rule #1 requires uppercase).
@@ -368,6 +647,13 @@ enum QuotedPrintable {
     static func splice(raw: [UInt8], edits: EditList) -> [UInt8] {
         if edits.isEmpty { return raw }
         let (decoded, lines) = decodeWithLineMap(raw)
+        return splice(raw: raw, decoded: decoded, lines: lines, edits: edits)
+    }
+
+    /// Splices like ``splice(raw:edits:)``, given what ``decodeWithLineMap(_:)`` returned for
+    /// `raw`, for a caller that has already decoded the body and should not decode it again.
+    static func splice(raw: [UInt8], decoded: [UInt8], lines: [LogicalLine], edits: EditList) -> [UInt8] {
+        if edits.isEmpty { return raw }
         guard !lines.isEmpty else {
             return encode(Splicer.apply(edits, to: decoded), defaultLineEnding: [MIMEBytes.cr, MIMEBytes.lf])
         }

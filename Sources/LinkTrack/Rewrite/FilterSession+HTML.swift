@@ -21,9 +21,12 @@ extension FilterSession {
 
         let decoded: [UInt8]
         var base64Layout: Base64Layout?
+        // The logical lines of a quoted-printable body, recorded while decoding it so that the
+        // splice below does not decode the body a second time.
+        var quotedPrintableLines: [QuotedPrintable.LogicalLine] = []
         switch part.transferEncoding {
         case .quotedPrintable:
-            decoded = QuotedPrintable.decode(content)
+            (decoded, quotedPrintableLines) = QuotedPrintable.decodeWithLineMap(content)
         case .base64:
             do {
                 let result = try Base64.decode(content)
@@ -64,7 +67,7 @@ extension FilterSession {
         let encoded: [UInt8]
         switch part.transferEncoding {
         case .quotedPrintable:
-            encoded = QuotedPrintable.splice(raw: content, edits: result.edits)
+            encoded = QuotedPrintable.splice(raw: content, decoded: decoded, lines: quotedPrintableLines, edits: result.edits)
         case .base64:
             encoded = Base64.encode(result.output, layout: base64Layout!)
         default:

@@ -79,7 +79,11 @@ public struct FilterSession {
                 start = count
                 break
             }
-            if let lf = Self.indexOfLineFeed(input, from: start) {
+            if let end = collectableRunEnd(from: start) {
+                collect(input[start..<end])
+                atLineStart = true
+                start = end
+            } else if let lf = Self.indexOfLineFeed(input, from: start) {
                 let continuation = !atLineStart
                 atLineStart = true
                 try handleLine(input[start...lf], continuation: continuation)
@@ -146,6 +150,56 @@ public struct FilterSession {
 
     // MARK: - Lines
 
+    /// While an HTML part is being collected, the end of the run of complete lines from `start`
+    /// that cannot be boundary lines, so that they join the part's body in one append rather
+    /// than line by line; nil when there is none (or no part is being collected).
+    ///
+    /// Such a line continues an over-long line (only the first can, when `atLineStart` is false)
+    /// or does not start with "--" (see ``boundaryMatch(_:)``). ``handleLine(_:continuation:)``
+    /// would append each of them to the body, and after the part outgrew the size limit it would
+    /// copy them to the output right after the body, so the output is the same.
+    func collectableRunEnd(from start: Int) -> Int? {
+        guard case .collecting = state else { return nil }
+        return input.withUnsafeBufferPointer { buffer -> Int? in
+            guard let base = buffer.baseAddress else { return nil }
+            var runEnd: Int?
+            var lineStart = start
+            var continuation = !atLineStart
+            while lineStart < buffer.count {
+                if !continuation, buffer[lineStart] == UInt8(ascii: "-"),
+                   lineStart + 1 == buffer.count || buffer[lineStart + 1] == UInt8(ascii: "-") { break }
+                guard let hit = memchr(base + lineStart, 0x0A, buffer.count - lineStart) else { break }
+                lineStart = base.distance(to: hit.assumingMemoryBound(to: UInt8.self)) + 1
+                runEnd = lineStart
+                continuation = false
+            }
+            return runEnd
+        }
+    }
+
+    /// Appends lines that cannot be boundary lines to the body of the HTML part being collected.
+    mutating func collect(_ lines: ArraySlice<UInt8>) {
+        guard case .collecting(let part) = state else { return }
+        state = .opaque  // releases the part held by the state, so the append does not copy the body
+        appendToBody(of: part, lines)
+    }
+
+    /// Appends `lines` to `part`'s body and keeps collecting, or writes the part out untouched
+    /// (and leaves the state `.opaque`) once it is larger than the size limit.
+    /// - Precondition: the state does not hold `part` (so that its body is not shared).
+    mutating func appendToBody(of part: consuming HTMLPart, _ lines: ArraySlice<UInt8>) {
+        part.body.append(contentsOf: lines)
+        if part.header.count + part.body.count > limits.maximumHTMLPartSize {
+            report.warnings.append("part \(part.path): the HTML part is larger than \(limits.maximumHTMLPartSize) bytes; it passes through untouched")
+            report.parts.append(PartReport(path: part.path, contentType: "text/html", action: "passed through: larger than the HTML size limit", html: nil))
+            output.append(contentsOf: part.header)
+            output.append(contentsOf: part.blankLine)
+            output.append(contentsOf: part.body)
+            return
+        }
+        state = .collecting(part)
+    }
+
     mutating func handleLine(_ line: ArraySlice<UInt8>, continuation: Bool) throws(FilterError) {
         switch state {
         case .passAll:
@@ -195,7 +249,7 @@ public struct FilterSession {
                 output.append(contentsOf: line)
             }
 
-        case .collecting(var part):
+        case .collecting(let part):
             if !continuation, let match = boundaryMatch(line) {
                 state = .opaque
                 finishHTMLPart(part)
@@ -204,16 +258,7 @@ public struct FilterSession {
             }
             // Avoid a copy-on-write of the body: take it out of the state while appending.
             state = .opaque
-            part.body.append(contentsOf: line)
-            if part.header.count + part.body.count > limits.maximumHTMLPartSize {
-                report.warnings.append("part \(part.path): the HTML part is larger than \(limits.maximumHTMLPartSize) bytes; it passes through untouched")
-                report.parts.append(PartReport(path: part.path, contentType: "text/html", action: "passed through: larger than the HTML size limit", html: nil))
-                output.append(contentsOf: part.header)
-                output.append(contentsOf: part.blankLine)
-                output.append(contentsOf: part.body)
-                return
-            }
-            state = .collecting(part)
+            appendToBody(of: part, line)
         }
     }
 

@@ -1,0 +1,240 @@
+import Testing
+@testable import LinkTrack
+
+/// The fast codecs against the straightforward ones they replaced (ReferenceCodecs.swift), byte
+/// for byte, on inputs built to hit every branch: soft breaks, `=XX` in both cases, stray `=`,
+/// padding, bare CR, LF and CRLF, lines around the 76-character limit and 998-octet lines.
+@Suite struct CodecEquivalenceTests {
+    static let crlf: [UInt8] = [0x0D, 0x0A]
+    static let lf: [UInt8] = [0x0A]
+
+    // MARK: Quoted-printable decoding
+
+    static let rawPieces: [[UInt8]] = [
+        "\r\n", "\n", "\r", " ", "\t", "  \t ", "=\r\n", "=\n", "= \r\n", "=\t\n", "= ", "=  ", "=", "=\r",
+        "=3D", "=3d", "=20", "=09", "=20 ", "=C3=A9", "=c3=a9", "=Z", "=4", "=4\r\n", "=g0", "a", "abc",
+        "<a href=3D\"https://x.test/p?q=3D1\">", ".", "From ", "x  =\r\n", " \r\n", "\t\n",
+    ].map { Array(mime: $0) } + [[0x00], [0x7F], [0x80], [0xFF], [0x3D, 0x0D, 0x0D, 0x0A]]
+
+    static func randomRaw(_ generator: inout SeededGenerator, pieces: Int) -> [UInt8] {
+        var raw: [UInt8] = []
+        for _ in 0..<pieces {
+            switch Int.random(in: 0..<20, using: &generator) {
+            case 0: raw += [UInt8](repeating: UInt8(ascii: "y"), count: Int.random(in: 70...1000, using: &generator))
+            case 1: raw.append(UInt8.random(in: 0...255, using: &generator))
+            default: raw += rawPieces.randomElement(using: &generator)!
+            }
+        }
+        return raw
+    }
+
+    @Test(arguments: [UInt64(1), 2, 3, 4, 5, 6, 7, 8])
+    func decodeMatchesReference(seed: UInt64) {
+        var generator = SeededGenerator(seed: seed)
+        for _ in 0..<300 {
+            let raw = Self.randomRaw(&generator, pieces: Int.random(in: 0...40, using: &generator))
+            #expect(QuotedPrintable.decode(raw) == ReferenceQuotedPrintable.decode(raw), "\(mimeDebug(raw))")
+            let fast = QuotedPrintable.decodeWithLineMap(raw)
+            let reference = ReferenceQuotedPrintable.decodeWithLineMap(raw)
+            #expect(fast.decoded == reference.decoded, "\(mimeDebug(raw))")
+            #expect(fast.lines == reference.lines, "\(mimeDebug(raw))")
+        }
+    }
+
+    @Test func decodeTrailingWhitespaceCornerCases() {
+        let cases = [
+            "a \t=\r\n  \r\n", "a  =\r\n", "a=20  \r\n", "a =20\r\n", "a \r \r\n", "a= \r\nb ", "a=  ", "a=\t",
+            "  ", " \n \r\n\t", "=20", "= =20 \r\n", "a=\r\n ", "a \r", "a \r\r\n", "x=4 \n", "=\r\n\t=\n \n",
+        ]
+        for text in cases {
+            let raw = Array(mime: text)
+            #expect(QuotedPrintable.decodeWithLineMap(raw).decoded == ReferenceQuotedPrintable.decode(raw), "\(mimeDebug(raw))")
+            #expect(QuotedPrintable.decodeWithLineMap(raw).lines == ReferenceQuotedPrintable.decodeWithLineMap(raw).lines)
+        }
+    }
+
+    @Test func everyByteAtEveryOffsetOfAWord() {
+        // The word-at-a-time loops flag bytes with borrows; put each byte value, alone and next
+        // to its neighbours, at every offset of an 8-byte word and after it.
+        for byte in 0...255 {
+            for offset in 0..<17 {
+                for pair: [UInt8] in [[UInt8(byte)], [UInt8(byte), UInt8(byte ^ 1)], [0x00, UInt8(byte)], [UInt8(byte), 0x20]] {
+                    let bytes = [UInt8](repeating: UInt8(ascii: "a"), count: offset) + pair
+                        + [UInt8](repeating: UInt8(ascii: "b"), count: 20) + pair
+                    #expect(QuotedPrintable.decode(bytes) == ReferenceQuotedPrintable.decode(bytes), "\(mimeDebug(bytes))")
+                    #expect(QuotedPrintable.encode(bytes, defaultLineEnding: Self.crlf)
+                        == ReferenceQuotedPrintable.encode(bytes, defaultLineEnding: Self.crlf), "\(mimeDebug(bytes))")
+                }
+            }
+        }
+    }
+
+    // MARK: Quoted-printable encoding
+
+    static let decodedPieces: [[UInt8]] = [
+        "\r\n", "\n", "\r", " ", "\t", "=", ".", "..", "From ", "From", "Fro", "From\t", "a", "abc", "é",
+        "<a href=\"https://x.test/\">", " \r\n", "\t\n", ". \r\n",
+    ].map { Array(mime: $0) } + [[0x00], [0x7F], [0x80], [0xFF]]
+
+    static func randomDecoded(_ generator: inout SeededGenerator, pieces: Int) -> [UInt8] {
+        var decoded: [UInt8] = []
+        for _ in 0..<pieces {
+            switch Int.random(in: 0..<16, using: &generator) {
+            case 0:
+                // A run that puts the next piece somewhere around the 76-column limit.
+                decoded += [UInt8](repeating: UInt8(ascii: "x"), count: Int.random(in: 60...80, using: &generator))
+            case 1: decoded += [UInt8](repeating: UInt8(ascii: "y"), count: Int.random(in: 990...1010, using: &generator))
+            case 2: decoded.append(UInt8.random(in: 0...255, using: &generator))
+            default: decoded += decodedPieces.randomElement(using: &generator)!
+            }
+        }
+        return decoded
+    }
+
+    static let defaultEndings: [[UInt8]] = [crlf, lf, [], Array(mime: "<soft>\r\n")]
+
+    @Test(arguments: [UInt64(21), 22, 23, 24, 25, 26, 27, 28])
+    func encodeMatchesReference(seed: UInt64) {
+        var generator = SeededGenerator(seed: seed)
+        for _ in 0..<200 {
+            let decoded = Self.randomDecoded(&generator, pieces: Int.random(in: 0...30, using: &generator))
+            let ending = Self.defaultEndings.randomElement(using: &generator)!
+            let maxLength = [76, 76, 76, 1, 4, 5, 6, 10, 77, 998].randomElement(using: &generator)!
+            let reference = ReferenceQuotedPrintable.encode(decoded, defaultLineEnding: ending, maxLineLength: maxLength)
+            let fast = QuotedPrintable.encode(decoded, defaultLineEnding: ending, maxLineLength: maxLength)
+            #expect(fast == reference, "max \(maxLength) \(mimeDebug(decoded))")
+            #expect(fast.count <= QuotedPrintable.encodedCountBound(decoded.count, defaultLineEnding: ending, maxLength: max(maxLength, 4)))
+            // The appending variant, after existing bytes and from a non-array collection.
+            var appended = Array(mime: "prefix")
+            QuotedPrintable.encode(decoded[...], into: &appended, defaultLineEnding: ending, maxLineLength: maxLength)
+            #expect(appended == Array(mime: "prefix") + reference)
+            var fromRange: [UInt8] = []
+            QuotedPrintable.encode(ArraySliceBox(decoded), into: &fromRange, defaultLineEnding: ending, maxLineLength: maxLength)
+            #expect(fromRange == reference)
+        }
+    }
+
+    @Test(arguments: [UInt8(ascii: "x"), 0x3D, 0x20, 0x09, 0x2E, 0xC3])
+    func encodeEveryLengthAroundTheLimit(filler: UInt8) {
+        // Lines of every length around 76 characters, ending in each kind of byte, so that the
+        // "rest fits" decision and the soft breaks are tried at every column.
+        for length in 0...160 {
+            for last: [UInt8] in [[], [0x20], [0x09], [0x3D], [0x2E], Array(mime: "From x")] {
+                for ending: [UInt8] in [[], Self.crlf, Self.lf] {
+                    let decoded = [UInt8](repeating: filler, count: length) + last + ending
+                    for maxLength in [76, 75, 4] {
+                        #expect(QuotedPrintable.encode(decoded, defaultLineEnding: Self.crlf, maxLineLength: maxLength)
+                            == ReferenceQuotedPrintable.encode(decoded, defaultLineEnding: Self.crlf, maxLineLength: maxLength),
+                            "filler \(filler) length \(length) max \(maxLength) \(mimeDebug(last + ending))")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func encodePhysicalLineStartEscapesAfterSoftBreaks() {
+        // "." and "From " landing exactly where a soft break starts a new physical line.
+        for offset in 70...80 {
+            for tail in [".", "From me", "From", ". ", "=.", " From x"] {
+                let decoded = Array(mime: String(repeating: "a", count: offset) + tail + "\r\n")
+                #expect(QuotedPrintable.encode(decoded, defaultLineEnding: Self.crlf)
+                    == ReferenceQuotedPrintable.encode(decoded, defaultLineEnding: Self.crlf), "\(offset) \(tail)")
+            }
+        }
+    }
+
+    // MARK: Quoted-printable splicing
+
+    @Test(arguments: [UInt64(41), 42, 43, 44, 45, 46])
+    func spliceMatchesReference(seed: UInt64) {
+        var generator = SeededGenerator(seed: seed)
+        for _ in 0..<150 {
+            let raw = Self.randomRaw(&generator, pieces: Int.random(in: 0...40, using: &generator))
+            let decoded = QuotedPrintable.decode(raw)
+            var edits = EditList()
+            var lower = 0
+            for _ in 0..<Int.random(in: 0...6, using: &generator) {
+                lower = Int.random(in: lower...decoded.count, using: &generator)
+                let upper = Int.random(in: lower...min(decoded.count, lower + 90), using: &generator)
+                edits.add(Edit(range: lower..<upper,
+                               replacement: Self.randomDecoded(&generator, pieces: Int.random(in: 0...5, using: &generator))))
+                lower = upper
+            }
+            let reference = ReferenceQuotedPrintable.splice(raw: raw, edits: edits)
+            #expect(QuotedPrintable.splice(raw: raw, edits: edits) == reference, "\(mimeDebug(raw))")
+            let (mapped, lines) = QuotedPrintable.decodeWithLineMap(raw)
+            #expect(QuotedPrintable.splice(raw: raw, decoded: mapped, lines: lines, edits: edits) == reference)
+        }
+    }
+
+    // MARK: Base64
+
+    static let layouts: [Base64Layout] = [
+        .mimeDefault,
+        Base64Layout(lineLength: 76, lineEnding: lf, endsWithLineEnding: false),
+        Base64Layout(lineLength: 72, lineEnding: crlf, endsWithLineEnding: false),
+        Base64Layout(lineLength: 4, lineEnding: lf, endsWithLineEnding: true),
+        Base64Layout(lineLength: 7, lineEnding: crlf, endsWithLineEnding: true),
+        Base64Layout(lineLength: 0, lineEnding: crlf, endsWithLineEnding: true),
+        Base64Layout(lineLength: -3, lineEnding: [], endsWithLineEnding: false),
+        Base64Layout(lineLength: Int.max, lineEnding: [], endsWithLineEnding: false),
+        Base64Layout(lineLength: 64, lineEnding: Array(mime: "\r\r\n"), endsWithLineEnding: true),
+    ]
+
+    @Test(arguments: [UInt64(61), 62, 63, 64])
+    func base64EncodeMatchesReference(seed: UInt64) {
+        var generator = SeededGenerator(seed: seed)
+        for size in Array(0...80) + [1000, 4095, 4096, 4097] {
+            let bytes = (0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            for layout in Self.layouts {
+                #expect(Base64.encode(bytes, layout: layout) == ReferenceBase64.encode(bytes, layout: layout), "\(size) \(layout)")
+            }
+        }
+    }
+
+    static let base64Pieces: [[UInt8]] = [
+        "QUJD", "QUI=", "QQ==", "QUJ", "QU", "Q", "=", "==", "\r\n", "\n", "\r", " ", "\t", "+/+/", "-_", "*",
+        "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0",
+    ].map { Array(mime: $0) } + [[0x00], [0x80], [0xFF]]
+
+    @Test(arguments: [UInt64(81), 82, 83, 84, 85, 86])
+    func base64DecodeMatchesReference(seed: UInt64) {
+        var generator = SeededGenerator(seed: seed)
+        for _ in 0..<400 {
+            var raw: [UInt8] = []
+            if Bool.random(using: &generator) {
+                // A conventional body, then perhaps some damage.
+                let bytes = (0..<Int.random(in: 0...300, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                raw = ReferenceBase64.encode(bytes, layout: Self.layouts.randomElement(using: &generator)!)
+                for _ in 0..<Int.random(in: 0...2, using: &generator) where !raw.isEmpty {
+                    let at = Int.random(in: 0..<raw.count, using: &generator)
+                    raw.insert(contentsOf: Self.base64Pieces.randomElement(using: &generator)!, at: at)
+                }
+            } else {
+                for _ in 0..<Int.random(in: 0...30, using: &generator) {
+                    raw += Self.base64Pieces.randomElement(using: &generator)!
+                }
+            }
+            let fast = Result { () throws(Base64Error) in try Base64.decode(raw) }
+            let reference = Result { () throws(Base64Error) in try ReferenceBase64.decode(raw) }
+            switch (fast, reference) {
+            case let (.success(fast), .success(reference)):
+                #expect(fast.bytes == reference.bytes, "\(mimeDebug(raw))")
+                #expect(fast.layout == reference.layout, "\(mimeDebug(raw))")
+            case let (.failure(fast), .failure(reference)):
+                #expect(fast == reference, "\(mimeDebug(raw))")
+            default:
+                Issue.record("fast \(fast) reference \(reference) for \(mimeDebug(raw))")
+            }
+        }
+    }
+}
+
+/// A random-access collection without contiguous storage, for the encoder's copying path.
+private struct ArraySliceBox: RandomAccessCollection {
+    var base: [UInt8]
+    init(_ base: [UInt8]) { self.base = base }
+    var startIndex: Int { 0 }
+    var endIndex: Int { base.count }
+    subscript(position: Int) -> UInt8 { base[position] }
+}
