@@ -140,33 +140,37 @@ enum HTMLScanner {
 }
 
 /// The per-parse state that libxml2's callbacks reach through `ctxt->_private`.
+///
+/// Its mutable fields are `@exclusivity(unchecked)`: they are touched only from the one thread that
+/// runs the parse, never through overlapping accesses, and the dynamic checks cost a runtime call
+/// on every access in callbacks that run thousands of times per document.
 private final class ScanState {
     /// The bytes being parsed: the whole (NUL-replaced) document.
     let bytes: UnsafeBufferPointer<UInt8>
     let end: Int
-    var context: htmlParserCtxtPtr?
-    var result = HTMLScan()
+    @exclusivity(unchecked) var context: htmlParserCtxtPtr?
+    @exclusivity(unchecked) var result = HTMLScan()
 
     // Position mapping: parser (UTF-8) offset <-> document offset, moved incrementally.
-    var mappedParserOffset = 0
+    @exclusivity(unchecked) var mappedParserOffset = 0
     /// The attributes of the tag last re-scanned, all of them (kept to reuse its storage).
-    var scannedAttributes: [ScannedAttribute] = []
-    var mappedDocumentOffset: Int
+    @exclusivity(unchecked) var scannedAttributes: [ScannedAttribute] = []
+    @exclusivity(unchecked) var mappedDocumentOffset: Int
 
     // Context depths.
-    var headDepth = 0
-    var rawTextDepth = 0
+    @exclusivity(unchecked) var headDepth = 0
+    @exclusivity(unchecked) var rawTextDepth = 0
     /// The `<` of each open element whose content browsers read as text (`script`, `style`, `title`,
     /// `textarea`, `xmp`), innermost last.
-    var openRawTextStarts: [Int] = []
+    @exclusivity(unchecked) var openRawTextStarts: [Int] = []
     /// The earliest such element that the document ended inside: in a browser it swallows the rest.
-    var unterminatedRawTextStart: Int?
+    @exclusivity(unchecked) var unterminatedRawTextStart: Int?
     /// Where libxml2 last closed such an element without its end tag (a `</body>` inside a
     /// `<textarea>` closes both in libxml2, but is text in a browser).
-    var forcedRawTextCloseOffset: Int?
+    @exclusivity(unchecked) var forcedRawTextCloseOffset: Int?
     /// The furthest parser offset that the parser reported an event at; mapped to a document
     /// offset once, at the end (most events need no document offset of their own).
-    var lastEventParserOffset = 0
+    @exclusivity(unchecked) var lastEventParserOffset = 0
 
     /// Receives each tag of interest (see ``HTMLScanner/scan(_:visit:)``).
     let visit: (ScannedTag) -> Void

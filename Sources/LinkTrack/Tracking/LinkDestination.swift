@@ -25,33 +25,22 @@ enum LinkDestination: Equatable {
         }
     }
 
-    /// The forbidden bytes below 0x80 as a 128-bit set (an integer, not a table: no reference count
-    /// to share between threads).
-    static let forbiddenLow: UInt64 = forbiddenMask(0..<64)
-    static let forbiddenHigh: UInt64 = forbiddenMask(64..<128)
-
-    static func forbiddenMask(_ range: Range<Int>) -> UInt64 {
-        var mask: UInt64 = 0
-        for b in range where isForbidden(UInt8(b)) { mask |= 1 << UInt64(b - range.lowerBound) }
-        return mask
-    }
+    /// Byte `b` is 1 when ``isForbidden(_:)``, 2 when it is >= 0x80, 0 otherwise: a static string,
+    /// constant memory with no reference count for threads to share (checked against
+    /// ``isForbidden(_:)`` in the tests).
+    static let byteClasses: StaticString = "\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{0}\u{1}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{1}\u{0}\u{1}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{1}\u{0}\u{1}\u{0}\u{1}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{1}\u{1}\u{1}\u{0}\u{1}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}\u{2}"
 
     /// The first byte of `url` that ``isForbidden(_:)``, and whether `url` has a byte >= 0x80
-    /// (before that forbidden byte), in one pass.
+    /// (before that forbidden byte), in one pass by table.
     static func scanBytes(_ url: UnsafeBufferPointer<UInt8>) -> (forbidden: UInt8?, isASCII: Bool) {
-        let low = forbiddenLow
-        let high = forbiddenHigh
-        var isASCII = true
+        let table = byteClasses.utf8Start
+        var classes: UInt8 = 0
         for b in url {
-            if b < 64 {
-                if (low >> UInt64(b)) & 1 != 0 { return (b, isASCII) }
-            } else if b < 128 {
-                if (high >> UInt64(b - 64)) & 1 != 0 { return (b, isASCII) }
-            } else {
-                isASCII = false
-            }
+            let c = table[Int(b)]
+            if c == 1 { return (b, classes == 0) }
+            classes |= c
         }
-        return (nil, isASCII)
+        return (nil, classes == 0)
     }
 
     /// Classifies a decoded, trimmed href value.

@@ -297,24 +297,17 @@ private struct QueryFields {
 
 /// The percent-encoding of token values (see ``LinkSigner``).
 enum PercentEncoding {
-    // The tables of the hot paths are plain integers and static strings, not arrays: an array
-    // would be retained and released on every use, and two threads signing at once would contend
-    // for its reference count.
+    // The tables of the hot paths are static strings, not arrays: an array would be retained and
+    // released on every use, and two threads signing at once would contend for its reference
+    // count. A static string's bytes are constant memory.
 
-    /// Bytes written as they are, as a 128-bit set: bit `b` of (`literalLow`, `literalHigh`).
-    static let literalLow: UInt64 = literalMask(0..<64)
-    static let literalHigh: UInt64 = literalMask(64..<128)
+    /// Byte `b` is 1 when `b` is written as it is, 0 when it is escaped (generated from the set
+    /// above; checked against it in the tests).
+    static let literalTable: StaticString = "\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{1}\u{0}\u{0}\u{1}\u{0}\u{0}\u{0}\u{0}\u{0}\u{1}\u{0}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{0}\u{1}\u{0}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{0}\u{0}\u{0}\u{0}\u{1}\u{0}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{0}\u{0}\u{0}\u{1}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}"
     static let hex: StaticString = "0123456789ABCDEF"
 
-    static func literalMask(_ range: Range<Int>) -> UInt64 {
-        var mask: UInt64 = 0
-        for b in range {
-            let byte = UInt8(b)
-            if byte.isASCIIAlphanumeric || "-._~!$*,;:@/?=".utf8.contains(byte) { mask |= 1 << UInt64(b - range.lowerBound) }
-        }
-        return mask
-    }
-
+    /// Whether `b` is written as it is.
+    static func isLiteral(_ b: UInt8) -> Bool { literalTable.utf8Start[Int(b)] == 1 }
 
     static func append(_ value: String.UTF8View, to out: inout [UInt8]) {
         if value.withContiguousStorageIfAvailable({ append($0, to: &out) }) == nil {
@@ -326,15 +319,13 @@ enum PercentEncoding {
     /// Copies runs of literal bytes at once and escapes the rest.
     static func append(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         out.reserveCapacity(out.count + bytes.count + 16)
-        let low = literalLow
-        let high = literalHigh
+        let table = literalTable.utf8Start
         let digits = hex.utf8Start
         var runStart = 0
         var i = 0
         while i < bytes.count {
             let b = bytes[i]
-            let literal = b < 64 ? (low >> UInt64(b)) & 1 != 0 : b < 128 && (high >> UInt64(b - 64)) & 1 != 0
-            if literal { i += 1; continue }
+            if table[Int(b)] == 1 { i += 1; continue }
             if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
             out.append(UInt8(ascii: "%"))
             out.append(digits[Int(b >> 4)])

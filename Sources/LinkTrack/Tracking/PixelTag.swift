@@ -83,19 +83,38 @@ enum HTMLEscaping {
                 ampersands += 1
                 i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self)) + 1
             }
-            let size = bytes.count + ampersands * (ampersand.count - 1) + (addQuotes ? 2 : 0)
+            let size = bytes.count + ampersands * 4 + (addQuotes ? 2 : 0)  // `&` becomes `&amp;`
             return [UInt8](unsafeUninitializedCapacity: size) { out, initialized in
-                // Safe: exactly `size` bytes are written, as counted above. A plain loop: the pieces
-                // between `&`s are too short for memmove calls to pay off.
+                // Safe: exactly `size` bytes are written, as counted above. Eight bytes at a time
+                // while they hold no `&`, one by one otherwise: the pieces between `&`s are too
+                // short for memmove calls to pay off.
+                let target = UnsafeMutableRawPointer(out.baseAddress!)
+                let source = UnsafeRawPointer(base)
+                let entity: StaticString = "&amp;"
                 var o = 0
                 if addQuotes { out[o] = quote; o += 1 }
-                for b in bytes {
-                    if b == UInt8(ascii: "&") {
-                        let entity: StaticString = "&amp;"
-                        for k in 0..<entity.utf8CodeUnitCount { out[o] = entity.utf8Start[k]; o += 1 }
-                    } else {
-                        out[o] = b
-                        o += 1
+                var i = 0
+                while i < bytes.count {
+                    if i + 8 <= bytes.count {
+                        let word = source.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                        let x = word ^ 0x2626_2626_2626_2626
+                        if (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080 == 0 {
+                            target.storeBytes(of: word, toByteOffset: o, as: UInt64.self)
+                            i += 8
+                            o += 8
+                            continue
+                        }
+                    }
+                    let stop = min(i + 8, bytes.count)
+                    while i < stop {
+                        let b = bytes[i]
+                        i += 1
+                        if b == UInt8(ascii: "&") {
+                            for k in 0..<entity.utf8CodeUnitCount { out[o] = entity.utf8Start[k]; o += 1 }
+                        } else {
+                            out[o] = b
+                            o += 1
+                        }
                     }
                 }
                 if addQuotes { out[o] = quote; o += 1 }
