@@ -98,118 +98,24 @@ public struct HTMLRewriter: Sendable {
             report.pixel = .emptyDocument
             return untouched("the document is empty")
         }
-        var edits = EditList()
-        var linkIndex = 0
-        var pixelPresent = false
-        let charsetName = charset ?? "unknown"
-        let domainLower = domain.lowercased()
-        let domainBytes = Array(domainLower.utf8)
-        let clickSigner = MessageSigner(signer, messageId: context.messageId, configurationSet: set.name,
-                                        messageTags: context.messageTags, domain: domain)
-
-        // Every click URL is built in this buffer, then escaped into its own replacement.
-        var urlBuffer: [UInt8] = []
-        var destinationBuffer: [UInt8] = []
-        report.links.reserveCapacity(max(16, document.count / 1024))
-
-        // Each tag is handled as the parser reports it, while its bytes are still in the cache.
-        func handle(_ tag: ScannedTag) {
-            if tag.isImage {
-                if let src = tag.attribute(.src), let range = src.valueRange,
-                   Self.isOpenPixel(CharacterReference.decodeAttributeValue(document[range]), domain: domainLower) {
-                    pixelPresent = true
-                }
-                return
-            }
-            let href = tag.attribute(.href)
-            // ses: attributes are SES's instructions to us; they are removed wherever we act on the tag.
-            let noTrack = tag.attribute(.sesNoTrack)
-            let tagsAttribute = tag.attribute(.sesTags)
-            if tag.context == .body || tag.context == .conditionalComment {
-                for attribute in tag.sesAttributes {
-                    edits.add(Edit(range: attribute.leadingWhitespaceStart..<attribute.fullRange.upperBound, replacement: []))
-                }
-            }
-            guard let href, let valueRange = href.valueRange else { return }
-            let raw = document[valueRange]
-            // The destination is decoded into a buffer reused for every link (the report derives it
-            // again from the original when asked).
-            CharacterReference.decodeAttributeValue(raw, into: &destinationBuffer)
-            destinationBuffer.trimASCIIWhitespace()
-            let trimmed = destinationBuffer
-            var link = LinkReport(
-                element: Self.elementName(document[tag.nameRange]), originalBytes: Array(raw),
-                documentOffset: valueRange.lowerBound, writtenValue: nil, linkIndex: nil, untrackedReason: nil,
-                inConditionalComment: tag.context == .conditionalComment)
-            defer { report.links.append(link) }
-
-            switch tag.context {
-            case .head: link.untrackedReason = .inHead; return
-            case .rawText: link.untrackedReason = .inRawText; return
-            case .body, .conditionalComment: break
-            }
-            let originalScheme: HttpsPolicy.Scheme
-            var isASCII = true
-            switch LinkDestination.classify(trimmed, redirectDomain: domainBytes) {
-            case .web(let scheme, let ascii): originalScheme = scheme; isASCII = ascii
-            case .redirectDomain: link.untrackedReason = .alreadyTracked; return
-            case .otherScheme(let s): link.untrackedReason = .scheme(s); return
-            case .fragment: link.untrackedReason = .fragment; return
-            case .relative: link.untrackedReason = .relative; return
-            case .invalid(let why):
-                // In a non-UTF-8 charset a byte >= 0x80 can carry '\' or '|' as its second byte (Shift_JIS):
-                // say what the link holds, not which ASCII byte it seems to contain.
-                if family != .utf8, raw.contains(where: { $0 >= 0x80 }) {
-                    link.untrackedReason = .nonASCII(charset: charsetName)
-                } else {
-                    link.untrackedReason = .invalidURL(why)
-                }
-                return
-            }
-            if noTrack != nil { link.untrackedReason = .noTrack; return }
-            if !set.tracksClicks { link.untrackedReason = .clicksNotTracked; return }
-            if !isASCII {
-                if family != .utf8, raw.contains(where: { $0 >= 0x80 }) {
-                    link.untrackedReason = .nonASCII(charset: charsetName); return
-                }
-                guard String(validating: trimmed, as: UTF8.self) != nil else {
-                    link.untrackedReason = .invalidURL("not valid UTF-8"); return
-                }
-            }
-            var linkTags: [Tag] = []
-            if let tagsAttribute {
-                let value = tagsAttribute.valueRange.map { CharacterReference.decodeAttributeValue(document[$0]) } ?? []
-                if let parsed = Self.parseLinkTags(value) {
-                    linkTags = parsed
-                } else {
-                    report.warnings.append("ses:tags value \"\(String(decoding: value, as: UTF8.self))\" on the link to \(link.destination) is malformed (expected key:value;key2:value2 of [0-9A-Za-z_-]); the link is tracked without tags")
-                }
-            }
-            let scheme = set.httpsPolicy.clickScheme(original: originalScheme)
-            let signed = trimmed.withUnsafeBufferPointer {
-                clickSigner.writeClickURL(destination: $0, linkIndex: linkIndex, linkTags: linkTags, scheme: scheme,
-                                          into: &urlBuffer)
-            }
-            guard signed else {
-                link.untrackedReason = .tooLong(trimmed.count)
-                report.warnings.append("the link to \(link.destination.prefix(80))... is too long to track (tracking URLs are limited to \(LinkSigner.maximumURLLength) bytes)")
-                return
-            }
-            let replacement = HTMLEscaping.urlAttributeValue(urlBuffer, addQuotes: href.quote == nil)
-            guard edits.add(Edit(range: valueRange, replacement: replacement)) else {
-                link.untrackedReason = .unlocated; return
-            }
-            link.writtenValue = replacement
-            link.linkIndex = linkIndex
-            linkIndex += 1
-                }
-
+        let links = LinkRewriting(document: document, set: set, domain: domain, family: family,
+                                  charsetName: charset ?? "unknown",
+                                  signer: MessageSigner(signer, messageId: context.messageId, configurationSet: set.name,
+                                                        messageTags: context.messageTags, domain: domain))
         let scan: HTMLScan
         do {
-            scan = try HTMLScanner.scan(document, visit: handle)
+            // Each tag is handled as the parser reports it, while its bytes are still in the cache.
+            scan = try HTMLScanner.scan(document) { links.visit($0) }
         } catch {
             return untouched("libxml2 could not parse the document (\(error))")
         }
+        // Taken over (not copied): the state lets go of them first.
+        report = links.report
+        links.report = HTMLRewriteReport()
+        var edits = links.edits
+        links.edits = EditList()
+        let pixelPresent = links.pixelPresent
+        let domainLower = links.domainLower
         for _ in 0..<scan.unlocatedTags {
             report.warnings.append("a tag could not be located byte-exactly; its link was left untracked")
         }

@@ -1,0 +1,131 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The per-document state of ``HTMLRewriter/rewrite(_:charset:context:)`` while the scanner reports
+/// tags: what each link becomes, the edits, and the report.
+///
+/// A class whose mutable fields are `@exclusivity(unchecked)`: the scanner calls ``visit(_:)`` from
+/// the one thread that runs the rewrite, one call at a time, and the dynamic exclusivity checks
+/// (which a closure over local variables would also pay) cost a runtime call per access.
+final class LinkRewriting {
+    let document: [UInt8]
+    let set: ConfigurationSet
+    let domainLower: String
+    let domainBytes: [UInt8]
+    let family: CharsetFamily
+    let charsetName: String
+    let signer: MessageSigner
+
+    @exclusivity(unchecked) var edits = EditList()
+    @exclusivity(unchecked) var report = HTMLRewriteReport()
+    @exclusivity(unchecked) var linkIndex = 0
+    @exclusivity(unchecked) var pixelPresent = false
+    /// Every click URL is built in this buffer, then escaped into its own replacement.
+    @exclusivity(unchecked) var urlBuffer: [UInt8] = []
+    /// Every destination is decoded into this buffer (the report derives it again when asked).
+    @exclusivity(unchecked) var destinationBuffer: [UInt8] = []
+
+    init(document: [UInt8], set: ConfigurationSet, domain: String, family: CharsetFamily, charsetName: String,
+         signer: MessageSigner) {
+        self.document = document
+        self.set = set
+        self.domainLower = domain.lowercased()
+        self.domainBytes = Array(domainLower.utf8)
+        self.family = family
+        self.charsetName = charsetName
+        self.signer = signer
+        report.links.reserveCapacity(max(16, document.count / 1024))
+    }
+
+    func visit(_ tag: ScannedTag) {
+        if tag.isImage {
+            if let src = tag.attribute(.src), let range = src.valueRange,
+               HTMLRewriter.isOpenPixel(CharacterReference.decodeAttributeValue(document[range]), domain: domainLower) {
+                pixelPresent = true
+            }
+            return
+        }
+        let href = tag.attribute(.href)
+        // ses: attributes are SES's instructions to us; they are removed wherever we act on the tag.
+        let noTrack = tag.attribute(.sesNoTrack)
+        let tagsAttribute = tag.attribute(.sesTags)
+        if tag.context == .body || tag.context == .conditionalComment {
+            for attribute in tag.sesAttributes {
+                edits.add(Edit(range: attribute.leadingWhitespaceStart..<attribute.fullRange.upperBound, replacement: []))
+            }
+        }
+        guard let href, let valueRange = href.valueRange else { return }
+        let raw = document[valueRange]
+        // The destination is decoded into a buffer reused for every link (the report derives it
+        // again from the original when asked).
+        CharacterReference.decodeAttributeValue(raw, into: &destinationBuffer)
+        destinationBuffer.trimASCIIWhitespace()
+        let trimmed = destinationBuffer
+        var link = LinkReport(
+            element: HTMLRewriter.elementName(document[tag.nameRange]), originalBytes: Array(raw),
+            documentOffset: valueRange.lowerBound, writtenValue: nil, linkIndex: nil, untrackedReason: nil,
+            inConditionalComment: tag.context == .conditionalComment)
+        defer { report.links.append(link) }
+
+        switch tag.context {
+        case .head: link.untrackedReason = .inHead; return
+        case .rawText: link.untrackedReason = .inRawText; return
+        case .body, .conditionalComment: break
+        }
+        let originalScheme: HttpsPolicy.Scheme
+        var isASCII = true
+        switch LinkDestination.classify(trimmed, redirectDomain: domainBytes) {
+        case .web(let scheme, let ascii): originalScheme = scheme; isASCII = ascii
+        case .redirectDomain: link.untrackedReason = .alreadyTracked; return
+        case .otherScheme(let s): link.untrackedReason = .scheme(s); return
+        case .fragment: link.untrackedReason = .fragment; return
+        case .relative: link.untrackedReason = .relative; return
+        case .invalid(let why):
+            // In a non-UTF-8 charset a byte >= 0x80 can carry '\' or '|' as its second byte (Shift_JIS):
+            // say what the link holds, not which ASCII byte it seems to contain.
+            if family != .utf8, raw.contains(where: { $0 >= 0x80 }) {
+                link.untrackedReason = .nonASCII(charset: charsetName)
+            } else {
+                link.untrackedReason = .invalidURL(why)
+            }
+            return
+        }
+        if noTrack != nil { link.untrackedReason = .noTrack; return }
+        if !set.tracksClicks { link.untrackedReason = .clicksNotTracked; return }
+        if !isASCII {
+            if family != .utf8, raw.contains(where: { $0 >= 0x80 }) {
+                link.untrackedReason = .nonASCII(charset: charsetName); return
+            }
+            guard String(validating: trimmed, as: UTF8.self) != nil else {
+                link.untrackedReason = .invalidURL("not valid UTF-8"); return
+            }
+        }
+        var linkTags: [Tag] = []
+        if let tagsAttribute {
+            let value = tagsAttribute.valueRange.map { CharacterReference.decodeAttributeValue(document[$0]) } ?? []
+            if let parsed = HTMLRewriter.parseLinkTags(value) {
+                linkTags = parsed
+            } else {
+                report.warnings.append("ses:tags value \"\(String(decoding: value, as: UTF8.self))\" on the link to \(link.destination) is malformed (expected key:value;key2:value2 of [0-9A-Za-z_-]); the link is tracked without tags")
+            }
+        }
+        let scheme = set.httpsPolicy.clickScheme(original: originalScheme)
+        let signed = trimmed.withUnsafeBufferPointer {
+            signer.writeClickURL(destination: $0, linkIndex: linkIndex, linkTags: linkTags, scheme: scheme,
+                                      into: &urlBuffer)
+        }
+        guard signed else {
+            link.untrackedReason = .tooLong(trimmed.count)
+            report.warnings.append("the link to \(link.destination.prefix(80))... is too long to track (tracking URLs are limited to \(LinkSigner.maximumURLLength) bytes)")
+            return
+        }
+        let replacement = HTMLEscaping.urlAttributeValue(urlBuffer, addQuotes: href.quote == nil)
+        guard edits.add(Edit(range: valueRange, replacement: replacement)) else {
+            link.untrackedReason = .unlocated; return
+        }
+        link.writtenValue = replacement
+        link.linkIndex = linkIndex
+        linkIndex += 1
+    }
+}
