@@ -11,6 +11,8 @@ SCRATCH="${LINKTRACK_BENCH_SCRATCH:-$HERE/.build}"
 MODE="${1:-rewrite}"; FILE="${2:-newsletter-1m.html}"; TOP="${TOP:-25}"
 command -v valgrind >/dev/null || { apt-get -o DPkg::Lock::Timeout=600 update -qq; DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq valgrind >/dev/null; }
 [ -f "$HERE/Inputs/manifest.json" ] || python3 "$HERE/generate.py" >/dev/null
+# SwiftPM may keep the root package's old file list in its build plan: re-plan every time.
+rm -f "$SCRATCH/release.yaml"
 swift build --package-path "$HERE" --scratch-path "$SCRATCH" -c release --product linktrack-profile >&2
 BIN="$(swift build --package-path "$HERE" --scratch-path "$SCRATCH" -c release --show-bin-path)"
 OUT="$HERE/Results/profile"; mkdir -p "$OUT"

@@ -17,6 +17,8 @@ rm -rf "$RESULTS"; mkdir -p "$RESULTS/benchmark"
 python3 "$HERE/generate.py"
 
 SPM=(swift package --package-path "$HERE" --scratch-path "$SCRATCH")
+# SwiftPM may keep the root package's old file list in its build plan: re-plan every time.
+rm -f "$SCRATCH/release.yaml"
 swift build --package-path "$HERE" --scratch-path "$SCRATCH" -c release
 BIN="$(swift build --package-path "$HERE" --scratch-path "$SCRATCH" -c release --show-bin-path)"
 
