@@ -42,6 +42,10 @@ extension Base64Error: CustomStringConvertible {
 
 /// Base64 content transfer encoding (RFC 2045 §6.8), with the line layout kept for re-encoding.
 enum Base64 {
+    /// The longest single base64 line kept as a layout: the largest multiple of 4 within SMTP's
+    /// 998-octet line limit (RFC 5321 §4.5.3.1.6).
+    static let maximumSingleLineLength = 996
+
     /// Decodes a MIME base64 body.
     ///
     /// RFC 2045 §6.8 tells decoders to ignore characters outside the alphabet; this decoder is
@@ -59,7 +63,9 @@ enum Base64 {
     /// The layout records the length and ending of the first line that holds data (blank lines
     /// before it are ignored). A body of a single line gets `lineLength` 76 when the line fits in
     /// 76 characters, so that re-encoding longer data wraps as RFC 2045 §6.8 requires while the
-    /// same data still re-encodes to the same single line; a longer single line gets `Int.max`.
+    /// same data still re-encodes to the same single line; a longer single line keeps its own
+    /// length up to ``maximumSingleLineLength`` (the longest multiple of 4 within SMTP's 998
+    /// octets), and a line longer than that gets 76.
     /// - Parameter raw: the encoded body.
     /// - Returns: the decoded bytes and the observed layout.
     /// - Throws: ``Base64Error`` on the first byte that breaks the rules above.
@@ -229,7 +235,10 @@ enum Base64 {
                 lineLength = firstLineLength
             } else {
                 let singleLength = firstLineLength >= 0 ? firstLineLength : currentLineLength
-                lineLength = singleLength <= 76 ? 76 : Int.max
+                // A single line keeps its own length (so the same data re-encodes to the same
+                // line, and longer data wraps at it) up to 996 characters; a longer line, already
+                // past SMTP's 998-octet limit, is not a layout to keep: 76 (fuzz finding crash-cebea2d8).
+                lineLength = singleLength <= 76 || singleLength > Base64.maximumSingleLineLength ? 76 : singleLength
             }
             return .success(Base64Layout(
                 lineLength: lineLength,

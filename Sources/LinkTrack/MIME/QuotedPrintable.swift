@@ -708,13 +708,35 @@ enum QuotedPrintable {
                 lastLine += 1
             }
             output.append(contentsOf: raw[rawCursor..<lines[firstLine].rawRange.lowerBound])
+            // A body that ends with a soft line break ("=" CRLF and no hard break) keeps it: the
+            // encoder ends such a run without one, and whatever follows the body (the end of the
+            // message, say) would otherwise join its last line.
+            let finalSoftBreak = lastLine == lines.count - 1 && content.last != MIMEBytes.lf
+                ? trailingSoftBreak(raw, lines[lastLine].rawRange) : nil
             encode(content, into: &output,
-                   defaultLineEnding: defaultLineEnding(lines: lines, last: lastLine))
+                   defaultLineEnding: defaultLineEnding(lines: lines, last: lastLine),
+                   maxLineLength: finalSoftBreak == nil ? 76 : 75)
+            if let finalSoftBreak { output.append(contentsOf: raw[finalSoftBreak]) }
             rawCursor = lines[lastLine].rawRange.upperBound
             searchFrom = lastLine
         }
         output.append(contentsOf: raw[rawCursor...])
         return output
+    }
+
+    /// The range of the soft line break that ends `range` (`=`, optional blanks, and CRLF, LF or
+    /// the end of the data) when the line has no hard break, else nil.
+    private static func trailingSoftBreak(_ raw: [UInt8], _ range: Range<Int>) -> Range<Int>? {
+        var i = range.upperBound
+        if i > range.lowerBound, raw[i - 1] == MIMEBytes.lf {
+            i -= 1
+            if i > range.lowerBound, raw[i - 1] == MIMEBytes.cr { i -= 1 }
+        }
+        while i > range.lowerBound, raw[i - 1] == MIMEBytes.space || raw[i - 1] == MIMEBytes.tab { i -= 1 }
+        // An `=` followed only by blanks and the line break is a soft break, whatever comes before
+        // it (an `=` before it that is not followed by two hex digits is a literal `=`).
+        guard i > range.lowerBound, raw[i - 1] == MIMEBytes.equals else { return nil }
+        return (i - 1)..<range.upperBound
     }
 
     /// The soft line break ending for a re-encoded run whose edited bytes may end without a hard

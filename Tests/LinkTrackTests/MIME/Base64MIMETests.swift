@@ -106,8 +106,24 @@ import Testing
             lineLength: .max, lineEnding: Self.crlf, endsWithLineEnding: true))
         #expect(mimePhysicalLines(raw).count == 1)
         let decoded = try Base64.decode(raw)
-        #expect(decoded.layout.lineLength == .max)
+        #expect(decoded.layout.lineLength == 400)
         #expect(Base64.encode(decoded.bytes, layout: decoded.layout) == raw)
+        // Longer data wraps at the line's own length.
+        let longer = Base64.encode(decoded.bytes + [UInt8](repeating: 9, count: 300), layout: decoded.layout)
+        #expect(mimePhysicalLines(longer).map(\.count) == [400, 400])
+    }
+
+    /// Fuzz finding crash-cebea2d8: a single line of 857 characters was kept as "one line",
+    /// and the rewritten part came out as one line of 1,132 octets, over SMTP's 998.
+    @Test func reencodedSingleLineNeverPassesTheSMTPLimit() throws {
+        for length in [996, 1000, 1400] {
+            let raw = Base64.encode([UInt8](repeating: 7, count: length / 4 * 3), layout: Base64Layout(
+                lineLength: .max, lineEnding: Self.crlf, endsWithLineEnding: true))
+            let decoded = try Base64.decode(raw)
+            let grown = Base64.encode(decoded.bytes + [UInt8](repeating: 1, count: 400), layout: decoded.layout)
+            #expect(mimePhysicalLines(grown).allSatisfy { $0.count <= 998 }, "single line of \(length)")
+            #expect(decoded.layout.lineLength == (length <= 996 ? length : 76))
+        }
     }
 
     @Test func oddLineLengthIsRoundedDownToAMultipleOf4() {

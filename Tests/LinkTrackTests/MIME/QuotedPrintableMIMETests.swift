@@ -255,6 +255,23 @@ import Testing
         #expect(Array(spliced[lines[0].rawRange.count...]) == Array(mime: "last</body>"))
     }
 
+    /// Fuzz finding: a body whose last line ends with a soft line break and then the data ends
+    /// ("...=" CRLF, no hard break) came back with a hard break after an insertion at its end, adding
+    /// a CRLF to the decoded HTML. The soft break must stay soft.
+    @Test(arguments: endings)
+    func insertionAtEndKeepsAFinalSoftBreakSoft(_ ending: [UInt8]) {
+        let endingText = String(decoding: ending, as: UTF8.self)
+        let raw = Array(mime: "keep" + endingText + "last=" + endingText)
+        let (decoded, lines) = QuotedPrintable.decodeWithLineMap(raw)
+        #expect(decoded == Array(mime: "keep" + endingText + "last"))
+        let edits = EditList([.insert(Array(mime: "<img src=\"x\">"), at: decoded.count)])
+        let spliced = QuotedPrintable.splice(raw: raw, edits: edits)
+        #expect(QuotedPrintable.decode(spliced) == Splicer.apply(edits, to: decoded))
+        #expect(spliced.starts(with: raw[lines[0].rawRange]))
+        #expect(mimeDebug(Array(spliced[lines[0].rawRange.count...]))
+                == mimeDebug(Array(mime: "last<img src=3D\"x\">=" + endingText)))
+    }
+
     @Test(arguments: endings)
     func deletingAHardBreakReencodesTheNextLineToo(_ ending: [UInt8]) {
         let endingText = String(decoding: ending, as: UTF8.self)

@@ -377,8 +377,23 @@ enum ReferenceQuotedPrintable {
                 lastLine += 1
             }
             output.append(contentsOf: raw[rawCursor..<lines[firstLine].rawRange.lowerBound])
+            // Behaviour change after the fuzz finding crash-09ab03b6 (kept in the reference so the
+            // comparison stays meaningful): a body ending with a soft break keeps it.
+            var finalSoftBreak: Range<Int>?
+            if lastLine == lines.count - 1, content.last != MIMEBytes.lf {
+                let range = lines[lastLine].rawRange
+                var i = range.upperBound
+                if i > range.lowerBound, raw[i - 1] == MIMEBytes.lf {
+                    i -= 1
+                    if i > range.lowerBound, raw[i - 1] == MIMEBytes.cr { i -= 1 }
+                }
+                while i > range.lowerBound, raw[i - 1] == MIMEBytes.space || raw[i - 1] == MIMEBytes.tab { i -= 1 }
+                if i > range.lowerBound, raw[i - 1] == MIMEBytes.equals { finalSoftBreak = (i - 1)..<range.upperBound }
+            }
             encode(content, into: &output,
-                   defaultLineEnding: defaultLineEnding(lines: lines, last: lastLine))
+                   defaultLineEnding: defaultLineEnding(lines: lines, last: lastLine),
+                   maxLineLength: finalSoftBreak == nil ? 76 : 75)
+            if let finalSoftBreak { output.append(contentsOf: raw[finalSoftBreak]) }
             rawCursor = lines[lastLine].rawRange.upperBound
             searchFrom = lastLine
         }
@@ -416,7 +431,9 @@ enum ReferenceBase64 {
     /// The layout records the length and ending of the first line that holds data (blank lines
     /// before it are ignored). A body of a single line gets `lineLength` 76 when the line fits in
     /// 76 characters, so that re-encoding longer data wraps as RFC 2045 §6.8 requires while the
-    /// same data still re-encodes to the same single line; a longer single line gets `Int.max`.
+    /// same data still re-encodes to the same single line; a longer single line keeps its own
+    /// length up to ``maximumSingleLineLength`` (the longest multiple of 4 within SMTP's 998
+    /// octets), and a line longer than that gets 76.
     /// - Parameter raw: the encoded body.
     /// - Returns: the decoded bytes and the observed layout.
     /// - Throws: ``Base64Error`` on the first byte that breaks the rules above.
@@ -504,7 +521,10 @@ enum ReferenceBase64 {
                     lineLength = firstLineLength
                 } else {
                     let singleLength = firstLineLength >= 0 ? firstLineLength : currentLineLength
-                    lineLength = singleLength <= 76 ? 76 : Int.max
+                    // A single line keeps its own length (so the same data re-encodes to the same
+                // line, and longer data wraps at it) up to 996 characters; a longer line, already
+                // past SMTP's 998-octet limit, is not a layout to keep: 76 (fuzz finding crash-cebea2d8).
+                lineLength = singleLength <= 76 || singleLength > Base64.maximumSingleLineLength ? 76 : singleLength
                 }
                 return .success(Base64Layout(
                     lineLength: lineLength,
