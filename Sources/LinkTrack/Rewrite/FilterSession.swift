@@ -60,8 +60,11 @@ public struct FilterSession {
 
     /// The output produced so far, which the caller now owns.
     public mutating func takeOutput() -> [UInt8] {
-        defer { output.removeAll(keepingCapacity: true) }
-        return output
+        // Handed over, not copied: emptying it in place would allocate a second buffer of the same
+        // capacity, since the caller now shares this one.
+        let taken = output
+        output = []
+        return taken
     }
 
     /// Feeds the next bytes of the message.
@@ -70,7 +73,13 @@ public struct FilterSession {
             output.append(contentsOf: chunk)
             return
         }
-        input.append(contentsOf: chunk)
+        if input.isEmpty {
+            // A slice that spans a whole array (the whole-message API) becomes an array sharing its
+            // storage: the message is not copied.
+            input = Array(chunk)
+        } else {
+            input.append(contentsOf: chunk)
+        }
         var start = 0
         let count = input.count
         while start < count {
@@ -97,7 +106,11 @@ public struct FilterSession {
                 break
             }
         }
-        if start > 0 { input.removeFirst(start) }
+        if start == input.count {
+            input = []
+        } else if start > 0 {
+            input.removeFirst(start)
+        }
     }
 
     /// Ends the message: handles a last line without a line ending and closes open parts.

@@ -97,6 +97,8 @@ public struct MessageFilter: Sendable {
     /// Filters a whole message held in memory.
     public func filter(_ message: [UInt8]) throws(FilterError) -> (output: [UInt8], report: FilterReport) {
         var session = makeSession()
+        // The output is about the input's size (tracking URLs add a little): one allocation.
+        session.output.reserveCapacity(message.count + message.count / 4 + 4096)
         try session.consume(message[...])
         try session.finish()
         return (session.takeOutput(), session.report)
