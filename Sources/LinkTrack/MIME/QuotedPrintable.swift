@@ -66,18 +66,25 @@ enum QuotedPrintable {
     /// - Parameter raw: the encoded body.
     /// - Returns: the decoded bytes; hard line breaks are kept as they are in `raw`.
     static func decode(_ raw: [UInt8]) -> [UInt8] {
-        decode(raw, recordingLines: false).decoded
+        decode(raw[...], recordingLines: false).decoded
     }
 
     /// Decodes like ``decode(_:)`` and, in the same pass, records the logical lines.
     /// - Parameter raw: the encoded body.
     /// - Returns: the decoded bytes, and the logical lines in order (none for an empty body).
     static func decodeWithLineMap(_ raw: [UInt8]) -> (decoded: [UInt8], lines: [LogicalLine]) {
-        decode(raw, recordingLines: true)
+        decode(raw[...], recordingLines: true)
+    }
+
+    /// ``decodeWithLineMap(_:)`` of a slice that starts at index 0 (a body without its last line
+    /// break, say), without copying it; the lines' raw ranges are the slice's indices.
+    static func decodeWithLineMap(_ raw: ArraySlice<UInt8>) -> (decoded: [UInt8], lines: [LogicalLine]) {
+        precondition(raw.startIndex == 0, "raw ranges are offsets from the start of the body")
+        return decode(raw, recordingLines: true)
     }
 
     private static func decode(
-        _ raw: [UInt8], recordingLines: Bool
+        _ raw: ArraySlice<UInt8>, recordingLines: Bool
     ) -> (decoded: [UInt8], lines: [LogicalLine]) {
         var lines: [LogicalLine] = []
         // Decoding never grows the data, so the output is written straight into a buffer of the
@@ -647,13 +654,15 @@ enum QuotedPrintable {
     static func splice(raw: [UInt8], edits: EditList) -> [UInt8] {
         if edits.isEmpty { return raw }
         let (decoded, lines) = decodeWithLineMap(raw)
-        return splice(raw: raw, decoded: decoded, lines: lines, edits: edits)
+        return splice(raw: raw[...], decoded: decoded, lines: lines, edits: edits)
     }
 
     /// Splices like ``splice(raw:edits:)``, given what ``decodeWithLineMap(_:)`` returned for
     /// `raw`, for a caller that has already decoded the body and should not decode it again.
-    static func splice(raw: [UInt8], decoded: [UInt8], lines: [LogicalLine], edits: EditList) -> [UInt8] {
-        if edits.isEmpty { return raw }
+    /// `raw` starts at index 0 (see ``decodeWithLineMap(_:)-(ArraySlice<UInt8>)``).
+    static func splice(raw: ArraySlice<UInt8>, decoded: [UInt8], lines: [LogicalLine], edits: EditList) -> [UInt8] {
+        precondition(raw.startIndex == 0, "raw ranges are offsets from the start of the body")
+        if edits.isEmpty { return Array(raw) }
         guard !lines.isEmpty else {
             return encode(Splicer.apply(edits, to: decoded), defaultLineEnding: [MIMEBytes.cr, MIMEBytes.lf])
         }
@@ -726,7 +735,7 @@ enum QuotedPrintable {
 
     /// The range of the soft line break that ends `range` (`=`, optional blanks, and CRLF, LF or
     /// the end of the data) when the line has no hard break, else nil.
-    private static func trailingSoftBreak(_ raw: [UInt8], _ range: Range<Int>) -> Range<Int>? {
+    private static func trailingSoftBreak(_ raw: ArraySlice<UInt8>, _ range: Range<Int>) -> Range<Int>? {
         var i = range.upperBound
         if i > range.lowerBound, raw[i - 1] == MIMEBytes.lf {
             i -= 1

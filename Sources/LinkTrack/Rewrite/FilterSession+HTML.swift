@@ -16,7 +16,8 @@ extension FilterSession {
         // before it.
         var suffixLength = 0
         if part.body.last == 0x0A { suffixLength = part.body.count >= 2 && part.body[part.body.count - 2] == 0x0D ? 2 : 1 }
-        let content = Array(part.body[0..<(part.body.count - suffixLength)])
+        // A slice, not a copy: the body can be megabytes.
+        let content = part.body[0..<(part.body.count - suffixLength)]
         let suffix = part.body[(part.body.count - suffixLength)...]
 
         let decoded: [UInt8]
@@ -29,7 +30,7 @@ extension FilterSession {
             (decoded, quotedPrintableLines) = QuotedPrintable.decodeWithLineMap(content)
         case .base64:
             do {
-                let result = try Base64.decode(content)
+                let result = try Base64.decode(Array(content))
                 decoded = result.bytes
                 base64Layout = result.layout
             } catch {
@@ -46,10 +47,13 @@ extension FilterSession {
             writeOriginal()
             return
         default:
-            decoded = content
+            decoded = Array(content)
         }
         let charset = part.contentType.charset ?? MetaCharset.prescan(decoded)
-        let result = filter.rewriter.rewrite(decoded, charset: charset, context: tracking)
+        // Quoted-printable is spliced from the decoded bytes and the edits: the rewritten document
+        // itself is not needed there.
+        let result = filter.rewriter.rewrite(decoded, charset: charset, context: tracking,
+                                             buildOutput: part.transferEncoding != .quotedPrintable)
         partReport.html = result.report
         if let reason = result.report.untouchedReason {
             partReport.action = "passed through: \(reason)"
@@ -74,8 +78,8 @@ extension FilterSession {
             // RFC 5322 §2.1.1: lines of at most 998 octets. A rewrite that makes a line longer
             // than that (and than it was) re-encodes the part as quoted-printable. `binary` too:
             // the next hop may not offer BINARYMIME (RFC 3030).
-            if Self.introducesLongLine(original: content, output: result.output) {
-                encoded = QuotedPrintable.encode(result.output, defaultLineEnding: Self.dominantLineEnding(content))
+            if Self.introducesLongLine(original: decoded, output: result.output) {
+                encoded = QuotedPrintable.encode(result.output, defaultLineEnding: Self.dominantLineEnding(decoded))
                 header = Self.settingTransferEncoding(header, fields: part.fields, to: "quoted-printable")
                 report.notes.append("part \(part.path): a rewritten line exceeded 998 octets; the part was re-encoded as quoted-printable")
             } else {

@@ -71,6 +71,12 @@ public struct HTMLRewriter: Sendable {
     /// - Returns: the output, the edits and a report. A document that cannot be processed comes back
     ///   untouched with ``HTMLRewriteReport/untouchedReason`` set; this never throws.
     public func rewrite(_ document: [UInt8], charset: String?, context: TrackingContext) -> HTMLRewriteResult {
+        rewrite(document, charset: charset, context: context, buildOutput: true)
+    }
+
+    /// ``rewrite(_:charset:context:)``; with `buildOutput` false the result's `output` is left empty
+    /// (for a caller that applies the edits itself, as the quoted-printable splice does).
+    func rewrite(_ document: [UInt8], charset: String?, context: TrackingContext, buildOutput: Bool) -> HTMLRewriteResult {
         var report = HTMLRewriteReport()
         func untouched(_ reason: String) -> HTMLRewriteResult {
             report.untouchedReason = reason
@@ -156,9 +162,11 @@ public struct HTMLRewriter: Sendable {
             edits.add(Edit(range: range, replacement: []))
         }
 
-        let output = edits.isEmpty ? document : Splicer.apply(edits, to: document)
-        if output.count > Self.gmailClipSize {
-            report.warnings.append("the HTML is \(output.count) bytes; Gmail clips messages over 102 KB, so the open pixel may never load")
+        let output = edits.isEmpty || !buildOutput ? (buildOutput ? document : []) : Splicer.apply(edits, to: document)
+        var outputCount = document.count
+        for edit in edits.edits { outputCount += edit.replacement.count - edit.range.count }
+        if outputCount > Self.gmailClipSize {
+            report.warnings.append("the HTML is \(outputCount) bytes; Gmail clips messages over 102 KB, so the open pixel may never load")
         }
         return HTMLRewriteResult(output: output, edits: edits, report: report)
     }
