@@ -163,7 +163,13 @@ import Testing
             let reference = ReferenceQuotedPrintable.splice(raw: raw, edits: edits)
             #expect(QuotedPrintable.splice(raw: raw, edits: edits) == reference, "\(mimeDebug(raw))")
             let (mapped, lines) = QuotedPrintable.decodeWithLineMap(raw)
-            #expect(QuotedPrintable.splice(raw: raw, decoded: mapped, lines: lines, edits: edits) == reference)
+            #expect(QuotedPrintable.splice(raw: raw[...], decoded: mapped, lines: lines, edits: edits) == reference)
+            // The filter's path: a slice of a longer body (its last line break left out), not copied.
+            let body = raw + Array("\r\n".utf8)
+            let slice = body[0..<raw.count]
+            let (sliceDecoded, sliceLines) = QuotedPrintable.decodeWithLineMap(slice)
+            #expect(sliceDecoded == mapped && sliceLines == lines)
+            #expect(QuotedPrintable.splice(raw: slice, decoded: sliceDecoded, lines: sliceLines, edits: edits) == reference)
         }
     }
 
