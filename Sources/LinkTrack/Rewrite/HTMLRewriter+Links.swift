@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The per-document state of ``HTMLRewriter/rewrite(_:charset:context:)`` while the scanner reports
 /// tags: what each link becomes, the edits, and the report.
 ///

@@ -162,7 +162,14 @@ public struct HTMLRewriter: Sendable {
             edits.add(Edit(range: range, replacement: []))
         }
 
-        let output = edits.isEmpty || !buildOutput ? (buildOutput ? document : []) : Splicer.apply(edits, to: document)
+        let output: [UInt8]
+        if !buildOutput {
+            output = []
+        } else if edits.isEmpty {
+            output = document
+        } else {
+            output = Splicer.apply(edits, to: document)
+        }
         var outputCount = document.count
         for edit in edits.edits { outputCount += edit.replacement.count - edit.range.count }
         if outputCount > Self.gmailClipSize {
