@@ -56,9 +56,11 @@ build() {
     # link step aliases to main, and which starts libFuzzer's driver (see Package.swift).
     swift build --package-path Fuzz --scratch-path Fuzz/.build -c "$BUILD_CONFIGURATION" \
         -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library 2>&1 \
-        | grep -v -e 'warning: Cannot export local symbol' -e '^\[[0-9]*/[0-9]*\]' || true
-    test -x "$(bin_dir)/FuzzMessageFilter" && test -x "$(bin_dir)/FuzzHTMLRewriter" \
-        || { echo "run.sh: the build failed" >&2; exit 1; }
+        | grep -v -e 'warning: Cannot export local symbol' -e '^\[[0-9]*/[0-9]*\]'
+    # The build's own status: binaries left by an earlier build must not be fuzzed in its place.
+    local status="${PIPESTATUS[0]}"
+    [ "$status" = 0 ] && test -x "$(bin_dir)/FuzzMessageFilter" && test -x "$(bin_dir)/FuzzHTMLRewriter" \
+        || { echo "run.sh: the build failed (swift build exit $status)" >&2; exit 1; }
 }
 bin_dir() { swift build --package-path Fuzz --scratch-path Fuzz/.build -c "$BUILD_CONFIGURATION" --show-bin-path; }
 

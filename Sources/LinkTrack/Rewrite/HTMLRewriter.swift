@@ -121,7 +121,6 @@ public struct HTMLRewriter: Sendable {
         var edits = links.edits
         links.edits = EditList()
         let pixelPresent = links.pixelPresent
-        let domainLower = links.domainLower
         for _ in 0..<scan.unlocatedTags {
             report.warnings.append("a tag could not be located byte-exactly; its link was left untracked")
         }
