@@ -95,3 +95,22 @@ import Testing
         return Array(out.utf8)
     }
 }
+
+/// Fuzz finding crash-101eca8c: libxml2 reads an unquoted `ses:tags` value across a form feed
+/// (its blanks are space, tab, LF and CR), and the rewriter removes the attribute as libxml2 read
+/// it; the checker, which took the form feed for a blank, reported the removed bytes as a change.
+@Suite struct InvariantCheckerLibXML2BlanksTests {
+    typealias F = FilterFixture
+
+    @Test func sesAttributeValueWithAFormFeedIsRemovedWhole() throws {
+        let input = F.lines([
+            "From: a@example.com", "Message-ID: <ff@example.com>", "Content-Type: text/html", "",
+            "<html><body><a ses:tags=a\u{0C}b href=\"https://shop.example.com/x\">x</a></body></html>",
+        ], ending: "\r\n")
+        let output = try F.run(input).output
+        let text = String(decoding: output, as: UTF8.self)
+        #expect(!text.contains("ses:tags") && !text.contains("\u{0C}b"), "\(text)")
+        let checker = try InvariantChecker(configuration: F.configuration)
+        #expect(checker.check(input: input, output: output) == [])
+    }
+}
