@@ -54,11 +54,13 @@ build() {
     echo "run.sh: building the fuzz targets ($BUILD_CONFIGURATION, -sanitize=fuzzer,address)"
     # -parse-as-library: the targets define no main; each defines <Module>_main, which SwiftPM's
     # link step aliases to main, and which starts libFuzzer's driver (see Package.swift).
+    # The build's own status counts (pipefail; the filter never fails): binaries left by an earlier
+    # build must not be fuzzed in place of a build that failed.
+    local status=0
     swift build --package-path Fuzz --scratch-path Fuzz/.build -c "$BUILD_CONFIGURATION" \
         -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library 2>&1 \
-        | grep -v -e 'warning: Cannot export local symbol' -e '^\[[0-9]*/[0-9]*\]'
-    # The build's own status: binaries left by an earlier build must not be fuzzed in its place.
-    local status="${PIPESTATUS[0]}"
+        | { grep -v -e 'warning: Cannot export local symbol' -e '^\[[0-9]*/[0-9]*\]' || true; } \
+        || status=$?
     [ "$status" = 0 ] && test -x "$(bin_dir)/FuzzMessageFilter" && test -x "$(bin_dir)/FuzzHTMLRewriter" \
         || { echo "run.sh: the build failed (swift build exit $status)" >&2; exit 1; }
 }
