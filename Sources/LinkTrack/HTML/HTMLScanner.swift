@@ -73,6 +73,9 @@ struct HTMLScan: Sendable {
     var unterminatedConstructOffset: Int?
     /// Tags whose position could not be confirmed by the re-scan; their links are left alone.
     var unlocatedTags = 0
+    /// Where `{{ses:openTracker}}` stands in body text that renders (not in a tag, comment, script,
+    /// style, `<head>`, `<title>`, `<textarea>` or `<xmp>`): the places the open pixel may go.
+    var textPlaceholderOffsets: [Int] = []
 }
 
 /// The only user of libxml2: runs its HTML SAX parser over a document and locates, byte-exactly, the
@@ -197,7 +200,7 @@ private final class ScanState {
         sax.initialized = 1
         sax.startElement = { ctx, name, atts in ScanState.with(ctx) { $0.startElement(name: name, attributes: atts) } }
         sax.endElement = { ctx, name in ScanState.with(ctx) { $0.endElement(name: name) } }
-        sax.characters = { ctx, _, _ in ScanState.with(ctx) { $0.noteEvent() } }
+        sax.characters = { ctx, text, length in ScanState.with(ctx) { $0.characters(text, length: Int(length)) } }
         sax.ignorableWhitespace = { ctx, _, _ in ScanState.with(ctx) { $0.noteEvent() } }
         sax.cdataBlock = { ctx, _, _ in ScanState.with(ctx) { $0.noteEvent() } }
         sax.processingInstruction = { ctx, _, _ in ScanState.with(ctx) { $0.noteEvent() } }
@@ -269,6 +272,37 @@ private final class ScanState {
             parserOffset -= start[documentOffset] >= 0x80 ? 2 : 1
         }
         return documentOffset
+    }
+
+    /// Text: an event, and where it holds `{{ses:openTracker}}` in rendered body text.
+    func characters(_ text: UnsafePointer<xmlChar>?, length: Int) {
+        noteEvent()
+        let placeholder = PixelTag.placeholderText
+        guard let text, length >= placeholder.utf8CodeUnitCount, headDepth == 0, rawTextDepth == 0,
+              openRawTextStarts.isEmpty, let context else { return }
+        let rawPosition = lt_xml_input_position(context)
+        guard rawPosition != UInt.max else { return }
+        // Text reaches this callback without references (libxml2 reports those apart), so the
+        // chunk's bytes are the parser's input bytes just before its position.
+        let chunkStart = Int(rawPosition) - length
+        var k = 0
+        while k + placeholder.utf8CodeUnitCount <= length,
+              let hit = memchr(text + k, Int32(UInt8(ascii: "{")), length - k) {
+            k = UnsafeRawPointer(text).distance(to: UnsafeRawPointer(hit))
+            guard k + placeholder.utf8CodeUnitCount <= length else { break }
+            if memcmp(text + k, placeholder.utf8Start, placeholder.utf8CodeUnitCount) == 0 {
+                let offset = documentOffset(parserOffset: chunkStart + k)
+                // Kept only where the document's own bytes say so (the mapping is exact for
+                // ASCII-compatible text; anything else is not a place for the pixel).
+                if offset + placeholder.utf8CodeUnitCount <= end,
+                   memcmp(bytes.baseAddress! + offset, placeholder.utf8Start, placeholder.utf8CodeUnitCount) == 0 {
+                    result.textPlaceholderOffsets.append(offset)
+                }
+                k += placeholder.utf8CodeUnitCount
+            } else {
+                k += 1
+            }
+        }
     }
 
     func noteEvent() {

@@ -127,7 +127,7 @@ public struct HTMLRewriter: Sendable {
 
         // The open pixel, and {{ses:openTracker}} placeholders (removed whether or not a pixel goes in).
         let placeholders = Self.placeholderRanges(in: document)
-        var pixelAtPlaceholder = false
+        var pixelPlaceholderIndex: Int?
         if !set.tracksOpens {
             report.pixel = .opensNotTracked
         } else if pixelPresent {
@@ -137,9 +137,14 @@ public struct HTMLRewriter: Sendable {
                                                messageTags: context.messageTags),
                                      scheme: set.httpsPolicy.openScheme, domain: domain)
             let pixel = PixelTag.markup(url: url)
-            if let first = placeholders.first, edits.add(Edit(range: first, replacement: pixel)) {
-                report.pixel = .inserted(.placeholder, documentOffset: first.lowerBound)
-                pixelAtPlaceholder = true
+            // The pixel goes at the first placeholder that stands in rendered body text; one inside
+            // a tag, a comment, a script or the head would hide it.
+            let textPlaceholder = scan.textPlaceholderOffsets.lazy.compactMap { offset in
+                placeholders.firstIndex { $0.lowerBound == offset }
+            }.first
+            if let index = textPlaceholder, edits.add(Edit(range: placeholders[index], replacement: pixel)) {
+                report.pixel = .inserted(.placeholder, documentOffset: placeholders[index].lowerBound)
+                pixelPlaceholderIndex = index
             } else {
                 let placement: PixelPlacement
                 let offset: Int
@@ -157,7 +162,7 @@ public struct HTMLRewriter: Sendable {
                 }
             }
         }
-        for range in placeholders.dropFirst(pixelAtPlaceholder ? 1 : 0) {
+        for (index, range) in placeholders.enumerated() where index != pixelPlaceholderIndex {
             edits.add(Edit(range: range, replacement: []))
         }
 

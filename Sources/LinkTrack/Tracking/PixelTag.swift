@@ -19,6 +19,7 @@ enum PixelTag {
     }
 
     /// The placeholder SES replaces with the pixel.
+    static let placeholderText: StaticString = "{{ses:openTracker}}"
     static let placeholder: [UInt8] = Array("{{ses:openTracker}}".utf8)
 }
 

@@ -193,6 +193,17 @@ let htmlRewriterCases: [HTMLRewriterCase] = [
         expected: "<body><p>⟦p⟧</p><div></div></body>",
         links: [], pixel: .inserted(.placeholder)),
     HTMLRewriterCase(
+        name: "pixel: a placeholder in an attribute, comment or title is removed; the one in text gets the pixel",
+        input: "<html><head><title>{{ses:openTracker}}</title></head><body><span title=\"{{ses:openTracker}}\">s</span>"
+            + "<!-- {{ses:openTracker}} --><p>{{ses:openTracker}}</p></body></html>",
+        expected: "<html><head><title></title></head><body><span title=\"\">s</span><!--  --><p>⟦p⟧</p></body></html>",
+        links: [], pixel: .inserted(.placeholder)),
+    HTMLRewriterCase(
+        name: "pixel: with no placeholder in text (fuzz finding crash-1180ecb6), it goes before </body>",
+        input: "<body><span title=\"{{ses:openTracker}}\">s</span><script>var p = \"{{ses:openTracker}}\";</script></body>",
+        expected: "<body><span title=\"\">s</span><script>var p = \"\";</script>⟦p⟧</body>",
+        links: [], pixel: .inserted(.beforeBodyClose)),
+    HTMLRewriterCase(
         name: "pixel: before the first real </body>",
         input: "<!DOCTYPE html>\n<html>\n<body>\n<p>x</p>\n</body>\n</html>\n",
         expected: "<!DOCTYPE html>\n<html>\n<body>\n<p>x</p>\n⟦p⟧</body>\n</html>\n",
