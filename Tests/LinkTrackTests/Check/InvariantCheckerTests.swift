@@ -135,3 +135,21 @@ import Testing
     }
 }
 
+
+/// Fuzz finding crash-598fac04: a removed `ses:no-track` followed by an attribute whose name only
+/// starts with it (`ses:no-track9`); the checker took the second for the first left in place.
+@Suite struct InvariantCheckerSesPrefixTests {
+    typealias F = FilterFixture
+
+    @Test func removedAttributeFollowedByOneWithTheSameNamePrefix() throws {
+        let input = F.lines([
+            "From: a@example.com", "Message-ID: <sp@example.com>", "Content-Type: text/html", "",
+            "<html><body><a ses:no-track=\"x\" ses:no-track9 href=\"https://shop.example.com/z\">z</a></body></html>",
+        ], ending: "\r\n")
+        let output = try F.run(input).output
+        let text = String(decoding: output, as: UTF8.self)
+        #expect(text.contains("<a ses:no-track9 href=\"https://shop.example.com/z\">"), "\(text)")
+        let checker = try InvariantChecker(configuration: F.configuration)
+        #expect(checker.check(input: input, output: output) == [])
+    }
+}
