@@ -7,7 +7,6 @@
 final class LinkRewriting {
     let document: [UInt8]
     let set: ConfigurationSet
-    let domainLower: String
     let domainBytes: [UInt8]
     let family: CharsetFamily
     let charsetName: String
@@ -26,8 +25,7 @@ final class LinkRewriting {
          signer: MessageSigner) {
         self.document = document
         self.set = set
-        self.domainLower = domain.lowercased()
-        self.domainBytes = Array(domainLower.utf8)
+        self.domainBytes = Array(domain.lowercased().utf8)
         self.family = family
         self.charsetName = charsetName
         self.signer = signer
@@ -37,7 +35,7 @@ final class LinkRewriting {
     func visit(_ tag: ScannedTag) {
         if tag.isImage {
             if let src = tag.attribute(.src), let range = src.valueRange,
-               HTMLRewriter.isOpenPixel(CharacterReference.decodeAttributeValue(document[range]), domain: domainLower) {
+               HTMLRewriter.isOpenPixel(CharacterReference.decodeAttributeValue(document[range]), domain: domainBytes) {
                 pixelPresent = true
             }
             return

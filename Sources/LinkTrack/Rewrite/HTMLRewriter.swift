@@ -190,9 +190,10 @@ public struct HTMLRewriter: Sendable {
     }
 
     /// Whether `src` is an open pixel URL on the redirect domain (`/o/` path).
-    static func isOpenPixel(_ src: [UInt8], domain: String) -> Bool {
+    /// - Parameter domain: the redirect domain's lowercased bytes.
+    static func isOpenPixel(_ src: [UInt8], domain: [UInt8]) -> Bool {
         let trimmed = Array(src.trimmingASCIIWhitespace())
-        guard case .redirectDomain = LinkDestination.classify(trimmed, redirectDomain: Array(domain.utf8)) else { return false }
+        guard case .redirectDomain = LinkDestination.classify(trimmed, redirectDomain: domain) else { return false }
         guard let pathStart = trimmed.indices.dropFirst(8).first(where: { trimmed[$0] == UInt8(ascii: "/") }) else { return false }
         return trimmed[pathStart...].starts(with: Array("/o/".utf8))
     }
