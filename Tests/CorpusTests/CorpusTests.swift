@@ -34,6 +34,21 @@ import Testing
         #expect(difference == nil, "\(name): \(difference ?? "")")
     }
 
+    /// A message fed in pieces comes out as the whole message does. An HTML part's body is a slice
+    /// of the session's input while it lies in one piece and gets storage of its own once it spans
+    /// pieces; quoted-printable and base64 bodies are decoded and spliced from either.
+    @Test(arguments: cases.filter { $0.expectedExitStatus == 0 && !$0.isHTML }.map(\.name))
+    func feedingInPiecesGivesTheWholeMessageBytes(_ name: String) throws {
+        let c = try #require(Self.cases.first { $0.name == name })
+        let whole = c.run()
+        for pieceSize in [61, 4096] {
+            let pieces = c.run(pieceSize: pieceSize)
+            #expect(pieces.exitStatus == whole.exitStatus, "\(name), pieces of \(pieceSize): \(pieces.error ?? "")")
+            let difference = CorpusComparison.firstDifference(expected: whole.output, actual: pieces.output)
+            #expect(difference == nil, "\(name), pieces of \(pieceSize): \(difference ?? "")")
+        }
+    }
+
     /// Filtering twice equals filtering once: a tracked output filtered again with the same
     /// configuration set comes out unchanged (links on the redirect domain and an existing pixel are
     /// left alone). Cases with `ses:no-track` are the documented exception.

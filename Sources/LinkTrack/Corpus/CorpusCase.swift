@@ -71,7 +71,9 @@ public struct CorpusOutcome: Sendable {
 extension CorpusCase {
     /// Runs the case through the library, as `linktrack filter` would.
     /// - Parameter defaultConfiguration: used when the case names no config file.
-    public func run(defaultConfiguration: Configuration? = nil) -> CorpusOutcome {
+    /// - Parameter pieceSize: when set, a message is fed to a ``FilterSession`` in pieces of this
+    ///   many bytes rather than filtered whole (the output must not depend on it).
+    public func run(defaultConfiguration: Configuration? = nil, pieceSize: Int? = nil) -> CorpusOutcome {
         func failure(_ status: Int32, _ message: String) -> CorpusOutcome {
             CorpusOutcome(output: [], exitStatus: status, error: message, report: nil)
         }
@@ -134,7 +136,24 @@ extension CorpusCase {
         }
         do {
             let filter = try MessageFilter(configuration: configuration, options: options)
-            let (output, report) = try filter.filter(input)
+            let output: [UInt8]
+            let report: FilterReport
+            if let pieceSize {
+                var session = filter.makeSession()
+                var pieces: [UInt8] = []
+                var start = 0
+                while start < input.count {
+                    let end = min(start + max(pieceSize, 1), input.count)
+                    try session.consume(input[start..<end])
+                    pieces += session.takeOutput()
+                    start = end
+                }
+                try session.finish()
+                pieces += session.takeOutput()
+                (output, report) = (pieces, session.report)
+            } else {
+                (output, report) = try filter.filter(input)
+            }
             var outcome = CorpusOutcome(output: output, exitStatus: 0, error: nil, report: report)
             if let checker = try? InvariantChecker(configuration: configuration, options: options) {
                 outcome.invariantViolations = checker.check(input: input, output: output)

@@ -70,6 +70,12 @@ enum Base64 {
     /// - Returns: the decoded bytes and the observed layout.
     /// - Throws: ``Base64Error`` on the first byte that breaks the rules above.
     static func decode(_ raw: [UInt8]) throws(Base64Error) -> (bytes: [UInt8], layout: Base64Layout) {
+        try decode(raw[...])
+    }
+
+    /// ``decode(_:)`` of a slice (a part's body within the message, not copied out of it); offsets
+    /// in errors count from the slice's first byte.
+    static func decode(_ raw: ArraySlice<UInt8>) throws(Base64Error) -> (bytes: [UInt8], layout: Base64Layout) {
         var result: Result<Base64Layout, Base64Error> = .failure(.truncated(length: 0))
         // Written straight into a buffer of the largest possible size, 3 bytes per 4 characters
         // plus 2 for a last group without padding: no per-byte capacity checks.

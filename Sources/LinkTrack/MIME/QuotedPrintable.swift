@@ -76,11 +76,10 @@ enum QuotedPrintable {
         decode(raw[...], recordingLines: true)
     }
 
-    /// ``decodeWithLineMap(_:)`` of a slice that starts at index 0 (a body without its last line
-    /// break, say), without copying it; the lines' raw ranges are the slice's indices.
+    /// ``decodeWithLineMap(_:)`` of a slice (a body within the message, say), without copying it;
+    /// the lines' raw ranges are offsets from the slice's first byte, not the slice's indices.
     static func decodeWithLineMap(_ raw: ArraySlice<UInt8>) -> (decoded: [UInt8], lines: [LogicalLine]) {
-        precondition(raw.startIndex == 0, "raw ranges are offsets from the start of the body")
-        return decode(raw, recordingLines: true)
+        decode(raw, recordingLines: true)
     }
 
     private static func decode(
@@ -659,9 +658,11 @@ enum QuotedPrintable {
 
     /// Splices like ``splice(raw:edits:)``, given what ``decodeWithLineMap(_:)`` returned for
     /// `raw`, for a caller that has already decoded the body and should not decode it again.
-    /// `raw` starts at index 0 (see ``decodeWithLineMap(_:)-(ArraySlice<UInt8>)``).
+    /// The lines' raw ranges are offsets from `raw`'s first byte (see
+    /// ``decodeWithLineMap(_:)-(ArraySlice<UInt8>)``), whatever the slice's own indices.
     static func splice(raw: ArraySlice<UInt8>, decoded: [UInt8], lines: [LogicalLine], edits: EditList) -> [UInt8] {
-        precondition(raw.startIndex == 0, "raw ranges are offsets from the start of the body")
+        // Offsets from the body's first byte, made indices of the slice.
+        let origin = raw.startIndex
         if edits.isEmpty { return Array(raw) }
         guard !lines.isEmpty else {
             return encode(Splicer.apply(edits, to: decoded), defaultLineEnding: [MIMEBytes.cr, MIMEBytes.lf])
@@ -716,12 +717,12 @@ enum QuotedPrintable {
                 if content.last == MIMEBytes.lf || lastLine == lines.count - 1 { break }
                 lastLine += 1
             }
-            output.append(contentsOf: raw[rawCursor..<lines[firstLine].rawRange.lowerBound])
+            output.append(contentsOf: raw[(origin + rawCursor)..<(origin + lines[firstLine].rawRange.lowerBound)])
             // A body that ends with a soft line break ("=" CRLF and no hard break) keeps it: the
             // encoder ends such a run without one, and whatever follows the body (the end of the
             // message, say) would otherwise join its last line.
             let finalSoftBreak = lastLine == lines.count - 1 && content.last != MIMEBytes.lf
-                ? trailingSoftBreak(raw, lines[lastLine].rawRange) : nil
+                ? trailingSoftBreak(raw, (origin + lines[lastLine].rawRange.lowerBound)..<(origin + lines[lastLine].rawRange.upperBound)) : nil
             encode(content, into: &output,
                    defaultLineEnding: defaultLineEnding(lines: lines, last: lastLine),
                    maxLineLength: finalSoftBreak == nil ? 76 : 75)
@@ -729,7 +730,7 @@ enum QuotedPrintable {
             rawCursor = lines[lastLine].rawRange.upperBound
             searchFrom = lastLine
         }
-        output.append(contentsOf: raw[rawCursor...])
+        output.append(contentsOf: raw[(origin + rawCursor)...])
         return output
     }
 

@@ -14,11 +14,12 @@ extension FilterSession {
         // The line ending before the next boundary belongs to the delimiter (RFC 2046 §5.1.1); at the
         // end of the message it is kept out of the document too, so a pixel added at the end lands
         // before it.
+        // Slices, not copies: the body can be megabytes (and is itself usually a slice of the message).
+        let body = part.body
         var suffixLength = 0
-        if part.body.last == 0x0A { suffixLength = part.body.count >= 2 && part.body[part.body.count - 2] == 0x0D ? 2 : 1 }
-        // A slice, not a copy: the body can be megabytes.
-        let content = part.body[0..<(part.body.count - suffixLength)]
-        let suffix = part.body[(part.body.count - suffixLength)...]
+        if body.last == 0x0A { suffixLength = body.count >= 2 && body[body.endIndex - 2] == 0x0D ? 2 : 1 }
+        let content = body[body.startIndex..<(body.endIndex - suffixLength)]
+        let suffix = body[(body.endIndex - suffixLength)...]
 
         let decoded: [UInt8]
         var base64Layout: Base64Layout?
@@ -30,7 +31,7 @@ extension FilterSession {
             (decoded, quotedPrintableLines) = QuotedPrintable.decodeWithLineMap(content)
         case .base64:
             do {
-                let result = try Base64.decode(Array(content))
+                let result = try Base64.decode(content)
                 decoded = result.bytes
                 base64Layout = result.layout
             } catch {

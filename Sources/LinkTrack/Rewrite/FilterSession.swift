@@ -22,6 +22,9 @@ public struct FilterSession {
     public internal(set) var report = FilterReport()
 
     var input: [UInt8] = []
+    /// Counts the inputs (each ``consume(_:)`` call, and the rest in ``finish()``), so that a body
+    /// slice is only ever extended within the input it shares storage with.
+    var inputGeneration = 0
     var output: [UInt8] = []
     var atLineStart = true
     var state: State = .topHeaders([])
@@ -42,7 +45,13 @@ public struct FilterSession {
         var fields: [HeaderField]
         var contentType: ContentType
         var transferEncoding: ContentTransferEncoding
-        var body: [UInt8] = []
+        /// The body collected so far. While it lies in one piece of the session's input it is a
+        /// slice of that input, sharing its storage (the whole-message API then never copies a
+        /// body); once it spans two inputs it has storage of its own.
+        var body: ArraySlice<UInt8> = []
+        /// The ``FilterSession/inputGeneration`` whose storage ``body`` shares, or nil when the
+        /// body has storage of its own.
+        var borrowedGeneration: Int?
     }
 
     enum State {
@@ -69,6 +78,8 @@ public struct FilterSession {
 
     /// Feeds the next bytes of the message.
     public mutating func consume(_ chunk: ArraySlice<UInt8>) throws(FilterError) {
+        // A body collected from an earlier input is not extended by slicing this one.
+        inputGeneration &+= 1
         if case .passAll = state {
             output.append(contentsOf: chunk)
             return
@@ -119,6 +130,7 @@ public struct FilterSession {
             let rest = input[...]
             let continuation = !atLineStart
             input = []
+            inputGeneration &+= 1
             if case .passAll = state {
                 output.append(contentsOf: rest)
             } else {
@@ -201,7 +213,23 @@ public struct FilterSession {
     /// (and leaves the state `.opaque`) once it is larger than the size limit.
     /// - Precondition: the state does not hold `part` (so that its body is not shared).
     mutating func appendToBody(of part: consuming HTMLPart, _ lines: ArraySlice<UInt8>) {
-        part.body.append(contentsOf: lines)
+        if part.body.isEmpty {
+            part.body = lines
+            part.borrowedGeneration = inputGeneration
+        } else if part.borrowedGeneration == inputGeneration, part.body.endIndex == lines.startIndex {
+            // The lines follow the body in the same input: the slice grows, nothing is copied.
+            part.body = input[part.body.startIndex..<lines.endIndex]
+        } else {
+            if part.borrowedGeneration != nil {
+                // The body outlives the input it was borrowed from: give it storage of its own.
+                var owned: [UInt8] = []
+                owned.reserveCapacity(2 * (part.body.count + lines.count))
+                owned.append(contentsOf: part.body)
+                part.body = owned[...]
+                part.borrowedGeneration = nil
+            }
+            part.body.append(contentsOf: lines)
+        }
         if part.header.count + part.body.count > limits.maximumHTMLPartSize {
             report.warnings.append("part \(part.path): the HTML part is larger than \(limits.maximumHTMLPartSize) bytes; it passes through untouched")
             report.parts.append(PartReport(path: part.path, contentType: "text/html", action: "passed through: larger than the HTML size limit", html: nil))

@@ -51,8 +51,9 @@ public enum UntrackedReason: Sendable, Equatable, CustomStringConvertible {
 public struct LinkReport: Sendable, Equatable {
     /// The element (`a`, `area`, `v:roundrect`, ...).
     public var element: String
-    /// The href value's bytes as written in the document.
-    public var originalBytes: [UInt8]
+    /// The href value's bytes as written in the document: a slice of the document, sharing its
+    /// storage (a report keeps the document alive rather than copying every value).
+    public var originalBytes: ArraySlice<UInt8>
     /// The offset of the href value in the HTML document.
     public var documentOffset: Int
     /// The bytes written in place of the original value when the link is tracked: the tracking URL,
@@ -69,7 +70,7 @@ public struct LinkReport: Sendable, Equatable {
     public var original: String { String(decoding: originalBytes, as: UTF8.self) }
     /// The value's bytes after character-reference decoding and trimming.
     public var destinationBytes: [UInt8] {
-        var bytes = CharacterReference.decodeAttributeValue(originalBytes[...])
+        var bytes = CharacterReference.decodeAttributeValue(originalBytes)
         bytes.trimASCIIWhitespace()
         return bytes
     }

@@ -57,7 +57,7 @@ final class LinkRewriting {
         destinationBuffer.trimASCIIWhitespace()
         let trimmed = destinationBuffer
         var link = LinkReport(
-            element: HTMLRewriter.elementName(document[tag.nameRange]), originalBytes: Array(raw),
+            element: HTMLRewriter.elementName(document[tag.nameRange]), originalBytes: raw,
             documentOffset: valueRange.lowerBound, writtenValue: nil, linkIndex: nil, untrackedReason: nil,
             inConditionalComment: tag.context == .conditionalComment)
         defer { report.links.append(link) }
