@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The per-document state of ``HTMLRewriter/rewrite(_:charset:context:)`` while the scanner reports
 /// tags: what each link becomes, the edits, and the report.
 ///
@@ -34,10 +38,16 @@ final class LinkRewriting {
 
     func visit(_ tag: ScannedTag) {
         if tag.isImage {
-            if let src = tag.attribute(.src), let range = src.valueRange,
-               HTMLRewriter.isOpenPixel(CharacterReference.decodeAttributeValue(document[range]), domain: domainBytes) {
-                pixelPresent = true
+            guard !pixelPresent, let src = tag.attribute(.src), let range = src.valueRange else { return }
+            let raw = document[range]
+            // Most sources hold no character reference: read them in place, without a decoded copy.
+            let isPixel = raw.withUnsafeBufferPointer { bytes in
+                guard let base = bytes.baseAddress, memchr(base, Int32(UInt8(ascii: "&")), bytes.count) != nil else {
+                    return HTMLRewriter.isOpenPixel(bytes, domain: domainBytes)
+                }
+                return HTMLRewriter.isOpenPixel(CharacterReference.decodeAttributeValue(raw), domain: domainBytes)
             }
+            if isPixel { pixelPresent = true }
             return
         }
         let href = tag.attribute(.href)

@@ -192,10 +192,23 @@ public struct HTMLRewriter: Sendable {
     /// Whether `src` is an open pixel URL on the redirect domain (`/o/` path).
     /// - Parameter domain: the redirect domain's lowercased bytes.
     static func isOpenPixel(_ src: [UInt8], domain: [UInt8]) -> Bool {
-        let trimmed = Array(src.trimmingASCIIWhitespace())
+        src.withUnsafeBufferPointer { isOpenPixel($0, domain: domain) }
+    }
+
+    /// ``isOpenPixel(_:domain:)`` of bytes in place (an `<img>`'s value without character
+    /// references needs no decoded copy).
+    static func isOpenPixel(_ src: UnsafeBufferPointer<UInt8>, domain: [UInt8]) -> Bool {
+        var start = 0
+        var end = src.count
+        while start < end, src[start].isASCIIWhitespace { start += 1 }
+        while end > start, src[end - 1].isASCIIWhitespace { end -= 1 }
+        let trimmed = UnsafeBufferPointer(rebasing: src[start..<end])
         guard case .redirectDomain = LinkDestination.classify(trimmed, redirectDomain: domain) else { return false }
-        guard let pathStart = trimmed.indices.dropFirst(8).first(where: { trimmed[$0] == UInt8(ascii: "/") }) else { return false }
-        return trimmed[pathStart...].starts(with: Array("/o/".utf8))
+        // The path starts at the first `/` after `https://` (8 bytes; `http://` is 7, and its
+        // host's first byte is no `/`).
+        var slash = 8
+        while slash < trimmed.count, trimmed[slash] != UInt8(ascii: "/") { slash += 1 }
+        return slash + 3 <= trimmed.count && trimmed[slash + 1] == UInt8(ascii: "o") && trimmed[slash + 2] == UInt8(ascii: "/")
     }
 
     /// `key:value;key2:value2;` with keys and values of `[0-9A-Za-z_-]`; nil when malformed.

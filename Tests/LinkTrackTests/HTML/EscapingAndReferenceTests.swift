@@ -20,6 +20,25 @@ struct EscapingAndReferenceTests {
 
     /// Every length up to 40 and every position of each special byte, so that the eight-byte fast
     /// path is crossed at each alignment; plus seeded random mixes.
+    /// What an existing open pixel's `src` looks like, read in place: the redirect domain (any
+    /// case, blanks around the value), then a path that starts with `/o/`.
+    @Test(arguments: [
+        ("https://links.example.com/o/abc", true),
+        ("  http://LINKS.example.COM/o/1.k.abc\n", true),
+        ("https://links.example.com/o/", true),
+        ("https://links.example.com/o", false),
+        ("https://links.example.com/c/abc", false),
+        ("https://links.example.com/open/abc", false),
+        ("https://other.example.com/o/abc", false),
+        ("https://links.example.com.evil.test/o/abc", false),
+        ("//links.example.com/o/abc", false),
+        ("", false),
+    ])
+    func openPixelSourceIsRecognised(_ row: (src: String, expected: Bool)) {
+        let domain = Array("links.example.com".utf8)
+        #expect(HTMLRewriter.isOpenPixel(Array(row.src.utf8), domain: domain) == row.expected, "\(row.src)")
+    }
+
     @Test func escapingMatchesTheByteByByteReference() {
         let specials: [UInt8] = [UInt8(ascii: "&"), UInt8(ascii: "\""), UInt8(ascii: "'")]
         // Bytes next to the specials, to catch a sloppy word test: 0x21, 0x23-0x25, 0x28, 0xA6.
