@@ -133,6 +133,21 @@ enum HTMLScanner {
         return result
     }
 
+    @inline(__always) static func isBlank(_ b: UInt8) -> Bool { byteClasses.utf8Start[Int(b)] & blank != 0 }
+    @inline(__always) static func isNameStart(_ b: UInt8) -> Bool { byteClasses.utf8Start[Int(b)] & nameStart != 0 }
+    @inline(__always) static func isNameCharacter(_ b: UInt8) -> Bool { byteClasses.utf8Start[Int(b)] & nameCharacter != 0 }
+
+    /// Bits of ``byteClasses``.
+    static let blank: UInt8 = 1
+    static let nameStart: UInt8 = 2
+    static let nameCharacter: UInt8 = 4
+    /// For each byte, the classes it belongs to in libxml2's tag rules (`htmlParseHTMLName`,
+    /// `IS_BLANK_CH`): ``blank`` for space, tab, LF and CR; ``nameStart`` for ASCII letters, `_`, `:`
+    /// and `.`; ``nameCharacter`` for ASCII letters and digits, `:`, `-`, `_` and `.`. A static
+    /// string, so that the table is read in place on every tag byte (checked against those rules in
+    /// the tests).
+    static let byteClasses: StaticString = "\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{1}\u{1}\u{0}\u{0}\u{1}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{1}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{4}\u{6}\u{0}\u{4}\u{4}\u{4}\u{4}\u{4}\u{4}\u{4}\u{4}\u{4}\u{4}\u{6}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{0}\u{0}\u{0}\u{0}\u{6}\u{0}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{6}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}"
+
     /// The code point of an HTML 4 named character reference (without `&` and `;`), from libxml2's table.
     static func namedCharacterReference(_ name: ArraySlice<UInt8>) -> UInt32? {
         var cName = Array(name)
@@ -794,10 +809,7 @@ private final class ScanState {
     /// `htmlParseHTMLName`: a letter, `_`, `:` or `.`, then letters, digits, `:`, `-`, `_`, `.`;
     /// at most 100 characters (libxml2 cuts longer names).
     func htmlName(at i: inout Int, limit end: Int) -> Range<Int>? {
-        guard i < end else { return nil }
-        let first = bytes[i]
-        guard Self.isASCIILetter(first) || first == UInt8(ascii: "_") || first == UInt8(ascii: ":")
-                || first == UInt8(ascii: ".") else { return nil }
+        guard i < end, Self.isNameStart(bytes[i]) else { return nil }
         let start = i
         while i < end, i - start < 100, Self.isNameCharacter(bytes[i]) { i += 1 }
         return start..<i
@@ -807,12 +819,10 @@ private final class ScanState {
         while i < end, Self.isBlank(bytes[i]) { i += 1 }
     }
 
-    static func isBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
+    static func isBlank(_ b: UInt8) -> Bool { HTMLScanner.isBlank(b) }
     static func isASCIILetter(_ b: UInt8) -> Bool { (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A }
-    static func isNameCharacter(_ b: UInt8) -> Bool {
-        isASCIILetter(b) || (0x30...0x39).contains(b) || b == UInt8(ascii: ":") || b == UInt8(ascii: "-")
-            || b == UInt8(ascii: "_") || b == UInt8(ascii: ".")
-    }
+    static func isNameStart(_ b: UInt8) -> Bool { HTMLScanner.isNameStart(b) }
+    static func isNameCharacter(_ b: UInt8) -> Bool { HTMLScanner.isNameCharacter(b) }
 
     static func bytes(of cString: UnsafePointer<xmlChar>) -> [UInt8] {
         Array(UnsafeBufferPointer(start: cString, count: strlen(cString)))

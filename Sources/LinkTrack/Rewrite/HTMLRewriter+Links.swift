@@ -10,11 +10,14 @@ import Glibc
 /// (which a closure over local variables would also pay) cost a runtime call per access.
 final class LinkRewriting {
     let document: [UInt8]
-    let set: ConfigurationSet
     let domainBytes: [UInt8]
     let family: CharsetFamily
     let charsetName: String
     let signer: MessageSigner
+    /// The set's switches, read once: the set is a struct of strings, copied whole when read
+    /// through this object.
+    let tracksClicks: Bool
+    let httpsPolicy: HttpsPolicy
 
     @exclusivity(unchecked) var edits = EditList()
     @exclusivity(unchecked) var report = HTMLRewriteReport()
@@ -28,11 +31,12 @@ final class LinkRewriting {
     init(document: [UInt8], set: ConfigurationSet, domain: String, family: CharsetFamily, charsetName: String,
          signer: MessageSigner) {
         self.document = document
-        self.set = set
         self.domainBytes = Array(domain.lowercased().utf8)
         self.family = family
         self.charsetName = charsetName
         self.signer = signer
+        self.tracksClicks = set.tracksClicks
+        self.httpsPolicy = set.httpsPolicy
         report.links.reserveCapacity(max(16, document.count / 1024))
     }
 
@@ -96,7 +100,7 @@ final class LinkRewriting {
             return
         }
         if noTrack != nil { link.untrackedReason = .noTrack; return }
-        if !set.tracksClicks { link.untrackedReason = .clicksNotTracked; return }
+        if !tracksClicks { link.untrackedReason = .clicksNotTracked; return }
         if !isASCII {
             if family != .utf8, raw.contains(where: { $0 >= 0x80 }) {
                 link.untrackedReason = .nonASCII(charset: charsetName); return
@@ -114,7 +118,7 @@ final class LinkRewriting {
                 report.warnings.append("ses:tags value \"\(String(decoding: value, as: UTF8.self))\" on the link to \(link.destination) is malformed (expected key:value;key2:value2 of [0-9A-Za-z_-]); the link is tracked without tags")
             }
         }
-        let scheme = set.httpsPolicy.clickScheme(original: originalScheme)
+        let scheme = httpsPolicy.clickScheme(original: originalScheme)
         let signed = trimmed.withUnsafeBufferPointer {
             signer.writeClickURL(destination: $0, linkIndex: linkIndex, linkTags: linkTags, scheme: scheme,
                                       into: &urlBuffer)

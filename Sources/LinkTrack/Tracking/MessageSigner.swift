@@ -5,7 +5,10 @@ import Crypto
 /// Every click query starts with the same `m=<messageId>&s=<set>&i=`, usually more than one
 /// SHA-256 block: it is percent-encoded and hashed once here, so each link costs only the blocks of
 /// its own index, tags and destination. The URLs are exactly ``LinkSigner/clickURL(_:scheme:domain:)``'s.
-struct MessageSigner {
+///
+/// A class, so that signing a link borrows one reference: a struct of arrays and hash states
+/// held by the rewriter was copied, with a retain and a release of each field, for every link.
+final class MessageSigner {
     let key: LinkSigner.Key
     /// `https://<domain>/c/1.<keyId>.` and the same with `http`.
     let httpsHead: [UInt8]

@@ -39,6 +39,19 @@ struct EscapingAndReferenceTests {
         #expect(HTMLRewriter.isOpenPixel(Array(row.src.utf8), domain: domain) == row.expected, "\(row.src)")
     }
 
+    /// The scanner's byte classes are libxml2's tag rules: blanks (`IS_BLANK_CH`), the first byte
+    /// of a name and the bytes of a name (`htmlParseHTMLName`).
+    @Test func tagByteClassesFollowLibxml2sRules() {
+        #expect(HTMLScanner.byteClasses.utf8CodeUnitCount == 256)
+        for value in 0...255 {
+            let b = UInt8(value)
+            let letter = (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b)
+            #expect(HTMLScanner.isBlank(b) == [0x20, 0x09, 0x0A, 0x0D].contains(b), "byte \(b)")
+            #expect(HTMLScanner.isNameStart(b) == (letter || "_:.".utf8.contains(b)), "byte \(b)")
+            #expect(HTMLScanner.isNameCharacter(b) == (letter || (0x30...0x39).contains(b) || ":-_.".utf8.contains(b)), "byte \(b)")
+        }
+    }
+
     @Test func escapingMatchesTheByteByByteReference() {
         let specials: [UInt8] = [UInt8(ascii: "&"), UInt8(ascii: "\""), UInt8(ascii: "'")]
         // Bytes next to the specials, to catch a sloppy word test: 0x21, 0x23-0x25, 0x28, 0xA6.
