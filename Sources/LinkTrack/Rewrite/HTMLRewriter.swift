@@ -110,7 +110,6 @@ public struct HTMLRewriter: Sendable {
                                                         messageTags: context.messageTags, domain: domain))
         let scan: HTMLScan
         do {
-            // Each tag is handled as the parser reports it, while its bytes are still in the cache.
             scan = try HTMLScanner.scan(document) { links.visit($0) }
         } catch {
             return untouched("libxml2 could not parse the document (\(error))")
