@@ -196,7 +196,19 @@ private final class ScanState {
     /// the per-link work (decoding, signing, escaping) in one run after the parse rather than
     /// inside each callback keeps libxml2's code and data in the caches while it parses: measured,
     /// it made the whole rewrite about 5 % faster than visiting from the callbacks.
-    @exclusivity(unchecked) var pending: [ScannedTag] = []
+    @exclusivity(unchecked) var pending: [Pending] = []
+    /// Element and attribute names copied from the callbacks for the tags in ``pending``, each
+    /// followed by a 0 byte (libxml2 reuses its attribute array once a callback returns).
+    @exclusivity(unchecked) var pendingNames: [UInt8] = []
+
+    /// Work left for after the parse.
+    enum Pending {
+        /// A start tag of interest that libxml2 reported: where its `>` is (a parser offset), and
+        /// its element and attribute names in ``pendingNames``.
+        case startTag(parserOffset: Int, isImage: Bool, context: TagContext, names: Range<Int>)
+        /// The markup of a conditional comment that holds an `href` (document offsets).
+        case conditionalMarkup(Range<Int>)
+    }
 
     init(bytes: UnsafeBufferPointer<UInt8>, visit: @escaping (ScannedTag) -> Void) {
         self.bytes = bytes
@@ -232,7 +244,7 @@ private final class ScanState {
         ctxt.pointee._private = Unmanaged.passUnretained(self).toOpaque()
         _ = htmlParseDocument(ctxt)
         context = nil
-        for tag in pending { visit(tag) }
+        finishPending()
         findUnterminatedConstruct(after: documentOffset(parserOffset: lastEventParserOffset))
         return true
     }
@@ -251,15 +263,22 @@ private final class ScanState {
         return documentOffset(parserOffset: Int(position))
     }
 
-    /// Maps a parser offset (UTF-8 of the ISO-8859-1 reading) to a document offset.
+    /// Maps a parser offset (UTF-8 of the ISO-8859-1 reading) to a document offset, walking on
+    /// from where the parse's callbacks last mapped one.
     func documentOffset(parserOffset target: Int) -> Int {
+        var cursor = (parser: mappedParserOffset, document: mappedDocumentOffset)
+        defer { (mappedParserOffset, mappedDocumentOffset) = cursor }
+        return documentOffset(parserOffset: target, cursor: &cursor)
+    }
+
+    /// Maps a parser offset to a document offset, walking from `cursor` (a pair of offsets that
+    /// correspond), which is left at the result: each walk over the document's bytes goes on from
+    /// the last, so a run of increasing offsets costs one pass in all.
+    func documentOffset(parserOffset target: Int, cursor: inout (parser: Int, document: Int)) -> Int {
         // Locals, so that the walk runs in registers rather than through the object.
-        var parserOffset = mappedParserOffset
-        var documentOffset = mappedDocumentOffset
-        defer {
-            mappedParserOffset = parserOffset
-            mappedDocumentOffset = documentOffset
-        }
+        var parserOffset = cursor.parser
+        var documentOffset = cursor.document
+        defer { cursor = (parserOffset, documentOffset) }
         guard let start = bytes.baseAddress else { return 0 }
         // Eight bytes at a time while the target is surely not inside them (eight document bytes are
         // at most sixteen parser bytes): each byte >= 0x80 counts twice.
@@ -353,21 +372,68 @@ private final class ScanState {
         guard position != UInt.max else { return }
         // Only a tag that really ends here counts as parsed content (see findUnterminatedConstruct).
         noteEvent(parserOffset: Int(position))
-        let wanted = kind == .link || kind == .img
-        let textContent = kind == .rawText || kind == .script
-        guard wanted || textContent else { return }
-        let offset = documentOffset(parserOffset: Int(position))
-        guard offset < end else { return }
-        guard var located = locate(name: name, closeOffset: offset, attributes: attributes) else {
-            if textContent { openRawTextStarts.append(offset) }
-            if wanted { result.unlocatedTags += 1 }
+        if kind == .link || kind == .img {
+            // Located after the parse: only the position and the names are taken from here.
+            let namesStart = pendingNames.count
+            appendPendingName(name)
+            if let attributes {
+                var i = 0
+                while let attribute = attributes[i] {
+                    appendPendingName(attribute)
+                    i += 2
+                }
+            }
+            pending.append(.startTag(parserOffset: Int(position), isImage: kind == .img,
+                                     context: rawTextDepth > 0 ? .rawText : (headDepth > 0 ? .head : .body),
+                                     names: namesStart..<pendingNames.count))
             return
         }
-        if textContent { openRawTextStarts.append(located.tagStart) }
-        guard wanted else { return }
-        located.isImage = kind == .img
-        located.context = rawTextDepth > 0 ? .rawText : (headDepth > 0 ? .head : .body)
-        pending.append(located)
+        // The start of an element whose content is text is needed while the parse goes on.
+        guard kind == .rawText || kind == .script else { return }
+        let offset = documentOffset(parserOffset: Int(position))
+        guard offset < end else { return }
+        let namesStart = pendingNames.count
+        appendPendingName(name)
+        if let attributes {
+            var i = 0
+            while let attribute = attributes[i] {
+                appendPendingName(attribute)
+                i += 2
+            }
+        }
+        let located = locate(names: namesStart..<pendingNames.count, closeOffset: offset)
+        pendingNames.removeSubrange(namesStart...)
+        openRawTextStarts.append(located?.tagStart ?? offset)
+    }
+
+    /// Copies a name from libxml2, with a 0 byte after it, to ``pendingNames``.
+    func appendPendingName(_ name: UnsafePointer<xmlChar>) {
+        pendingNames.append(contentsOf: UnsafeBufferPointer(start: name, count: strlen(name) + 1))
+    }
+
+    /// Locates the start tags and reads the conditional comments left for after the parse, and
+    /// hands their tags to ``visit``, in document order.
+    func finishPending() {
+        // The parse's own cursor has moved on to the end; these offsets are mapped from the start.
+        var cursor = (parser: 0, document: 0)
+        for item in pending {
+            switch item {
+            case let .startTag(parserOffset, isImage, context, names):
+                let offset = documentOffset(parserOffset: parserOffset, cursor: &cursor)
+                guard offset < end else { continue }
+                guard var located = locate(names: names, closeOffset: offset) else {
+                    result.unlocatedTags += 1
+                    continue
+                }
+                located.isImage = isImage
+                located.context = context
+                visit(located)
+            case let .conditionalMarkup(inner):
+                scanConditionalMarkup(inner)
+            }
+        }
+        pending = []
+        pendingNames = []
     }
 
     /// The elements the scanner treats specially, told apart without allocating.
@@ -466,7 +532,7 @@ private final class ScanState {
         guard let inner = Self.conditionalCommentMarkup(bytes, contentStart..<contentEnd) else { return }
         // Most conditional comments hold table scaffolding: only read markup that can hold an href.
         guard Self.containsHref(bytes, inner) else { return }
-        scanConditionalMarkup(inner)
+        pending.append(.conditionalMarkup(inner))
     }
 
     /// Finds the tags with an `href` in the markup of a conditional comment, which libxml2 reports
@@ -502,7 +568,7 @@ private final class ScanState {
                 }
                 guard tag.attribute(.href) != nil else { continue }
                 tag.context = .conditionalComment
-                pending.append(tag)
+                visit(tag)
             } else {
                 i += 1
             }
@@ -647,14 +713,15 @@ private final class ScanState {
 
     /// Finds the `<` of the tag whose `>` is at `closeOffset` and re-scans its attributes; the scan
     /// must end at that `>` and give the attribute names libxml2 reported, in order.
-    func locate(name: UnsafePointer<xmlChar>, closeOffset: Int,
-                attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) -> ScannedTag? {
+    /// - Parameter names: the element's name and its attributes' names as libxml2 reported them,
+    ///   in ``pendingNames``.
+    func locate(names: Range<Int>, closeOffset: Int) -> ScannedTag? {
         var searchEnd = closeOffset
         var attempts = 0
         while attempts < 64, let candidate = lastIndex(of: UInt8(ascii: "<"), before: searchEnd) {
-            if matchesName(name, at: candidate + 1) {
+            if matchesName(names.lowerBound, at: candidate + 1) {
                 attempts += 1
-                if let tag = rescan(from: candidate), tag.tagEnd == closeOffset, sameNames(attributes) {
+                if let tag = rescan(from: candidate), tag.tagEnd == closeOffset, sameNames(names) {
                     return tag
                 }
             }
@@ -685,25 +752,30 @@ private final class ScanState {
 
     /// Whether the attributes of the tag last re-scanned (duplicates left out) are libxml2's, name
     /// for name.
-    func sameNames(_ atts: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) -> Bool {
-        var index = 0
+    /// - Parameter names: the element's name, then libxml2's attribute names, in ``pendingNames``.
+    func sameNames(_ names: Range<Int>) -> Bool {
+        // Past the element's name.
+        var k = names.lowerBound
+        while pendingNames[k] != 0 { k += 1 }
+        k += 1
         for attribute in scannedAttributes where !attribute.isDuplicate {
-            guard let atts, let parserName = atts[index] else { return false }
-            var k = 0
+            guard k < names.upperBound else { return false }
             for b in attribute.nameRange {
-                guard parserName[k] == bytes[b].asciiLowercased else { return false }
+                guard pendingNames[k] == bytes[b].asciiLowercased else { return false }
                 k += 1
             }
-            guard parserName[k] == 0 else { return false }
-            index += 2
+            guard pendingNames[k] == 0 else { return false }
+            k += 1
         }
-        return atts == nil || atts![index] == nil
+        return k == names.upperBound
     }
 
-    func matchesName(_ name: UnsafePointer<xmlChar>, at offset: Int) -> Bool {
+    /// Whether the document at `offset` holds the name that starts at `nameStart` in
+    /// ``pendingNames`` (libxml2 reports it lowercased), followed by a byte that ends a name.
+    func matchesName(_ nameStart: Int, at offset: Int) -> Bool {
         var k = 0
-        while name[k] != 0 {
-            guard offset + k < end, bytes[offset + k].asciiLowercased == name[k] else { return false }
+        while pendingNames[nameStart + k] != 0 {
+            guard offset + k < end, bytes[offset + k].asciiLowercased == pendingNames[nameStart + k] else { return false }
             k += 1
         }
         let after = offset + k
