@@ -283,6 +283,135 @@ enum Base64 {
         }
     }
 
+    /// Appends to `output` the encoding of `original` with `edits` applied, exactly what
+    /// `encode(Splicer.apply(edits, to: original), layout:)` gives, without building the edited
+    /// bytes or the encoded body apart: the groups are read across the pieces (original bytes,
+    /// replacements) and written straight into `output`.
+    static func encode(_ original: [UInt8], edits: EditList, layout: Base64Layout, into output: inout [UInt8]) {
+        var count = original.count
+        for edit in edits.edits { count += edit.replacement.count - edit.range.count }
+        guard count > 0 else { return }
+        let characterCount = (count + 2) / 3 * 4
+        let lineLength = layout.lineLength <= 0 || layout.lineLength == Int.max
+            ? Int.max : max(4, layout.lineLength / 4 * 4)
+        let lineCount = lineLength == Int.max ? 1 : (characterCount + lineLength - 1) / lineLength
+        let encodedCount = characterCount + (lineCount - 1 + (layout.endsWithLineEnding ? 1 : 0)) * layout.lineEnding.count
+        let start = output.count
+        output.append(contentsOf: repeatElement(0, count: encodedCount))
+        var written = 0
+        output.withUnsafeMutableBufferPointer { whole in
+            let target = UnsafeMutableBufferPointer(rebasing: whole[start..<(start + encodedCount)])
+            original.withUnsafeBufferPointer { original in
+                pairTable.withUnsafeBufferPointer { pairs in
+                    alphabet.withUnsafeBufferPointer { table in
+                        layout.lineEnding.withUnsafeBufferPointer { lineEnding in
+                            var writer = SplicedEncoder(output: target, pairs: pairs, groupsPerLine: lineLength / 4,
+                                                        lineEnding: lineEnding)
+                            var cursor = 0
+                            for edit in edits.edits {
+                                writer.feed(UnsafeBufferPointer(rebasing: original[cursor..<edit.range.lowerBound]))
+                                edit.replacement.withUnsafeBufferPointer { writer.feed($0) }
+                                cursor = edit.range.upperBound
+                            }
+                            writer.feed(UnsafeBufferPointer(rebasing: original[cursor...]))
+                            writer.finish(table: table, endsWithLineEnding: layout.endsWithLineEnding)
+                            written = writer.written
+                        }
+                    }
+                }
+            }
+        }
+        precondition(written == encodedCount, "base64: the spliced encoding is \(written) bytes, not \(encodedCount)")
+    }
+
+    /// The state of ``encode(_:edits:layout:into:)``: the 0 to 2 bytes carried from one piece to
+    /// the next, the groups written and where the output stands.
+    private struct SplicedEncoder {
+        let output: UnsafeMutableBufferPointer<UInt8>
+        let pairs: UnsafeBufferPointer<UInt16>
+        let groupsPerLine: Int
+        let lineEnding: UnsafeBufferPointer<UInt8>
+        var written = 0
+        var groups = 0
+        var carry: (UInt8, UInt8) = (0, 0)
+        var carryCount = 0
+
+        init(output: UnsafeMutableBufferPointer<UInt8>, pairs: UnsafeBufferPointer<UInt16>, groupsPerLine: Int,
+             lineEnding: UnsafeBufferPointer<UInt8>) {
+            self.output = output
+            self.pairs = pairs
+            self.groupsPerLine = groupsPerLine
+            self.lineEnding = lineEnding
+        }
+
+        /// A line ending before a group that starts a line other than the first.
+        mutating func lineBreakIfDue() {
+            guard groups > 0, groups % groupsPerLine == 0 else { return }
+            for byte in lineEnding {
+                output[written] = byte
+                written += 1
+            }
+        }
+
+        mutating func feed(_ piece: UnsafeBufferPointer<UInt8>) {
+            var index = 0
+            // Complete the group carried over from the last piece.
+            while carryCount > 0, index < piece.count {
+                if carryCount == 1 {
+                    carry.1 = piece[index]
+                    carryCount = 2
+                    index += 1
+                } else {
+                    let bits = UInt32(carry.0) << 16 | UInt32(carry.1) << 8 | UInt32(piece[index])
+                    index += 1
+                    carryCount = 0
+                    lineBreakIfDue()
+                    precondition(written + 4 <= output.count)
+                    let characters = UInt32(pairs[Int(bits >> 12)]) | UInt32(pairs[Int(bits & 0xFFF)]) << 16
+                    UnsafeMutableRawPointer(output.baseAddress! + written).storeBytes(of: characters.littleEndian, as: UInt32.self)
+                    written += 4
+                    groups += 1
+                }
+            }
+            // Whole groups, a line (or what is left of it) at a time.
+            while piece.count - index >= 3 {
+                lineBreakIfDue()
+                let inLine = groupsPerLine - groups % groupsPerLine
+                let run = min(inLine, (piece.count - index) / 3)
+                encodeGroups(piece, from: index, count: run, into: output, at: written, pairs: pairs)
+                index += 3 * run
+                written += 4 * run
+                groups += run
+            }
+            // Keep the rest for the next piece.
+            while index < piece.count {
+                if carryCount == 0 { carry.0 = piece[index] } else { carry.1 = piece[index] }
+                carryCount += 1
+                index += 1
+            }
+        }
+
+        /// The last group, padded, and the final line ending when the layout has one.
+        mutating func finish(table: UnsafeBufferPointer<UInt8>, endsWithLineEnding: Bool) {
+            if carryCount > 0 {
+                lineBreakIfDue()
+                let byte1 = carryCount > 1 ? UInt32(carry.1) : 0
+                let bits = UInt32(carry.0) << 16 | byte1 << 8
+                output[written] = table[Int(bits >> 18 & 0x3F)]
+                output[written + 1] = table[Int(bits >> 12 & 0x3F)]
+                output[written + 2] = carryCount > 1 ? table[Int(bits >> 6 & 0x3F)] : MIMEBytes.equals
+                output[written + 3] = MIMEBytes.equals
+                written += 4
+            }
+            if endsWithLineEnding {
+                for byte in lineEnding {
+                    output[written] = byte
+                    written += 1
+                }
+            }
+        }
+    }
+
     /// The encoding loop: writes the lines into `output`, sized by ``encode(_:layout:)``, and
     /// returns the encoded length. Whole lines of full 3-byte groups go through a loop without
     /// checks; only the last group can be partial and padded.

@@ -661,17 +661,26 @@ enum QuotedPrintable {
     /// The lines' raw ranges are offsets from `raw`'s first byte (see
     /// ``decodeWithLineMap(_:)-(ArraySlice<UInt8>)``), whatever the slice's own indices.
     static func splice(raw: ArraySlice<UInt8>, decoded: [UInt8], lines: [LogicalLine], edits: EditList) -> [UInt8] {
+        var output: [UInt8] = []
+        splice(raw: raw, decoded: decoded, lines: lines, edits: edits, into: &output)
+        return output
+    }
+
+    /// ``splice(raw:decoded:lines:edits:)`` appended to `output` (a message being written, say),
+    /// without a buffer of its own.
+    static func splice(raw: ArraySlice<UInt8>, decoded: [UInt8], lines: [LogicalLine], edits: EditList,
+                       into output: inout [UInt8]) {
         // Offsets from the body's first byte, made indices of the slice.
         let origin = raw.startIndex
-        if edits.isEmpty { return Array(raw) }
+        if edits.isEmpty { output.append(contentsOf: raw); return }
         guard !lines.isEmpty else {
-            return encode(Splicer.apply(edits, to: decoded), defaultLineEnding: [MIMEBytes.cr, MIMEBytes.lf])
+            output.append(contentsOf: encode(Splicer.apply(edits, to: decoded), defaultLineEnding: [MIMEBytes.cr, MIMEBytes.lf]))
+            return
         }
         let allEdits = edits.edits
         var growth = 0
         for edit in allEdits { growth += edit.replacement.count - edit.range.count }
-        var output: [UInt8] = []
-        output.reserveCapacity(raw.count + max(growth + growth / 8, 0) + 16)
+        output.reserveCapacity(output.count + raw.count + max(growth + growth / 8, 0) + 16)
         var content: [UInt8] = []
 
         // The index of the line containing `decodedOffset`, searching forward from `from`; the
@@ -731,7 +740,6 @@ enum QuotedPrintable {
             searchFrom = lastLine
         }
         output.append(contentsOf: raw[(origin + rawCursor)...])
-        return output
     }
 
     /// The range of the soft line break that ends `range` (`=`, optional blanks, and CRLF, LF or

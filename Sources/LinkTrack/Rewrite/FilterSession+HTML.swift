@@ -51,10 +51,11 @@ extension FilterSession {
             decoded = Array(content)
         }
         let charset = part.contentType.charset ?? MetaCharset.prescan(decoded)
-        // Quoted-printable is spliced from the decoded bytes and the edits: the rewritten document
-        // itself is not needed there.
+        // Quoted-printable and base64 are encoded from the decoded bytes and the edits: the
+        // rewritten document itself is not needed there.
         let result = filter.rewriter.rewrite(decoded, charset: charset, context: tracking,
-                                             buildOutput: part.transferEncoding != .quotedPrintable)
+                                             buildOutput: part.transferEncoding != .quotedPrintable
+                                                 && part.transferEncoding != .base64)
         partReport.html = result.report
         if let reason = result.report.untouchedReason {
             partReport.action = "passed through: \(reason)"
@@ -69,13 +70,19 @@ extension FilterSession {
         }
 
         var header = part.header
-        let encoded: [UInt8]
         switch part.transferEncoding {
         case .quotedPrintable:
-            encoded = QuotedPrintable.splice(raw: content, decoded: decoded, lines: quotedPrintableLines, edits: result.edits)
+            // Written straight into the message's output: no buffer of the part's size in between.
+            output.append(contentsOf: header)
+            output.append(contentsOf: part.blankLine)
+            QuotedPrintable.splice(raw: content, decoded: decoded, lines: quotedPrintableLines, edits: result.edits,
+                                   into: &output)
         case .base64:
-            encoded = Base64.encode(result.output, layout: base64Layout!)
+            output.append(contentsOf: header)
+            output.append(contentsOf: part.blankLine)
+            Base64.encode(decoded, edits: result.edits, layout: base64Layout!, into: &output)
         default:
+            let encoded: [UInt8]
             // RFC 5322 §2.1.1: lines of at most 998 octets. A rewrite that makes a line longer
             // than that (and than it was) re-encodes the part as quoted-printable. `binary` too:
             // the next hop may not offer BINARYMIME (RFC 3030).
@@ -86,10 +93,10 @@ extension FilterSession {
             } else {
                 encoded = result.output
             }
+            output.append(contentsOf: header)
+            output.append(contentsOf: part.blankLine)
+            output.append(contentsOf: encoded)
         }
-        output.append(contentsOf: header)
-        output.append(contentsOf: part.blankLine)
-        output.append(contentsOf: encoded)
         output.append(contentsOf: suffix)
         report.changed = true
         partReport.action = "rewritten"

@@ -187,6 +187,33 @@ import Testing
         Base64Layout(lineLength: 64, lineEnding: Array(mime: "\r\r\n"), endsWithLineEnding: true),
     ]
 
+    /// Encoding the original bytes and the edits piece by piece gives the encoding of the edited
+    /// bytes, appended after whatever the output already holds: groups that straddle an edit, edits
+    /// at the start and the end, deletions, insertions, empty results and every layout.
+    @Test(arguments: [UInt64(71), 72, 73])
+    func base64SplicedEncodeMatchesEncodingTheEditedBytes(seed: UInt64) {
+        var generator = SeededGenerator(seed: seed)
+        for _ in 0..<300 {
+            let size = Int.random(in: 0...300, using: &generator)
+            let original = (0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            var edits = EditList()
+            var lower = 0
+            for _ in 0..<Int.random(in: 0...8, using: &generator) {
+                lower = Int.random(in: lower...size, using: &generator)
+                let upper = Int.random(in: lower...min(size, lower + 40), using: &generator)
+                let replacement = (0..<Int.random(in: 0...50, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                edits.add(Edit(range: lower..<upper, replacement: replacement))
+                lower = upper
+            }
+            let layout = Self.layouts.randomElement(using: &generator)!
+            let prefix = Array("head\r\n".utf8)
+            var output = prefix
+            Base64.encode(original, edits: edits, layout: layout, into: &output)
+            let expected = prefix + Base64.encode(Splicer.apply(edits, to: original), layout: layout)
+            #expect(output == expected, "\(size) bytes, \(edits.count) edits, \(layout)")
+        }
+    }
+
     @Test(arguments: [UInt64(61), 62, 63, 64])
     func base64EncodeMatchesReference(seed: UInt64) {
         var generator = SeededGenerator(seed: seed)
