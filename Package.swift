@@ -21,12 +21,11 @@ let package = Package(
         ),
         // syslog(3) and stderr, which Swift 6 cannot call or name directly.
         .systemLibrary(name: "CSupport"),
+        // SHA-256 for the link MACs, with the x86 SHA extensions where the CPU has them.
+        .target(name: "CSHA256"),
         .target(
             name: "LinkTrack",
-            dependencies: [
-                "CLibXML2",
-                .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            dependencies: ["CLibXML2", "CSHA256"]
         ),
         .executableTarget(
             name: "linktrack",

@@ -1,4 +1,3 @@
-import Crypto
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -503,7 +502,7 @@ public struct FilterSession {
         if let existing, !existing.unfoldedValue.isEmpty {
             messageId = existing.unfoldedValue
         } else {
-            let digest = SHA256.hash(data: block)
+            let digest = SHA256State.hash(block).array
             let hex = digest.prefix(12).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
             messageId = "<lt.\(hex)@\(set.customRedirectDomain!)>"
         }

@@ -1,4 +1,3 @@
-import Crypto
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,7 +18,7 @@ public struct TrackingContext: Sendable, Equatable {
 
     /// A deterministic message id for a document sent without one: `lt-<hash>@linktrack.invalid`.
     public static func derivedMessageId(for document: [UInt8]) -> String {
-        let digest = SHA256.hash(data: document)
+        let digest = SHA256State.hash(document).array
         let hex = digest.prefix(12).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
         return "lt-\(hex)@linktrack.invalid"
     }

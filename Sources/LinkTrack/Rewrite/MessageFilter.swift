@@ -1,4 +1,3 @@
-import Crypto
 
 /// How `linktrack filter` and the library treat each message.
 public struct FilterOptions: Sendable, Equatable {

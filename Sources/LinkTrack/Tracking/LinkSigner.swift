@@ -1,5 +1,3 @@
-import Crypto
-
 /// Builds and verifies signed tracking URLs.
 ///
 /// ## URL format, version 1
@@ -39,52 +37,47 @@ public struct LinkSigner: Sendable {
     /// <keyId> NUL`), so a MAC costs only the blocks of its query. The composition is checked against
     /// swift-crypto's own `HMAC<SHA256>` in the tests.
     ///
-    /// `@unchecked Sendable`: every field is immutable after `init`. `SHA256` is a value type whose
-    /// state is copy-on-write (swift-crypto checks `isKnownUniquelyReferenced` before every update),
-    /// so each use works on its own copy and the prepared states are only ever read.
+    /// `@unchecked Sendable`: every field is immutable after `init`; the states are plain values
+    /// (``SHA256State``) that each use copies.
     final class Key: @unchecked Sendable {
         let keyId: String
-        let clickInner: SHA256
-        let openInner: SHA256
-        let outer: SHA256
-        /// `K0 ^ opad`, to give each ``MessageSigner`` an outer state of its own.
-        let outerPad: [UInt8]
+        let clickInner: SHA256State
+        let openInner: SHA256State
+        let outer: SHA256State
 
-        init(keyId: String, secret: [UInt8]) {
+        init(keyId: String, secret: [UInt8], accelerated: Bool = true) {
             self.keyId = keyId
-            var block = secret.count > 64 ? Array(SHA256.hash(data: secret)) : secret
+            var block = secret.count > 64 ? SHA256State.hash(secret).array : secret
             block.append(contentsOf: repeatElement(0, count: 64 - block.count))
-            var inner = SHA256()
-            inner.update(data: block.map { $0 ^ 0x36 })
-            outerPad = block.map { $0 ^ 0x5C }
-            var outer = SHA256()
-            outer.update(data: outerPad)
+            var inner = SHA256State(accelerated: accelerated)
+            inner.update(block.map { $0 ^ 0x36 })
+            var outer = SHA256State(accelerated: accelerated)
+            outer.update(block.map { $0 ^ 0x5C })
             self.outer = outer
-            func start(_ kind: String) -> SHA256 {
+            func start(_ kind: String) -> SHA256State {
                 var state = inner
-                state.update(data: Array("LT\(LinkSigner.version)\0\(kind)\0\(keyId)\0".utf8))
+                state.update(Array("LT\(LinkSigner.version)\0\(kind)\0\(keyId)\0".utf8))
                 return state
             }
             self.clickInner = start("c")
             self.openInner = start("o")
         }
 
-        func innerState(kind: String) -> SHA256 { kind == "c" ? clickInner : openInner }
+        func innerState(kind: String) -> SHA256State { kind == "c" ? clickInner : openInner }
 
         /// Finishes the MAC of a message whose bytes `inner` has taken, and appends its base64url text.
-        func appendMAC(finishing inner: SHA256, to out: inout [UInt8]) {
+        func appendMAC(finishing inner: SHA256State, to out: inout [UInt8]) {
             let start = out.count
             out.append(contentsOf: repeatElement(0, count: LinkSigner.macCharacters))
             writeMAC(finishing: inner, into: &out, at: start)
         }
 
         /// Finishes the MAC and writes its base64url text over `out[start..<start + 16]`.
-        /// - Parameter outer: the outer state to start from (by default the key's own).
-        func writeMAC(finishing inner: SHA256, outer: SHA256? = nil, into out: inout [UInt8], at start: Int) {
-            let innerDigest = inner.finalize()
-            var outer = outer ?? self.outer
-            innerDigest.withUnsafeBytes { outer.update(bufferPointer: $0) }
-            outer.finalize().withUnsafeBytes { digest in
+        func writeMAC(finishing inner: SHA256State, into out: inout [UInt8], at start: Int) {
+            let innerDigest = inner.digest()
+            var outer = self.outer
+            innerDigest.withUnsafeBytes { outer.update($0) }
+            outer.digest().withUnsafeBytes { digest in
                 out.withUnsafeMutableBufferPointer { buffer in
                     Base64URL.write(UnsafeRawBufferPointer(rebasing: digest.prefix(LinkSigner.macLength)),
                                     into: UnsafeMutableBufferPointer(rebasing: buffer[start..<(start + LinkSigner.macCharacters)]))
@@ -138,7 +131,7 @@ public struct LinkSigner: Sendable {
         let key = keys[0]
         var url = Self.urlHead(kind: "o", scheme: scheme, domain: domain, keyId: key.keyId)
         var inner = key.openInner
-        query.withUnsafeBytes { inner.update(bufferPointer: $0) }
+        query.withUnsafeBytes { inner.update($0) }
         key.appendMAC(finishing: inner, to: &url)
         url.append(UInt8(ascii: "?"))
         url.append(contentsOf: query)
@@ -187,7 +180,7 @@ public struct LinkSigner: Sendable {
     /// The MAC's 16 base64url characters for `query`, signed with `key`.
     static func mac(kind: String, keyId: String, query: ArraySlice<UInt8>, key: Key) -> [UInt8] {
         var inner = key.innerState(kind: kind)
-        query.withUnsafeBytes { inner.update(bufferPointer: $0) }
+        query.withUnsafeBytes { inner.update($0) }
         var out: [UInt8] = []
         key.appendMAC(finishing: inner, to: &out)
         return out

@@ -1,5 +1,3 @@
-import Crypto
-
 /// Signs the click links of one message.
 ///
 /// Every click query starts with the same `m=<messageId>&s=<set>&i=`, usually more than one
@@ -18,11 +16,7 @@ final class MessageSigner {
     /// `&g=<messageTags>`, or nothing.
     let messageTagsField: [UInt8]
     /// The inner HMAC state after the key block, the kind's prefix and ``queryStart``.
-    let inner: SHA256
-    /// The outer HMAC state after the key block, this signer's own: the key's states are shared by
-    /// every thread, and copying them for each link would make the threads fight over their
-    /// reference counts.
-    let outer: SHA256
+    let inner: SHA256State
     /// False when a message tag is not valid: then no click URL can be built.
     let messageTagsValid: Bool
 
@@ -41,11 +35,8 @@ final class MessageSigner {
         messageTagsField = tags
         messageTagsValid = messageTags.allSatisfy(Tag.isValid)
         var state = key.clickInner
-        start.withUnsafeBytes { state.update(bufferPointer: $0) }
+        start.withUnsafeBytes { state.update($0) }
         inner = state
-        var outerState = SHA256()
-        outerState.update(data: key.outerPad)
-        outer = outerState
     }
 
     /// The click URL for one link, or nil when it would be longer than ``LinkSigner/maximumURLLength``
@@ -85,8 +76,8 @@ final class MessageSigner {
         guard url.count <= LinkSigner.maximumURLLength else { return false }
 
         var state = inner
-        url.withUnsafeBytes { state.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[restStart...])) }
-        key.writeMAC(finishing: state, outer: outer, into: &url, at: macStart)
+        url.withUnsafeBytes { state.update(UnsafeRawBufferPointer(rebasing: $0[restStart...])) }
+        key.writeMAC(finishing: state, into: &url, at: macStart)
         return true
     }
 

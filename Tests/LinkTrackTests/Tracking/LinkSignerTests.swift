@@ -1,4 +1,5 @@
 import Crypto
+import CSHA256
 import Testing
 @testable import LinkTrack
 
@@ -431,10 +432,10 @@ struct TrackingLengthTests {
 struct TrackingMACTests {
     /// The MAC built from prepared SHA-256 states must equal `HMAC<SHA256>` over the documented
     /// message, for keys shorter than, equal to and longer than SHA-256's block.
-    @Test(arguments: [32, 63, 64, 65, 100, 200])
-    func preparedStatesGiveHMACSHA256(keyLength: Int) {
+    @Test(arguments: [32, 63, 64, 65, 100, 200], [true, false])
+    func preparedStatesGiveHMACSHA256(keyLength: Int, accelerated: Bool) {
         let secret = cfgSecret(UInt8(keyLength), count: keyLength)
-        let key = LinkSigner.Key(keyId: "kx", secret: secret)
+        let key = LinkSigner.Key(keyId: "kx", secret: secret, accelerated: accelerated)
         for (kind, queryLength) in [("c", 0), ("c", 1), ("o", 40), ("c", 55), ("c", 64), ("o", 119), ("c", 300)] {
             let query = (0..<queryLength).map { UInt8(ascii: "a") + UInt8($0 % 26) }
             let message = Array("LT1\0\(kind)\0kx\0".utf8) + query
@@ -471,5 +472,65 @@ struct TrackingMACTests {
             code.withUnsafeBytes { Base64URL.append(UnsafeRawBufferPointer(rebasing: $0.prefix(12)), to: &expected) }
             #expect(Array(url[macStart..<mark]) == expected)
         }
+    }
+}
+
+@Suite("Tracking: SHA-256")
+struct SHA256StateTests {
+    static func hex(_ digest: SHA256Sum) -> String {
+        digest.array.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+
+    /// The FIPS 180-2 appendix B examples, on both compression functions.
+    @Test(arguments: [true, false])
+    func fipsExamples(accelerated: Bool) {
+        let examples: [(String, Int, String)] = [
+            ("abc", 1, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            ("", 1, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+            ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 1,
+             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+            ("a", 1_000_000, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"),
+        ]
+        for (text, repeats, expected) in examples {
+            var state = SHA256State(accelerated: accelerated)
+            let piece = Array(text.utf8)
+            if repeats == 1 {
+                state.update(piece)
+            } else {
+                let chunk = [UInt8](repeating: piece[0], count: 1000)
+                for _ in 0..<(repeats / 1000) { state.update(chunk) }
+            }
+            #expect(Self.hex(state.digest()) == expected, "\(text.prefix(8)) x\(repeats)")
+        }
+    }
+
+    /// Every length up to five blocks and a few long ones, fed whole and in random pieces, on both
+    /// compression functions, against swift-crypto's SHA-256; a digest leaves the state usable.
+    @Test(arguments: [true, false])
+    func matchesSwiftCrypto(accelerated: Bool) {
+        var generator = SeededGenerator(seed: accelerated ? 256 : 257)
+        for length in Array(0...320) + [1000, 4095, 4096, 4097, 65_537] {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let expected = Array(SHA256.hash(data: bytes))
+            var whole = SHA256State(accelerated: accelerated)
+            whole.update(bytes)
+            #expect(whole.digest().array == expected, "length \(length)")
+            var pieces = SHA256State(accelerated: accelerated)
+            var start = 0
+            while start < length {
+                let end = min(length, start + Int.random(in: 0...150, using: &generator))
+                bytes[start..<end].withUnsafeBytes { pieces.update($0) }
+                start = end
+                if start == length / 2 { _ = pieces.digest() }
+            }
+            #expect(pieces.digest().array == expected, "length \(length) in pieces")
+        }
+    }
+
+    /// On a CPU with the SHA extensions the default state uses them (so the accelerated path is
+    /// the one the tests above exercised); elsewhere both paths are the portable one.
+    @Test func acceleratedPathIsUsedWhereAvailable() {
+        #expect(SHA256State().isAccelerated == (lt_sha256_has_sha_extensions() != 0))
+        #expect(!SHA256State(accelerated: false).isAccelerated)
     }
 }
