@@ -137,6 +137,13 @@ let qpMessage = BenchInputs.load("newsletter-qp.eml")
 scaling.append(scale(name: "filter/newsletter-qp", k: quick ? 4 : 12) { _ = BenchInputs.filterMessage(qpMessage) })
 
 // Report.
+extension String {
+    /// The string padded with spaces (or cut) to `length` characters.
+    func padding(toLength length: Int, withPad pad: String, startingAt _: Int) -> String {
+        count >= length ? String(prefix(length)) : self + String(repeating: pad, count: length - count)
+    }
+}
+
 func fmt(_ v: Double, _ digits: Int = 2) -> String {
     var s = String(Int((v * pow(10, Double(digits))).rounded()))
     while s.count <= digits { s = "0" + s }
