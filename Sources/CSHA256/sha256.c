@@ -69,9 +69,12 @@ static void compress_sha_extensions(uint32_t hash[8], const uint8_t *blocks, siz
     for (; count > 0; count--, blocks += 64) {
         const __m128i abefStart = abef, cdghStart = cdgh;
         __m128i w[4];
+        // Unrolled, so that w[] lives in registers and the schedule interleaves with the rounds.
+#pragma clang loop unroll(full)
         for (int i = 0; i < 4; i++) {
             w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(blocks + 16 * i)), byteSwap);
         }
+#pragma clang loop unroll(full)
         for (int group = 0; group < 16; group++) {
             __m128i message = _mm_add_epi32(w[group & 3], _mm_loadu_si128((const __m128i *)&K[4 * group]));
             cdgh = _mm_sha256rnds2_epu32(cdgh, abef, message);
