@@ -181,6 +181,8 @@ private final class ScanState {
     /// The `<` of each open element whose content browsers read as text (`script`, `style`, `title`,
     /// `textarea`, `xmp`), innermost last.
     @exclusivity(unchecked) var openRawTextStarts: [Int] = []
+    /// How many of those are open while the parse runs (their starts are located after it).
+    @exclusivity(unchecked) var openTextElements = 0
     /// The earliest such element that the document ended inside: in a browser it swallows the rest.
     @exclusivity(unchecked) var unterminatedRawTextStart: Int?
     /// Where libxml2 last closed such an element without its end tag (a `</body>` inside a
@@ -201,13 +203,23 @@ private final class ScanState {
     /// followed by a 0 byte (libxml2 reuses its attribute array once a callback returns).
     @exclusivity(unchecked) var pendingNames: [UInt8] = []
 
-    /// Work left for after the parse.
+    /// Work left for after the parse, in the order the parser reported it; every parser offset
+    /// is mapped to a document offset then, in one forward walk over the document.
     enum Pending {
         /// A start tag of interest that libxml2 reported: where its `>` is (a parser offset), and
         /// its element and attribute names in ``pendingNames``.
         case startTag(parserOffset: Int, isImage: Bool, context: TagContext, names: Range<Int>)
-        /// The markup of a conditional comment that holds an `href` (document offsets).
-        case conditionalMarkup(Range<Int>)
+        /// The start tag of an element whose content is text (`script`, `style`, `title`,
+        /// `textarea`, `xmp`).
+        case textElementStart(parserOffset: Int, names: Range<Int>)
+        /// The end of such an element, or of `body`, where libxml2 reported it; its name in
+        /// ``pendingNames``.
+        case elementEnd(parserOffset: Int, isBody: Bool, name: Range<Int>)
+        /// A comment that starts like a conditional one (`[if `), ending at `parserOffset` (after
+        /// `-->`), with a value of `valueLength` bytes.
+        case conditionalComment(parserOffset: Int, valueLength: Int)
+        /// `{{ses:openTracker}}` in rendered body text, as the parser's text reported it.
+        case textPlaceholder(parserOffset: Int)
     }
 
     init(bytes: UnsafeBufferPointer<UInt8>, visit: @escaping (ScannedTag) -> Void) {
@@ -245,7 +257,6 @@ private final class ScanState {
         _ = htmlParseDocument(ctxt)
         context = nil
         finishPending()
-        findUnterminatedConstruct(after: documentOffset(parserOffset: lastEventParserOffset))
         return true
     }
 
@@ -255,16 +266,8 @@ private final class ScanState {
         Unmanaged<ScanState>.fromOpaque(lt_xml_ctxt_private(ctx)!)._withUnsafeGuaranteedRef(body)
     }
 
-    /// The document offset of the parser's current position, or nil when it is unknown.
-    func currentOffset() -> Int? {
-        guard let context else { return nil }
-        let position = lt_xml_input_position(context)
-        guard position != UInt.max else { return nil }
-        return documentOffset(parserOffset: Int(position))
-    }
-
     /// Maps a parser offset (UTF-8 of the ISO-8859-1 reading) to a document offset, walking on
-    /// from where the parse's callbacks last mapped one.
+    /// from the last one mapped (after the parse, in the order of ``pending``).
     func documentOffset(parserOffset target: Int) -> Int {
         var cursor = (parser: mappedParserOffset, document: mappedDocumentOffset)
         defer { (mappedParserOffset, mappedDocumentOffset) = cursor }
@@ -319,7 +322,7 @@ private final class ScanState {
         noteEvent()
         let placeholder = PixelTag.placeholderText
         guard let text, length >= placeholder.utf8CodeUnitCount, headDepth == 0, rawTextDepth == 0,
-              openRawTextStarts.isEmpty, let context else { return }
+              openTextElements == 0, let context else { return }
         let rawPosition = lt_xml_input_position(context)
         guard rawPosition != UInt.max else { return }
         // Text reaches this callback without references (libxml2 reports those apart), so the
@@ -331,13 +334,7 @@ private final class ScanState {
             k = UnsafeRawPointer(text).distance(to: UnsafeRawPointer(hit))
             guard k + placeholder.utf8CodeUnitCount <= length else { break }
             if memcmp(text + k, placeholder.utf8Start, placeholder.utf8CodeUnitCount) == 0 {
-                let offset = documentOffset(parserOffset: chunkStart + k)
-                // Kept only where the document's own bytes say so (the mapping is exact for
-                // ASCII-compatible text; anything else is not a place for the pixel).
-                if offset + placeholder.utf8CodeUnitCount <= end,
-                   memcmp(bytes.baseAddress! + offset, placeholder.utf8Start, placeholder.utf8CodeUnitCount) == 0 {
-                    result.textPlaceholderOffsets.append(offset)
-                }
+                pending.append(.textPlaceholder(parserOffset: chunkStart + k))
                 k += placeholder.utf8CodeUnitCount
             } else {
                 k += 1
@@ -388,10 +385,7 @@ private final class ScanState {
                                      names: namesStart..<pendingNames.count))
             return
         }
-        // The start of an element whose content is text is needed while the parse goes on.
         guard kind == .rawText || kind == .script else { return }
-        let offset = documentOffset(parserOffset: Int(position))
-        guard offset < end else { return }
         let namesStart = pendingNames.count
         appendPendingName(name)
         if let attributes {
@@ -401,9 +395,8 @@ private final class ScanState {
                 i += 2
             }
         }
-        let located = locate(names: namesStart..<pendingNames.count, closeOffset: offset)
-        pendingNames.removeSubrange(namesStart...)
-        openRawTextStarts.append(located?.tagStart ?? offset)
+        pending.append(.textElementStart(parserOffset: Int(position), names: namesStart..<pendingNames.count))
+        openTextElements += 1
     }
 
     /// Copies a name from libxml2, with a 0 byte after it, to ``pendingNames``.
@@ -414,12 +407,10 @@ private final class ScanState {
     /// Locates the start tags and reads the conditional comments left for after the parse, and
     /// hands their tags to ``visit``, in document order.
     func finishPending() {
-        // The parse's own cursor has moved on to the end; these offsets are mapped from the start.
-        var cursor = (parser: 0, document: 0)
         for item in pending {
             switch item {
             case let .startTag(parserOffset, isImage, context, names):
-                let offset = documentOffset(parserOffset: parserOffset, cursor: &cursor)
+                let offset = documentOffset(parserOffset: parserOffset)
                 guard offset < end else { continue }
                 guard var located = locate(names: names, closeOffset: offset) else {
                     result.unlocatedTags += 1
@@ -428,11 +419,29 @@ private final class ScanState {
                 located.isImage = isImage
                 located.context = context
                 visit(located)
-            case let .conditionalMarkup(inner):
-                scanConditionalMarkup(inner)
+            case let .textElementStart(parserOffset, names):
+                let offset = documentOffset(parserOffset: parserOffset)
+                // Past the end (libxml2 closing the document), the element starts nowhere: its
+                // end event below then finds no start either.
+                guard offset < end else { continue }
+                openRawTextStarts.append(locate(names: names, closeOffset: offset)?.tagStart ?? offset)
+            case let .elementEnd(parserOffset, isBody, name):
+                elementEnd(at: documentOffset(parserOffset: parserOffset), isBody: isBody, name: name)
+            case let .conditionalComment(parserOffset, valueLength):
+                conditionalComment(endingAt: parserOffset, valueLength: valueLength)
+            case let .textPlaceholder(parserOffset):
+                let offset = documentOffset(parserOffset: parserOffset)
+                let placeholder = PixelTag.placeholderText
+                // Kept only where the document's own bytes say so (the mapping is exact for
+                // ASCII-compatible text; anything else is not a place for the pixel).
+                if offset + placeholder.utf8CodeUnitCount <= end,
+                   memcmp(bytes.baseAddress! + offset, placeholder.utf8Start, placeholder.utf8CodeUnitCount) == 0 {
+                    result.textPlaceholderOffsets.append(offset)
+                }
             }
         }
         pending = []
+        findUnterminatedConstruct(after: documentOffset(parserOffset: lastEventParserOffset))
         pendingNames = []
     }
 
@@ -473,14 +482,25 @@ private final class ScanState {
         guard let name else { return }
         let kind = ElementKind(name)
         switch kind {
-        case .head: headDepth = max(0, headDepth - 1)
+        case .head: headDepth = max(0, headDepth - 1); return
         case .rawText: rawTextDepth = max(0, rawTextDepth - 1)
         case .script, .body: break
         case .link, .img, .other: return
         }
-        guard let offset = currentOffset() else { return }
-        if kind == .rawText || kind == .script, let start = openRawTextStarts.popLast(),
-           endTagStart(Self.bytes(of: name), endingBefore: offset) == nil {
+        guard let context else { return }
+        let position = lt_xml_input_position(context)
+        guard position != UInt.max else { return }
+        if kind == .rawText || kind == .script, openTextElements > 0 { openTextElements -= 1 }
+        let nameStart = pendingNames.count
+        appendPendingName(name)
+        pending.append(.elementEnd(parserOffset: Int(position), isBody: kind == .body,
+                                   name: nameStart..<(pendingNames.count - 1)))
+    }
+
+    /// The end of a text element or of `body` where libxml2 reported it (see ``endElement(name:)``).
+    func elementEnd(at offset: Int, isBody: Bool, name: Range<Int>) {
+        if !isBody, let start = openRawTextStarts.popLast(),
+           endTagStart(Array(pendingNames[name]), endingBefore: offset) == nil {
             // Closed by libxml2, not by its own end tag: at the end of the input it is unterminated.
             if offset >= end {
                 unterminatedRawTextStart = min(unterminatedRawTextStart ?? start, start)
@@ -488,7 +508,7 @@ private final class ScanState {
                 forcedRawTextCloseOffset = offset
             }
         }
-        if kind == .body, result.bodyCloseOffset == nil, offset != forcedRawTextCloseOffset {
+        if isBody, result.bodyCloseOffset == nil, offset != forcedRawTextCloseOffset {
             result.bodyCloseOffset = endTagStart(Self.bodyName, endingBefore: offset)
         }
     }
@@ -516,10 +536,15 @@ private final class ScanState {
         let position = Int(rawPosition)
         noteEvent(parserOffset: position)
         guard headDepth == 0, rawTextDepth == 0, Self.startsConditionalComment(value) else { return }
-        // The callback fires after "-->": find the content's start by the parser's own count, and
+        pending.append(.conditionalComment(parserOffset: position, valueLength: strlen(value)))
+    }
+
+    /// A comment that starts like a conditional one, read after the parse: the markup it holds, if
+    /// it is an Outlook conditional comment with an `href` in it.
+    func conditionalComment(endingAt position: Int, valueLength: Int) {
+        // The callback fired after "-->": find the content's start by the parser's own count, and
         // check that "<!--" stands there (libxml2 drops invalid characters from the reported value).
         // The content start is mapped first so that the position map only ever walks forward.
-        let valueLength = strlen(value)
         let contentStart = documentOffset(parserOffset: position - 3 - valueLength)
         let offset = documentOffset(parserOffset: position)
         guard offset >= 3, offset <= end, bytes[offset - 1] == UInt8(ascii: ">"), bytes[offset - 2] == UInt8(ascii: "-"),
@@ -532,7 +557,7 @@ private final class ScanState {
         guard let inner = Self.conditionalCommentMarkup(bytes, contentStart..<contentEnd) else { return }
         // Most conditional comments hold table scaffolding: only read markup that can hold an href.
         guard Self.containsHref(bytes, inner) else { return }
-        pending.append(.conditionalMarkup(inner))
+        scanConditionalMarkup(inner)
     }
 
     /// Finds the tags with an `href` in the markup of a conditional comment, which libxml2 reports
