@@ -57,6 +57,8 @@ build() {
     # The build's own status counts (pipefail; the filter never fails): binaries left by an earlier
     # build must not be fuzzed in place of a build that failed.
     local status=0
+    # SwiftPM may keep the root package's old file list in its build plan: re-plan every time.
+    rm -f "Fuzz/.build/$BUILD_CONFIGURATION.yaml"
     swift build --package-path Fuzz --scratch-path Fuzz/.build -c "$BUILD_CONFIGURATION" \
         -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library 2>&1 \
         | { grep -v -e 'warning: Cannot export local symbol' -e '^\[[0-9]*/[0-9]*\]' || true; } \

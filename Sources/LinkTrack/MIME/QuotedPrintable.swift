@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// Quoted-printable content transfer encoding (RFC 2045 §6.7), with a splice operation that
-/// re-encodes only the logical lines an edit touches and copies every other byte through.
+/// re-encodes only the physical lines an edit touches and copies every other byte through.
 ///
 /// Coordinates: `rawOffset` is an offset into the encoded (transfer) bytes, `decodedOffset` an
 /// offset into the result of ``decode(_:)``.
@@ -57,6 +57,24 @@ enum QuotedPrintable {
         var lineEnding: LineEnding
         /// The ending of the line's first soft line break, `.none` if it has none.
         var softLineEnding: LineEnding
+        /// The line's soft line breaks, as indices into ``LineMap/softBreaks`` (recorded by
+        /// ``decodeWithLineMap(_:)-(ArraySlice<UInt8>)``).
+        var softBreaks: Range<Int> = 0..<0
+    }
+
+    /// Where a soft line break ends a physical line: the raw offset just after its line ending,
+    /// and the decoded offset at that point (a soft break decodes to nothing, so it is also where
+    /// the next physical line's bytes start). An `=` at the very end of the data is no such
+    /// boundary: it is a soft break only because nothing follows it.
+    struct SoftBreak: Sendable, Equatable {
+        var rawEnd: Int
+        var decodedOffset: Int
+    }
+
+    /// The logical lines of a body and the soft line breaks that divide them into physical lines.
+    struct LineMap: Sendable, Equatable {
+        var lines: [LogicalLine] = []
+        var softBreaks: [SoftBreak] = []
     }
 
     // MARK: Decoding
@@ -72,20 +90,20 @@ enum QuotedPrintable {
     /// Decodes like ``decode(_:)`` and, in the same pass, records the logical lines.
     /// - Parameter raw: the encoded body.
     /// - Returns: the decoded bytes, and the logical lines in order (none for an empty body).
-    static func decodeWithLineMap(_ raw: [UInt8]) -> (decoded: [UInt8], lines: [LogicalLine]) {
+    static func decodeWithLineMap(_ raw: [UInt8]) -> (decoded: [UInt8], map: LineMap) {
         decode(raw[...], recordingLines: true)
     }
 
     /// ``decodeWithLineMap(_:)`` of a slice (a body within the message, say), without copying it;
     /// the lines' raw ranges are offsets from the slice's first byte, not the slice's indices.
-    static func decodeWithLineMap(_ raw: ArraySlice<UInt8>) -> (decoded: [UInt8], lines: [LogicalLine]) {
+    static func decodeWithLineMap(_ raw: ArraySlice<UInt8>) -> (decoded: [UInt8], map: LineMap) {
         decode(raw, recordingLines: true)
     }
 
     private static func decode(
         _ raw: ArraySlice<UInt8>, recordingLines: Bool
-    ) -> (decoded: [UInt8], lines: [LogicalLine]) {
-        var lines: [LogicalLine] = []
+    ) -> (decoded: [UInt8], map: LineMap) {
+        var lines = LineMap()
         // Decoding never grows the data, so the output is written straight into a buffer of the
         // raw size: no per-byte capacity checks.
         let decoded = [UInt8](unsafeUninitializedCapacity: raw.count) { output, initializedCount in
@@ -111,12 +129,13 @@ enum QuotedPrintable {
     /// kept `=`, a bare CR, a line feed) is neither space nor tab and stops the trim by itself.
     private static func decodeLines(
         _ input: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>,
-        lines: inout [LogicalLine], recordingLines: Bool
+        lines: inout LineMap, recordingLines: Bool
     ) -> Int {
         let count = input.count
         var decodedCount = 0
         var lineRawStart = 0
         var lineDecodedStart = 0
+        var lineSoftBreakStart = 0
         var softLineEnding = LineEnding.none
         var paddingFloor = 0
         var rawOffset = 0
@@ -126,8 +145,15 @@ enum QuotedPrintable {
             guard rawOffset < count else { break }
             let byte = input[rawOffset]
             if byte == MIMEBytes.equals {
+                var softBreak = false
                 rawOffset = decodeEquals(input, at: rawOffset, into: output, decodedCount: &decodedCount,
-                                         softLineEnding: &softLineEnding, paddingFloor: &paddingFloor)
+                                         softLineEnding: &softLineEnding, paddingFloor: &paddingFloor,
+                                         softBreak: &softBreak)
+                // A soft break that ends physical lines; not the tolerated "=" at the very end of
+                // the data, which is a soft break only because nothing follows it.
+                if softBreak, recordingLines, input[rawOffset - 1] == MIMEBytes.lf {
+                    lines.softBreaks.append(SoftBreak(rawEnd: rawOffset, decodedOffset: decodedCount))
+                }
                 continue
             }
             let ending: LineEnding
@@ -152,19 +178,22 @@ enum QuotedPrintable {
             decodedCount += 1
             rawOffset += 1
             if recordingLines {
-                lines.append(LogicalLine(
+                lines.lines.append(LogicalLine(
                     rawRange: lineRawStart..<rawOffset, decodedRange: lineDecodedStart..<decodedCount,
-                    lineEnding: ending, softLineEnding: softLineEnding))
+                    lineEnding: ending, softLineEnding: softLineEnding,
+                    softBreaks: lineSoftBreakStart..<lines.softBreaks.count))
                 lineRawStart = rawOffset
                 lineDecodedStart = decodedCount
+                lineSoftBreakStart = lines.softBreaks.count
                 softLineEnding = .none
             }
         }
         decodedCount = trimmingPadding(output, count: decodedCount, floor: paddingFloor)
         if recordingLines, lineRawStart < count {
-            lines.append(LogicalLine(
+            lines.lines.append(LogicalLine(
                 rawRange: lineRawStart..<count, decodedRange: lineDecodedStart..<decodedCount,
-                lineEnding: .none, softLineEnding: softLineEnding))
+                lineEnding: .none, softLineEnding: softLineEnding,
+                softBreaks: lineSoftBreakStart..<lines.softBreaks.count))
         }
         return decodedCount
     }
@@ -177,7 +206,8 @@ enum QuotedPrintable {
     @inline(__always)
     private static func decodeEquals(
         _ input: UnsafeBufferPointer<UInt8>, at rawOffset: Int, into output: UnsafeMutableBufferPointer<UInt8>,
-        decodedCount: inout Int, softLineEnding: inout LineEnding, paddingFloor: inout Int
+        decodedCount: inout Int, softLineEnding: inout LineEnding, paddingFloor: inout Int,
+        softBreak: inout Bool
     ) -> Int {
         let count = input.count
         if rawOffset + 2 < count,
@@ -194,16 +224,19 @@ enum QuotedPrintable {
         if next == count {
             // Tolerance: "=" (and padding) at the very end is a soft line break.
             paddingFloor = decodedCount
+            softBreak = true
             return count
         }
         if input[next] == MIMEBytes.lf {
             if softLineEnding == .none { softLineEnding = .lf }
             paddingFloor = decodedCount
+            softBreak = true
             return next + 1
         }
         if input[next] == MIMEBytes.cr, next + 1 < count, input[next + 1] == MIMEBytes.lf {
             if softLineEnding == .none { softLineEnding = .crlf }
             paddingFloor = decodedCount
+            softBreak = true
             return next + 2
         }
         // Tolerance (RFC 2045 §6.7 note (2)): keep a stray "=" literally.
@@ -630,91 +663,139 @@ enum QuotedPrintable {
 
     /// Applies edits made to the decoded body to the raw body, re-encoding only what they touch.
     ///
-    /// The result decodes to `Splicer.apply(edits, to: decode(raw))`. Every logical line (see
-    /// ``LogicalLine``) that no edit touches is copied byte for byte from `raw`, odd encodings and
-    /// all. The touched lines are re-encoded together with ``encode(_:defaultLineEnding:maxLineLength:)``
-    /// (physical lines of at most 76 characters); their hard line breaks come from the edited
-    /// decoded bytes, so they keep the original CRLF or LF, and their soft breaks use the same
-    /// ending as the hard break of their line.
+    /// The result decodes to `Splicer.apply(edits, to: decode(raw))`. Every physical line that no
+    /// edit touches is copied byte for byte from `raw`, odd encodings and all. A physical line ends
+    /// at a soft line break or at the hard line break of its logical line (see ``LogicalLine``).
+    /// The touched physical lines are re-encoded together with
+    /// ``encode(_:defaultLineEnding:maxLineLength:)`` (physical lines of at most 76 characters):
+    /// - their hard line breaks come from the edited decoded bytes, so they keep the original CRLF
+    ///   or LF, and the soft breaks the encoder adds use the ending of their logical line;
+    /// - a run that ends at a soft line break ends with that soft break, copied from `raw`, and is
+    ///   encoded in 75 columns to leave room for its `=`; the physical lines after it follow
+    ///   unchanged. (A link in the middle of a long quoted-printable paragraph changes the few
+    ///   physical lines it stands on, not the whole paragraph.)
     ///
-    /// Which lines an edit touches, in decoded offsets:
-    /// - a replacement or deletion of `lower..<upper` touches every line its bytes overlap;
-    /// - an insertion at `offset` touches the line that *contains* `offset`, that is the line that
-    ///   starts at `offset` when `offset` is a line boundary. An insertion at the very end of the
-    ///   decoded body touches the last line.
+    /// Which physical lines an edit touches, in decoded offsets:
+    /// - a replacement or deletion of `lower..<upper` touches every physical line its bytes
+    ///   overlap;
+    /// - an insertion at `offset` touches the physical line that *contains* `offset`, that is the
+    ///   one that starts at `offset` when `offset` is a boundary. An insertion at the very end of
+    ///   the decoded body touches the last physical line.
     ///
-    /// One more line is re-encoded when the edited bytes of a touched run no longer end with a
-    /// line break (an edit deleted it): decoding stops being line-local otherwise, so the next
-    /// line joins the run.
+    /// When a run ends at a hard line break but its edited bytes no longer end with one (an edit
+    /// deleted it), the next physical line joins the run: decoding stops being line-local
+    /// otherwise.
     /// - Parameters:
     ///   - raw: the encoded body.
     ///   - edits: edits in the coordinates of `decode(raw)`.
     /// - Returns: the encoded body with the edits applied; `raw` itself when there are no edits.
     static func splice(raw: [UInt8], edits: EditList) -> [UInt8] {
         if edits.isEmpty { return raw }
-        let (decoded, lines) = decodeWithLineMap(raw)
-        return splice(raw: raw[...], decoded: decoded, lines: lines, edits: edits)
+        let (decoded, map) = decodeWithLineMap(raw)
+        return splice(raw: raw[...], decoded: decoded, map: map, edits: edits)
     }
 
     /// Splices like ``splice(raw:edits:)``, given what ``decodeWithLineMap(_:)`` returned for
     /// `raw`, for a caller that has already decoded the body and should not decode it again.
-    /// The lines' raw ranges are offsets from `raw`'s first byte (see
+    /// The map's raw offsets count from `raw`'s first byte (see
     /// ``decodeWithLineMap(_:)-(ArraySlice<UInt8>)``), whatever the slice's own indices.
-    static func splice(raw: ArraySlice<UInt8>, decoded: [UInt8], lines: [LogicalLine], edits: EditList) -> [UInt8] {
+    static func splice(raw: ArraySlice<UInt8>, decoded: [UInt8], map: LineMap, edits: EditList) -> [UInt8] {
         var output: [UInt8] = []
-        splice(raw: raw, decoded: decoded, lines: lines, edits: edits, into: &output)
+        splice(raw: raw, decoded: decoded, map: map, edits: edits, into: &output)
         return output
     }
 
-    /// ``splice(raw:decoded:lines:edits:)`` appended to `output` (a message being written, say),
+    /// ``splice(raw:decoded:map:edits:)`` appended to `output` (a message being written, say),
     /// without a buffer of its own.
-    static func splice(raw: ArraySlice<UInt8>, decoded: [UInt8], lines: [LogicalLine], edits: EditList,
+    static func splice(raw: ArraySlice<UInt8>, decoded: [UInt8], map: LineMap, edits: EditList,
                        into output: inout [UInt8]) {
         // Offsets from the body's first byte, made indices of the slice.
         let origin = raw.startIndex
         if edits.isEmpty { output.append(contentsOf: raw); return }
+        let lines = map.lines
         guard !lines.isEmpty else {
             output.append(contentsOf: encode(Splicer.apply(edits, to: decoded), defaultLineEnding: [MIMEBytes.cr, MIMEBytes.lf]))
             return
         }
+        let softBreaks = map.softBreaks
         let allEdits = edits.edits
         var growth = 0
         for edit in allEdits { growth += edit.replacement.count - edit.range.count }
         output.reserveCapacity(output.count + raw.count + max(growth + growth / 8, 0) + 16)
         var content: [UInt8] = []
 
-        // The index of the line containing `decodedOffset`, searching forward from `from`; the
-        // last line for the end of the body.
+        /// A physical line: piece `piece` of logical line `line`, which has one more piece than
+        /// soft line breaks.
+        struct PhysicalLine: Comparable {
+            var line: Int
+            var piece: Int
+            static func < (a: PhysicalLine, b: PhysicalLine) -> Bool {
+                a.line != b.line ? a.line < b.line : a.piece < b.piece
+            }
+        }
+        func endsAtSoftBreak(_ p: PhysicalLine) -> Bool { p.piece < lines[p.line].softBreaks.count }
+        func decodedStart(_ p: PhysicalLine) -> Int {
+            p.piece == 0 ? lines[p.line].decodedRange.lowerBound
+                : softBreaks[lines[p.line].softBreaks.lowerBound + p.piece - 1].decodedOffset
+        }
+        func decodedEnd(_ p: PhysicalLine) -> Int {
+            endsAtSoftBreak(p) ? softBreaks[lines[p.line].softBreaks.lowerBound + p.piece].decodedOffset
+                : lines[p.line].decodedRange.upperBound
+        }
+        func rawStart(_ p: PhysicalLine) -> Int {
+            p.piece == 0 ? lines[p.line].rawRange.lowerBound
+                : softBreaks[lines[p.line].softBreaks.lowerBound + p.piece - 1].rawEnd
+        }
+        func rawEnd(_ p: PhysicalLine) -> Int {
+            endsAtSoftBreak(p) ? softBreaks[lines[p.line].softBreaks.lowerBound + p.piece].rawEnd
+                : lines[p.line].rawRange.upperBound
+        }
+        // The index of the logical line containing `decodedOffset`, searching forward from `from`;
+        // the last line for the end of the body.
         func lineIndex(containing decodedOffset: Int, from: Int) -> Int {
             var index = from
             while index < lines.count - 1, lines[index].decodedRange.upperBound <= decodedOffset { index += 1 }
             return index
         }
-        func lastLineIndex(of edit: Edit, first: Int) -> Int {
-            edit.range.isEmpty ? first : lineIndex(containing: edit.range.upperBound - 1, from: first)
+        // The physical line containing `decodedOffset`: its piece is the number of the line's soft
+        // breaks at or before the offset.
+        func physicalLine(containing decodedOffset: Int, from: Int) -> PhysicalLine {
+            let line = lineIndex(containing: decodedOffset, from: from)
+            let breaks = lines[line].softBreaks
+            var piece = 0
+            while piece < breaks.count, softBreaks[breaks.lowerBound + piece].decodedOffset <= decodedOffset { piece += 1 }
+            return PhysicalLine(line: line, piece: piece)
+        }
+        func lastPhysicalLine(of edit: Edit, first: PhysicalLine) -> PhysicalLine {
+            edit.range.isEmpty ? first : physicalLine(containing: edit.range.upperBound - 1, from: first.line)
+        }
+        // The soft break that ends `p`, in `raw`'s indices (`=`, blanks, line ending).
+        func softBreakBytes(_ p: PhysicalLine) -> Range<Int>? {
+            trailingSoftBreak(raw, (origin + rawStart(p))..<(origin + rawEnd(p)))
         }
 
         var rawCursor = 0
         var editIndex = 0
         var searchFrom = 0
         while editIndex < allEdits.count {
-            let firstLine = lineIndex(containing: allEdits[editIndex].range.lowerBound, from: searchFrom)
-            var lastLine = lastLineIndex(of: allEdits[editIndex], first: firstLine)
+            let first = physicalLine(containing: allEdits[editIndex].range.lowerBound, from: searchFrom)
+            var last = lastPhysicalLine(of: allEdits[editIndex], first: first)
             let groupEditStart = editIndex
             editIndex += 1
-            var probe = firstLine
+            var probe = first.line
+            var finalSoftBreak: Range<Int>?
             while true {
                 // Take in every further edit that touches the run.
                 while editIndex < allEdits.count {
-                    let first = lineIndex(containing: allEdits[editIndex].range.lowerBound, from: probe)
-                    guard first <= lastLine else { break }
-                    probe = first
-                    lastLine = max(lastLine, lastLineIndex(of: allEdits[editIndex], first: first))
+                    let next = physicalLine(containing: allEdits[editIndex].range.lowerBound, from: probe)
+                    guard next <= last else { break }
+                    probe = next.line
+                    last = max(last, lastPhysicalLine(of: allEdits[editIndex], first: next))
                     editIndex += 1
                 }
                 // Build the run's edited decoded bytes.
-                let decodedLower = lines[firstLine].decodedRange.lowerBound
-                let decodedUpper = lines[lastLine].decodedRange.upperBound
+                let decodedLower = decodedStart(first)
+                let decodedUpper = decodedEnd(last)
                 content.removeAll(keepingCapacity: true)
                 var cursor = decodedLower
                 for edit in allEdits[groupEditStart..<editIndex] {
@@ -723,21 +804,30 @@ enum QuotedPrintable {
                     cursor = edit.range.upperBound
                 }
                 content.append(contentsOf: decoded[cursor..<decodedUpper])
-                if content.last == MIMEBytes.lf || lastLine == lines.count - 1 { break }
-                lastLine += 1
+                if endsAtSoftBreak(last), let bytes = softBreakBytes(last) {
+                    // The run ends inside its logical line, with the soft break that ended there.
+                    finalSoftBreak = bytes
+                    break
+                }
+                if content.last == MIMEBytes.lf || last.line == lines.count - 1 {
+                    // A body that ends with a soft line break ("=" and no hard break) keeps it: the
+                    // encoder ends such a run without one, and whatever follows the body (the end
+                    // of the message, say) would otherwise join its last line.
+                    if last.line == lines.count - 1, content.last != MIMEBytes.lf {
+                        finalSoftBreak = trailingSoftBreak(
+                            raw, (origin + lines[last.line].rawRange.lowerBound)..<(origin + lines[last.line].rawRange.upperBound))
+                    }
+                    break
+                }
+                last = PhysicalLine(line: last.line + 1, piece: 0)
             }
-            output.append(contentsOf: raw[(origin + rawCursor)..<(origin + lines[firstLine].rawRange.lowerBound)])
-            // A body that ends with a soft line break ("=" CRLF and no hard break) keeps it: the
-            // encoder ends such a run without one, and whatever follows the body (the end of the
-            // message, say) would otherwise join its last line.
-            let finalSoftBreak = lastLine == lines.count - 1 && content.last != MIMEBytes.lf
-                ? trailingSoftBreak(raw, (origin + lines[lastLine].rawRange.lowerBound)..<(origin + lines[lastLine].rawRange.upperBound)) : nil
+            output.append(contentsOf: raw[(origin + rawCursor)..<(origin + rawStart(first))])
             encode(content, into: &output,
-                   defaultLineEnding: defaultLineEnding(lines: lines, last: lastLine),
+                   defaultLineEnding: defaultLineEnding(lines: lines, last: last.line),
                    maxLineLength: finalSoftBreak == nil ? 76 : 75)
             if let finalSoftBreak { output.append(contentsOf: raw[finalSoftBreak]) }
-            rawCursor = lines[lastLine].rawRange.upperBound
-            searchFrom = lastLine
+            rawCursor = finalSoftBreak.map { $0.upperBound - origin } ?? lines[last.line].rawRange.upperBound
+            searchFrom = last.line
         }
         output.append(contentsOf: raw[(origin + rawCursor)...])
     }

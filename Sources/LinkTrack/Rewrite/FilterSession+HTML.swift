@@ -23,9 +23,9 @@ extension FilterSession {
 
         let decoded: [UInt8]
         var base64Layout: Base64Layout?
-        // The logical lines of a quoted-printable body, recorded while decoding it so that the
+        // The line map of a quoted-printable body (logical lines and soft breaks), recorded while decoding it so that the
         // splice below does not decode the body a second time.
-        var quotedPrintableLines: [QuotedPrintable.LogicalLine] = []
+        var quotedPrintableLines = QuotedPrintable.LineMap()
         switch part.transferEncoding {
         case .quotedPrintable:
             (decoded, quotedPrintableLines) = QuotedPrintable.decodeWithLineMap(content)
@@ -75,7 +75,7 @@ extension FilterSession {
             // Written straight into the message's output: no buffer of the part's size in between.
             output.append(contentsOf: header)
             output.append(contentsOf: part.blankLine)
-            QuotedPrintable.splice(raw: content, decoded: decoded, lines: quotedPrintableLines, edits: result.edits,
+            QuotedPrintable.splice(raw: content, decoded: decoded, map: quotedPrintableLines, edits: result.edits,
                                    into: &output)
         case .base64:
             output.append(contentsOf: header)

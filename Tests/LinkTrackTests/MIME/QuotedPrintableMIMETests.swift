@@ -64,16 +64,27 @@ import Testing
 
     @Test(arguments: decodeQuirks)
     func lineMapTilesBothBuffers(_ quirk: DecodeQuirk) {
-        let (decoded, lines) = QuotedPrintable.decodeWithLineMap(quirk.raw)
+        let (decoded, map) = QuotedPrintable.decodeWithLineMap(quirk.raw)
         var rawCursor = 0
         var decodedCursor = 0
-        for line in lines {
+        var softBreakCursor = 0
+        for line in map.lines {
             #expect(line.rawRange.lowerBound == rawCursor)
             #expect(line.decodedRange.lowerBound == decodedCursor)
             #expect(QuotedPrintable.decode(Array(quirk.raw[line.rawRange])) == Array(decoded[line.decodedRange]))
+            // The line's soft breaks lie inside it, in order, and each one ends a prefix of the
+            // body that decodes to exactly the bytes before its decoded offset.
+            #expect(line.softBreaks.lowerBound == softBreakCursor)
+            for softBreak in map.softBreaks[line.softBreaks] {
+                #expect(line.rawRange.contains(softBreak.rawEnd - 1))
+                #expect(line.decodedRange.lowerBound <= softBreak.decodedOffset && softBreak.decodedOffset <= line.decodedRange.upperBound)
+                #expect(QuotedPrintable.decode(Array(quirk.raw[..<softBreak.rawEnd])) == Array(decoded[..<softBreak.decodedOffset]))
+            }
+            softBreakCursor = line.softBreaks.upperBound
             rawCursor = line.rawRange.upperBound
             decodedCursor = line.decodedRange.upperBound
         }
+        #expect(softBreakCursor == map.softBreaks.count)
         #expect(rawCursor == quirk.raw.count)
         #expect(decodedCursor == decoded.count)
     }
@@ -204,7 +215,8 @@ import Testing
     func spliceReplacesHrefSpanningSoftBreak(_ ending: [UInt8]) throws {
         let endingText = String(decoding: ending, as: UTF8.self)
         let raw = Self.oddBody(endingText)
-        let (decoded, lines) = QuotedPrintable.decodeWithLineMap(raw)
+        let (decoded, map) = QuotedPrintable.decodeWithLineMap(raw)
+        let lines = map.lines
         let url = Array(mime: "https://example.com/a/very/long/path/that/needs/a/soft/break/somewhere/in/the/middle")
         let start = try #require(firstIndex(of: url, in: decoded))
         let replacement = Array(mime: "https://track.test/c/" + String(repeating: "Ab0_-", count: 40) + "?u=1&v=2")
@@ -231,7 +243,8 @@ import Testing
     func insertionAtLineBoundaryTouchesTheLineThatStartsThere(_ ending: [UInt8]) {
         let endingText = String(decoding: ending, as: UTF8.self)
         let raw = Array(mime: "first line=3d" + endingText + "second  " + endingText + "third=20" + endingText)
-        let (decoded, lines) = QuotedPrintable.decodeWithLineMap(raw)
+        let (decoded, map) = QuotedPrintable.decodeWithLineMap(raw)
+        let lines = map.lines
         #expect(lines.count == 3)
         let boundary = lines[1].decodedRange.lowerBound
         let edits = EditList([.insert(Array(mime: "<img src=\"x\">"), at: boundary)])
@@ -247,7 +260,8 @@ import Testing
     func insertionAtEndOfDataTouchesTheLastLine(_ ending: [UInt8]) {
         let endingText = String(decoding: ending, as: UTF8.self)
         let raw = Array(mime: "keep=3d" + endingText + "last")
-        let (decoded, lines) = QuotedPrintable.decodeWithLineMap(raw)
+        let (decoded, map) = QuotedPrintable.decodeWithLineMap(raw)
+        let lines = map.lines
         let edits = EditList([.insert(Array(mime: "</body>"), at: decoded.count)])
         let spliced = QuotedPrintable.splice(raw: raw, edits: edits)
         #expect(QuotedPrintable.decode(spliced) == Splicer.apply(edits, to: decoded))
@@ -262,21 +276,25 @@ import Testing
     func insertionAtEndKeepsAFinalSoftBreakSoft(_ ending: [UInt8]) {
         let endingText = String(decoding: ending, as: UTF8.self)
         let raw = Array(mime: "keep" + endingText + "last=" + endingText)
-        let (decoded, lines) = QuotedPrintable.decodeWithLineMap(raw)
+        let (decoded, map) = QuotedPrintable.decodeWithLineMap(raw)
+        let lines = map.lines
         #expect(decoded == Array(mime: "keep" + endingText + "last"))
         let edits = EditList([.insert(Array(mime: "<img src=\"x\">"), at: decoded.count)])
         let spliced = QuotedPrintable.splice(raw: raw, edits: edits)
         #expect(QuotedPrintable.decode(spliced) == Splicer.apply(edits, to: decoded))
         #expect(spliced.starts(with: raw[lines[0].rawRange]))
+        // "last=" and its soft break come through; the insertion is a physical line of its own
+        // that ends with the body's final soft break again.
         #expect(mimeDebug(Array(spliced[lines[0].rawRange.count...]))
-                == mimeDebug(Array(mime: "last<img src=3D\"x\">=" + endingText)))
+                == mimeDebug(Array(mime: "last=" + endingText + "<img src=3D\"x\">=" + endingText)))
     }
 
     @Test(arguments: endings)
     func deletingAHardBreakReencodesTheNextLineToo(_ ending: [UInt8]) {
         let endingText = String(decoding: ending, as: UTF8.self)
         let raw = Array(mime: "one" + endingText + "two=3d" + endingText + "three" + endingText)
-        let (decoded, lines) = QuotedPrintable.decodeWithLineMap(raw)
+        let (decoded, map) = QuotedPrintable.decodeWithLineMap(raw)
+        let lines = map.lines
         let breakStart = lines[0].decodedRange.upperBound - ending.count
         let edits = EditList([Edit(range: breakStart..<lines[0].decodedRange.upperBound, replacement: [])])
         let spliced = QuotedPrintable.splice(raw: raw, edits: edits)
@@ -292,7 +310,8 @@ import Testing
     @Test func insertionIntoTrailingPaddingOnlyLine() {
         // The last logical line decodes to nothing; an insertion at the end goes there.
         let raw = Array(mime: "abc\r\n   ")
-        let (decoded, lines) = QuotedPrintable.decodeWithLineMap(raw)
+        let (decoded, map) = QuotedPrintable.decodeWithLineMap(raw)
+        let lines = map.lines
         #expect(lines.count == 2)
         #expect(lines[1].decodedRange.isEmpty)
         let edits = EditList([.insert(Array(mime: "x "), at: decoded.count)])
@@ -314,7 +333,8 @@ import Testing
             for _ in 0..<Int.random(in: 0...60, using: &generator) {
                 raw += Array(mime: rawPieces.randomElement(using: &generator)!)
             }
-            let (decoded, lines) = QuotedPrintable.decodeWithLineMap(raw)
+            let (decoded, map) = QuotedPrintable.decodeWithLineMap(raw)
+        let lines = map.lines
             var edits = EditList()
             for _ in 0..<Int.random(in: 0...4, using: &generator) {
                 let lower = Int.random(in: 0...decoded.count, using: &generator)

@@ -597,3 +597,12 @@ enum ReferenceBase64 {
         return table
     }()
 }
+
+extension QuotedPrintable.LogicalLine {
+    /// The line as the reference decoder records it (it keeps no soft breaks).
+    var withoutSoftBreaks: QuotedPrintable.LogicalLine {
+        var line = self
+        line.softBreaks = 0..<0
+        return line
+    }
+}
