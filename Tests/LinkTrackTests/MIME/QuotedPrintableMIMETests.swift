@@ -205,6 +205,20 @@ import Testing
         ].joined(separator: ending))
     }
 
+    /// The decoder's digit table gives ``QuotedPrintable/hexValue(_:)`` for every byte, and a value
+    /// with a high nibble (so that `(high | low) & 0xF0` rejects it) for every other byte.
+    @Test func hexDigitTableMatchesHexValue() {
+        #expect(QuotedPrintable.hexDigitValues.utf8CodeUnitCount == 256)
+        for value in 0...255 {
+            let entry = QuotedPrintable.hexDigitValues.utf8Start[value]
+            if let digit = QuotedPrintable.hexValue(UInt8(value)) {
+                #expect(entry == digit, "byte \(value)")
+            } else {
+                #expect(entry & 0xF0 != 0, "byte \(value)")
+            }
+        }
+    }
+
     @Test(arguments: endings)
     func spliceWithoutEditsReturnsRawExactly(_ ending: [UInt8]) {
         let raw = Self.oddBody(String(decoding: ending, as: UTF8.self))
