@@ -64,16 +64,25 @@ enum HTMLEscaping {
     /// A URL from ``LinkSigner`` escaped for an attribute value, in quotes when `addQuotes`.
     ///
     /// Its only byte to escape is the `&` between query fields (percent-encoding leaves no quote and
-    /// no other `&`): one pass counts them (and finds any quote), and the result is built at its
-    /// exact size. Any other value still comes out right, through ``appendAttributeValue(_:to:)``.
+    /// no other `&`): memchr finds those few, and the result is built at its exact size. Any other
+    /// value still comes out right, through ``appendAttributeValue(_:to:)``.
     static func urlAttributeValue(_ url: [UInt8], addQuotes: Bool) -> [UInt8] {
         url.withUnsafeBufferPointer { bytes -> [UInt8] in
             let quote = UInt8(ascii: "\"")
-            guard let base = bytes.baseAddress, let ampersands = ampersandsWithoutQuotes(bytes) else {
+            guard let base = bytes.baseAddress,
+                  memchr(base, Int32(quote), bytes.count) == nil,
+                  memchr(base, Int32(UInt8(ascii: "'")), bytes.count) == nil else {
                 var out: [UInt8] = addQuotes ? [quote] : []
                 appendAttributeValue(url, to: &out)
                 if addQuotes { out.append(quote) }
                 return out
+            }
+            let amp = Int32(UInt8(ascii: "&"))
+            var ampersands = 0
+            var i = 0
+            while i < bytes.count, let hit = memchr(base + i, amp, bytes.count - i) {
+                ampersands += 1
+                i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self)) + 1
             }
             let size = bytes.count + ampersands * 4 + (addQuotes ? 2 : 0)  // `&` becomes `&amp;`
             return [UInt8](unsafeUninitializedCapacity: size) { out, initialized in
@@ -113,37 +122,6 @@ enum HTMLEscaping {
                 initialized = o
             }
         }
-    }
-
-    /// The number of `&` in `bytes`, or nil when they hold a `"` or `'`. Eight bytes at a time: in
-    /// each word XOR a character, the exact test for zero bytes (the high bit of
-    /// `~(((x & 0x7F..) + 0x7F..) | x | 0x7F..)`, which cannot borrow across bytes) marks exactly
-    /// the bytes equal to it.
-    static func ampersandsWithoutQuotes(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
-        guard let base = bytes.baseAddress else { return 0 }
-        @inline(__always) func equal(_ word: UInt64, _ pattern: UInt64) -> UInt64 {
-            let x = word ^ pattern
-            let low: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
-            return ~(((x & low) &+ low) | x | low)
-        }
-        var count = 0
-        var i = 0
-        let raw = UnsafeRawPointer(base)
-        while i + 8 <= bytes.count {
-            let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            if equal(word, 0x2222_2222_2222_2222) | equal(word, 0x2727_2727_2727_2727) != 0 { return nil }
-            count += equal(word, 0x2626_2626_2626_2626).nonzeroBitCount
-            i += 8
-        }
-        while i < bytes.count {
-            switch bytes[i] {
-            case UInt8(ascii: "&"): count += 1
-            case UInt8(ascii: "\""), UInt8(ascii: "'"): return nil
-            default: break
-            }
-            i += 1
-        }
-        return count
     }
 
     /// Whether one of the eight bytes is `&`, `"` or `'` (the classic "has a zero byte" test on the
