@@ -371,24 +371,28 @@ private final class ScanState {
         guard position != UInt.max else { return }
         // Only a tag that really ends here counts as parsed content (see findUnterminatedConstruct).
         noteEvent(parserOffset: Int(position))
+        // Located after the parse: only the position and the names are taken from here.
         if kind == .link || kind == .img {
-            // Located after the parse: only the position and the names are taken from here.
-            let namesStart = pendingNames.count
-            appendPendingName(name)
-            if let attributes {
-                var i = 0
-                while let attribute = attributes[i] {
-                    appendPendingName(attribute)
-                    i += 2
-                }
-            }
             pending.append(.startTag(parserOffset: Int(position), isImage: kind == .img,
                                      context: rawTextDepth > 0 ? .rawText : (headDepth > 0 ? .head : .body),
-                                     names: namesStart..<pendingNames.count))
+                                     names: appendPendingNames(name, attributes)))
             return
         }
         guard kind == .rawText || kind == .script else { return }
-        let namesStart = pendingNames.count
+        pending.append(.textElementStart(parserOffset: Int(position), names: appendPendingNames(name, attributes)))
+        openTextElements += 1
+    }
+
+    /// Copies a name from libxml2, with a 0 byte after it, to ``pendingNames``.
+    func appendPendingName(_ name: UnsafePointer<xmlChar>) {
+        pendingNames.append(contentsOf: UnsafeBufferPointer(start: name, count: strlen(name) + 1))
+    }
+
+    /// Copies an element's name and its attributes' names (libxml2's `atts`: name, value, ...,
+    /// NULL) to ``pendingNames``; returns where they stand there.
+    func appendPendingNames(_ name: UnsafePointer<xmlChar>,
+                            _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) -> Range<Int> {
+        let start = pendingNames.count
         appendPendingName(name)
         if let attributes {
             var i = 0
@@ -397,13 +401,7 @@ private final class ScanState {
                 i += 2
             }
         }
-        pending.append(.textElementStart(parserOffset: Int(position), names: namesStart..<pendingNames.count))
-        openTextElements += 1
-    }
-
-    /// Copies a name from libxml2, with a 0 byte after it, to ``pendingNames``.
-    func appendPendingName(_ name: UnsafePointer<xmlChar>) {
-        pendingNames.append(contentsOf: UnsafeBufferPointer(start: name, count: strlen(name) + 1))
+        return start..<pendingNames.count
     }
 
     /// Locates the start tags and reads the conditional comments left for after the parse, and

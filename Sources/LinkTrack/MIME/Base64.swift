@@ -395,12 +395,7 @@ enum Base64 {
         mutating func finish(table: UnsafeBufferPointer<UInt8>, endsWithLineEnding: Bool) {
             if carryCount > 0 {
                 lineBreakIfDue()
-                let byte1 = carryCount > 1 ? UInt32(carry.1) : 0
-                let bits = UInt32(carry.0) << 16 | byte1 << 8
-                output[written] = table[Int(bits >> 18 & 0x3F)]
-                output[written + 1] = table[Int(bits >> 12 & 0x3F)]
-                output[written + 2] = carryCount > 1 ? table[Int(bits >> 6 & 0x3F)] : MIMEBytes.equals
-                output[written + 3] = MIMEBytes.equals
+                writePaddedGroup(carry.0, carryCount > 1 ? carry.1 : nil, into: output, at: written, table: table)
                 written += 4
             }
             if endsWithLineEnding {
@@ -443,16 +438,23 @@ enum Base64 {
         if remaining > 0 {
             // A full line was written last if the groups so far fill lines exactly.
             if group > 0, group % groupsPerLine == 0 { appendLineEnding() }
-            let byte1 = remaining > 1 ? UInt32(input[index + 1]) : 0
-            let bits = UInt32(input[index]) << 16 | byte1 << 8
-            output[written] = table[Int(bits >> 18 & 0x3F)]
-            output[written + 1] = table[Int(bits >> 12 & 0x3F)]
-            output[written + 2] = remaining > 1 ? table[Int(bits >> 6 & 0x3F)] : MIMEBytes.equals
-            output[written + 3] = MIMEBytes.equals
+            writePaddedGroup(input[index], remaining > 1 ? input[index + 1] : nil, into: output, at: written, table: table)
             written += 4
         }
         if endsWithLineEnding { appendLineEnding() }
         return written
+    }
+
+    /// The last group of one or two bytes, with its `=` padding, at `output[written..<written + 4]`.
+    private static func writePaddedGroup(
+        _ byte0: UInt8, _ byte1: UInt8?, into output: UnsafeMutableBufferPointer<UInt8>, at written: Int,
+        table: UnsafeBufferPointer<UInt8>
+    ) {
+        let bits = UInt32(byte0) << 16 | UInt32(byte1 ?? 0) << 8
+        output[written] = table[Int(bits >> 18 & 0x3F)]
+        output[written + 1] = table[Int(bits >> 12 & 0x3F)]
+        output[written + 2] = byte1 != nil ? table[Int(bits >> 6 & 0x3F)] : MIMEBytes.equals
+        output[written + 3] = MIMEBytes.equals
     }
 
     /// Encodes `count` full 3-byte groups from `input[index...]` into `output[written...]`.

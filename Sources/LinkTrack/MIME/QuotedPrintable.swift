@@ -739,22 +739,19 @@ enum QuotedPrintable {
             }
         }
         func endsAtSoftBreak(_ p: PhysicalLine) -> Bool { p.piece < lines[p.line].softBreaks.count }
-        func decodedStart(_ p: PhysicalLine) -> Int {
-            p.piece == 0 ? lines[p.line].decodedRange.lowerBound
-                : softBreaks[lines[p.line].softBreaks.lowerBound + p.piece - 1].decodedOffset
+        // Where piece `piece` of logical line `line` ends (raw and decoded offsets); piece -1 "ends"
+        // where the line starts.
+        func pieceEnd(line: Int, piece: Int) -> (raw: Int, decoded: Int) {
+            let logical = lines[line]
+            if piece < 0 { return (logical.rawRange.lowerBound, logical.decodedRange.lowerBound) }
+            if piece < logical.softBreaks.count {
+                let softBreak = softBreaks[logical.softBreaks.lowerBound + piece]
+                return (softBreak.rawEnd, softBreak.decodedOffset)
+            }
+            return (logical.rawRange.upperBound, logical.decodedRange.upperBound)
         }
-        func decodedEnd(_ p: PhysicalLine) -> Int {
-            endsAtSoftBreak(p) ? softBreaks[lines[p.line].softBreaks.lowerBound + p.piece].decodedOffset
-                : lines[p.line].decodedRange.upperBound
-        }
-        func rawStart(_ p: PhysicalLine) -> Int {
-            p.piece == 0 ? lines[p.line].rawRange.lowerBound
-                : softBreaks[lines[p.line].softBreaks.lowerBound + p.piece - 1].rawEnd
-        }
-        func rawEnd(_ p: PhysicalLine) -> Int {
-            endsAtSoftBreak(p) ? softBreaks[lines[p.line].softBreaks.lowerBound + p.piece].rawEnd
-                : lines[p.line].rawRange.upperBound
-        }
+        func start(_ p: PhysicalLine) -> (raw: Int, decoded: Int) { pieceEnd(line: p.line, piece: p.piece - 1) }
+        func end(_ p: PhysicalLine) -> (raw: Int, decoded: Int) { pieceEnd(line: p.line, piece: p.piece) }
         // The index of the logical line containing `decodedOffset`, searching forward from `from`;
         // the last line for the end of the body.
         func lineIndex(containing decodedOffset: Int, from: Int) -> Int {
@@ -776,7 +773,7 @@ enum QuotedPrintable {
         }
         // The soft break that ends `p`, in `raw`'s indices (`=`, blanks, line ending).
         func softBreakBytes(_ p: PhysicalLine) -> Range<Int>? {
-            trailingSoftBreak(raw, (origin + rawStart(p))..<(origin + rawEnd(p)))
+            trailingSoftBreak(raw, (origin + start(p).raw)..<(origin + end(p).raw))
         }
 
         var rawCursor = 0
@@ -799,8 +796,8 @@ enum QuotedPrintable {
                     editIndex += 1
                 }
                 // Build the run's edited decoded bytes.
-                let decodedLower = decodedStart(first)
-                let decodedUpper = decodedEnd(last)
+                let decodedLower = start(first).decoded
+                let decodedUpper = end(last).decoded
                 content.removeAll(keepingCapacity: true)
                 var cursor = decodedLower
                 for edit in allEdits[groupEditStart..<editIndex] {
@@ -826,7 +823,7 @@ enum QuotedPrintable {
                 }
                 last = PhysicalLine(line: last.line + 1, piece: 0)
             }
-            output.append(contentsOf: raw[(origin + rawCursor)..<(origin + rawStart(first))])
+            output.append(contentsOf: raw[(origin + rawCursor)..<(origin + start(first).raw)])
             encode(content, into: &output,
                    defaultLineEnding: defaultLineEnding(lines: lines, last: last.line),
                    maxLineLength: finalSoftBreak == nil ? 76 : 75)
