@@ -229,11 +229,6 @@ private final class ScanState {
         self.visit = visit
         self.end = bytes.count
         self.mappedDocumentOffset = 0
-        // Room for the events of a tag-dense document up front (a newsletter records one per
-        // 200 bytes): growing by copies would touch twice the memory. Pages never written cost
-        // nothing; beyond the caps the arrays grow as usual.
-        pending.reserveCapacity(min(bytes.count / 64, 1 << 17))
-        pendingNames.reserveCapacity(min(bytes.count / 16, 1 << 20))
     }
 
     /// Runs the parser; returns false when libxml2 could not be set up.

@@ -32,11 +32,6 @@ public struct EditList: Sendable, Hashable {
     }
 
     public var isEmpty: Bool { edits.isEmpty }
-
-    /// Makes room for `count` edits in all.
-    public mutating func reserveCapacity(_ count: Int) {
-        edits.reserveCapacity(count)
-    }
     public var count: Int { edits.count }
 
     /// Adds `edit` unless it overlaps an edit already in the list.

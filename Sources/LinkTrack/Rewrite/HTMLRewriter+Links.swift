@@ -37,10 +37,7 @@ final class LinkRewriting {
         self.signer = signer
         self.tracksClicks = set.tracksClicks
         self.httpsPolicy = set.httpsPolicy
-        // A newsletter has a link per 500 bytes; growing by copies would touch twice the memory.
-        let expectedLinks = min(max(16, document.count / 256), 1 << 16)
-        report.links.reserveCapacity(expectedLinks)
-        edits.reserveCapacity(expectedLinks)
+        report.links.reserveCapacity(max(16, document.count / 1024))
     }
 
     func visit(_ tag: ScannedTag) {
