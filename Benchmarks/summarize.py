@@ -62,6 +62,32 @@ def harness():
     return out
 
 
+def logical_names(h):
+    """The harness names its benchmarks "<html>/<step>" so that each input's steps run back to back
+    (see LinkTrackBenchmarks.swift); this maps them to "baseline/<html>", "rewriter/<html>" and
+    "filter/<message>". The baseline is the mean of the runs before and after the measured steps."""
+    out = {}
+    for name, row in h.items():
+        html, _, step = name.partition("/")
+        if step == "2-rewriter":
+            out["rewriter/" + html] = row
+        elif step.startswith("3-filter-"):
+            out["filter/" + step[len("3-filter-"):]] = row
+        elif step in ("1-baseline", "9-baseline-again"):
+            continue
+        else:
+            out[name] = row
+    for html in set(n.partition("/")[0] for n in h if n.endswith("/1-baseline")):
+        runs = [h[n] for n in (html + "/1-baseline", html + "/9-baseline-again") if n in h]
+        merged = dict(runs[0])
+        for key in ("wall_us", "cpu_us", "mallocs"):
+            values = [r[key] for r in runs if r.get(key) is not None]
+            merged[key] = sum(values) / len(values) if values else None
+        merged["runs_wall_us"] = [r.get("wall_us") for r in runs]
+        out["baseline/" + html] = merged
+    return out
+
+
 def fmt(v, d=2):
     return "n/a" if v is None else ("%.*f" % (d, v))
 
@@ -73,7 +99,7 @@ def verdict(ok):
 def main():
     manifest = load(os.path.join(INPUTS, "manifest.json"))
     size = {k: manifest[v]["bytes"] for k, v in FILE_OF.items()}
-    h = harness()
+    h = logical_names(harness())
     ratio = load(os.path.join(RESULTS, "ratio.json")) if os.path.exists(os.path.join(RESULTS, "ratio.json")) else None
     rows_i = {r["name"]: r for r in ratio["rows"]} if ratio else {}
     callers_i = {r["name"]: r for r in ratio["callers"]} if ratio else {}
