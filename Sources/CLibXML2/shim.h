@@ -33,6 +33,37 @@ static inline int lt_xml_at_tag_close(htmlParserCtxtPtr ctxt) {
     return cur[0] == '>' || (cur[0] == '/' && cur[1] == '>');
 }
 
+/// An HTML parser context that reads `size` bytes at `buffer` in place. htmlCreateMemoryParserCtxt
+/// copies them into a buffer of its own first; this one wraps them in a static (immutable) input
+/// buffer instead, as libxml2's xmlParserInputBufferCreateStatic documents. The bytes must stay
+/// valid and unchanged until the context is freed. Returns NULL on failure.
+static inline htmlParserCtxtPtr lt_html_create_static_ctxt(const char *buffer, int size) {
+    if (buffer == NULL || size <= 0) {
+        return NULL;
+    }
+    xmlParserInputBufferPtr input = xmlParserInputBufferCreateStatic(buffer, size, XML_CHAR_ENCODING_NONE);
+    if (input == NULL) {
+        return NULL;
+    }
+    htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
+    if (ctxt == NULL) {
+        xmlFreeParserInputBuffer(input);
+        return NULL;
+    }
+    xmlParserInputPtr stream = xmlNewIOInputStream(ctxt, input, XML_CHAR_ENCODING_NONE);
+    if (stream == NULL) {
+        xmlFreeParserInputBuffer(input);
+        htmlFreeParserCtxt(ctxt);
+        return NULL;
+    }
+    if (inputPush(ctxt, stream) < 0) {
+        xmlFreeInputStream(stream);
+        htmlFreeParserCtxt(ctxt);
+        return NULL;
+    }
+    return ctxt;
+}
+
 /// Swift 6 treats the global `xmlFree` function pointer as shared mutable state.
 static inline void lt_xml_free(void *ptr) {
     xmlFree(ptr);

@@ -236,7 +236,8 @@ private final class ScanState {
         let length = end
         guard length > 0 else { return true }
         let raw = UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self)
-        guard let ctxt = htmlCreateMemoryParserCtxt(raw, Int32(length)) else { return false }
+        // The document is read in place (libxml2 would otherwise copy it first); `bytes` outlives the context.
+        guard let ctxt = lt_html_create_static_ctxt(raw, Int32(length)) else { return false }
         defer { htmlFreeParserCtxt(ctxt) }
         context = ctxt
         htmlCtxtUseOptions(ctxt, HTMLScanner.parserOptions)
