@@ -300,16 +300,19 @@ public struct InvariantChecker: Sendable {
             while k < input.count, input[k].isLibXML2Blank { k += 1 }
             // Only a whole `ses:no-track` or `ses:tags` name after a blank or a closing quote can be a
             // removed attribute ("Courses:" in text is not).
-            let sesHere = (k > 0 && (input[k - 1].isLibXML2Blank || input[k - 1] == UInt8(ascii: "\"") || input[k - 1] == UInt8(ascii: "'")))
-                && Self.sesAttributeNames.contains { name in
+            let sesName = k > 0 && (input[k - 1].isLibXML2Blank || input[k - 1] == UInt8(ascii: "\"") || input[k - 1] == UInt8(ascii: "'"))
+                ? Self.sesAttributeNames.first { name in
                     startsWithIgnoringCase(input, k, name)
                         && (k + name.count == input.count || !Self.isNameCharacter(input[k + name.count]))
-                }
-                // Through one byte past the longer name ("ses:no-track" is 12), so that a next
-                // attribute named "ses:no-track9" is not taken for this one left in place
-                // (fuzz finding crash-598fac04).
-                && !startsWith(output, j, Array(input[i..<min(k + 13, input.count)]))
-                && !startsWith(output, j, Self.bytesWithoutPlaceholders(input, from: i, count: k + 13 - i, placeholder: placeholder))
+                } : nil
+            // Left in place when the output holds the same bytes through one byte past the name, so
+            // that a next attribute named "ses:no-track9" is not taken for this one (fuzz finding
+            // crash-598fac04); no further, where an edit may start (text " ses:tags" with the pixel
+            // inserted 2 bytes after it: fuzz finding crash-c08087e9).
+            let windowEnd = k + (sesName?.count ?? 0) + 1
+            let sesHere = sesName != nil
+                && !startsWith(output, j, Array(input[i..<min(windowEnd, input.count)]))
+                && !startsWith(output, j, Self.bytesWithoutPlaceholders(input, from: i, count: windowEnd - i, placeholder: placeholder))
             if !sesHere, i < input.count, j < output.count, input[i] == output[j] {
                 i += 1
                 j += 1

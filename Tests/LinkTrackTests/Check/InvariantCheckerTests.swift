@@ -129,6 +129,12 @@ struct CheckerFalsePositiveRow: Sendable, CustomTestStringConvertible {
             name: "removed ses:no-track followed by ses:no-track9",
             html: ["<html><body><a ses:no-track=\"x\" ses:no-track9 href=\"https://shop.example.com/z\">z</a></body></html>"],
             expected: ["<a ses:no-track9 href=\"https://shop.example.com/z\">"]),
+        // crash-c08087e9: text " ses:tags" right before the pixel, which goes ahead of an
+        // unterminated tag; the text stays, and the pixel is the only change.
+        CheckerFalsePositiveRow(
+            name: "text ' ses:tags' just before the pixel",
+            html: [" ses:tags<e"],
+            expected: [" ses:tags<img src="]),
     ]
 
     @Test(arguments: rows)
