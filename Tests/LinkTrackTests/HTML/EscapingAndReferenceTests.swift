@@ -71,7 +71,7 @@ struct EscapingAndReferenceTests {
                 }
             }
         }
-        var generator = SplitMix64(seed: 7)
+        var generator = SeededGenerator(seed: 7)
         for _ in 0..<500 {
             let value = (0..<Int(generator.next() % 300)).map { _ -> UInt8 in
                 let r = generator.next()
@@ -118,18 +118,5 @@ struct EscapingAndReferenceTests {
         // The same from a slice that does not start at index 0.
         let padded = Array("..".utf8) + bytes
         #expect(CharacterReference.decodeAttributeValue(padded[2...]) == Array(decoded.utf8))
-    }
-}
-
-/// A small deterministic generator for test data.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -125,8 +125,6 @@ func htmlDebug(_ bytes: some Collection<UInt8>) -> String {
     return text
 }
 
-/// A small seeded generator (SplitMix64), so the property tests are reproducible.
-
 /// Checks that `output` is `input` with `edits` applied and nothing else: outside the edited ranges
 /// the bytes are the input's, each replacement stands where its edit says, and putting the original
 /// bytes back in place of each replacement gives back the input. Returns a description of the first

@@ -1,7 +1,5 @@
 @testable import LinkTrack
 
-/// A small seeded generator (SplitMix64) so property tests are reproducible.
-
 extension Array where Element == UInt8 {
     /// The bytes of an ASCII/UTF-8 string literal.
     init(mime text: String) {
