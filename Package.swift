@@ -9,7 +9,6 @@ let package = Package(
         .executable(name: "linktrack", targets: ["linktrack"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // Only the tests use swift-crypto: its SHA-256 and HMAC are the oracle for CSHA256.
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
@@ -33,7 +32,6 @@ let package = Package(
             dependencies: [
                 "LinkTrack",
                 "CSupport",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(

@@ -1,33 +1,41 @@
-import ArgumentParser
 import LinkTrack
 
-struct CheckCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "check",
+struct CheckCommand: Command {
+    static let spec = CommandSpec(
+        name: "check",
         abstract: "Verify that OUTPUT is a correct tracked version of INPUT (the invariant checker).",
-        discussion: "Exits 0 when every invariant holds; else prints each violation and exits 1."
+        discussion: "Exits 0 when every invariant holds; else prints each violation and exits 1.",
+        options: [
+            .option("config", help: "The configuration file the output was made with (default: $LINKTRACK_CONFIG, else /etc/linktrack/config.json)."),
+            .option("configuration-set", help: "The configuration set used when INPUT has no X-SES-CONFIGURATION-SET header."),
+            .flag("rewrite-signed", help: "The output was made with --rewrite-signed."),
+            .option("ignore-header", help: "A header field the transport added to OUTPUT (Received, Return-Path, ...); repeatable.",
+                    repeatable: true),
+            .flag("html", help: "INPUT and OUTPUT are bare HTML documents."),
+        ],
+        arguments: [
+            ArgumentSpec(name: "input", help: "The message before filtering."),
+            ArgumentSpec(name: "output", help: "The message after filtering."),
+        ]
     )
 
-    @Option(help: "The configuration file the output was made with.")
-    var config: String = defaultConfigPath()
-
-    @Option(help: "The configuration set used when INPUT has no X-SES-CONFIGURATION-SET header.")
+    var config: String
     var configurationSet: String?
-
-    @Flag(help: "The output was made with --rewrite-signed.")
-    var rewriteSigned = false
-
-    @Option(name: .customLong("ignore-header"), help: "A header field the transport added to OUTPUT (Received, Return-Path, ...); repeatable.")
-    var ignoredHeaders: [String] = []
-
-    @Flag(help: "INPUT and OUTPUT are bare HTML documents.")
-    var html = false
-
-    @Argument(help: "The message before filtering.")
+    var rewriteSigned: Bool
+    var ignoredHeaders: [String]
+    var html: Bool
     var input: String
-
-    @Argument(help: "The message after filtering.")
     var output: String
+
+    init(_ arguments: ParsedArguments) {
+        config = arguments.value("config") ?? defaultConfigPath()
+        configurationSet = arguments.value("configuration-set")
+        rewriteSigned = arguments.flag("rewrite-signed")
+        ignoredHeaders = arguments.values("ignore-header")
+        html = arguments.flag("html")
+        input = arguments.argument("input")
+        output = arguments.argument("output")
+    }
 
     func run() throws {
         let configuration = try loadConfiguration(path: config, log: nil)

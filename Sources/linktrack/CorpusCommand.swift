@@ -1,12 +1,11 @@
-import ArgumentParser
 import LinkTrack
 #if canImport(Glibc)
 import Glibc
 #endif
 
-struct CorpusCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "corpus",
+struct CorpusCommand: Command {
+    static let spec = CommandSpec(
+        name: "corpus",
         abstract: "Run every case under a folder as a regression test; prints 'N passed, N failed'.",
         discussion: """
         A case is a folder with input.eml or input.html, optional case.json ({"args": [...], "exitStatus": N}), \
@@ -14,17 +13,23 @@ struct CorpusCommand: ParsableCommand {
         in DIR is a case without expectations. Every case is also checked by the invariant checker \
         (see `linktrack check`), so a folder of real outgoing mail shows whether LinkTrack is safe on it. \
         Exits 0 only when all pass.
-        """
+        """,
+        options: [
+            .option("config", help: "The configuration for cases without a config.json of their own or in DIR."),
+            .flag("record", help: "Write the expected files anew from the current output."),
+        ],
+        arguments: [ArgumentSpec(name: "directory", help: "The corpus folder.")]
     )
 
-    @Argument(help: "The corpus folder.")
     var directory: String
-
-    @Option(help: "The configuration for cases without a config.json of their own or in DIR.")
     var config: String?
+    var record: Bool
 
-    @Flag(help: "Write the expected files anew from the current output.")
-    var record = false
+    init(_ arguments: ParsedArguments) {
+        directory = arguments.argument("directory")
+        config = arguments.value("config")
+        record = arguments.flag("record")
+    }
 
     func run() throws {
         let fallback = try config.map { try loadConfiguration(path: $0, log: nil) }

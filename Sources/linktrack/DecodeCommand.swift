@@ -1,18 +1,23 @@
-import ArgumentParser
 import LinkTrack
 
-struct DecodeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "decode",
+struct DecodeCommand: Command {
+    static let spec = CommandSpec(
+        name: "decode",
         abstract: "Verify and decode tracking URLs; prints one JSON object per URL per line.",
-        discussion: "Reads URLs from the arguments, or one per line from standard input when none are given. Exits 65 if any URL failed."
+        discussion: "Reads URLs from the arguments, or one per line from standard input when none are given. Exits 65 if any URL failed.",
+        options: [
+            .option("config", help: "The configuration file (its SigningKeys verify) (default: $LINKTRACK_CONFIG, else /etc/linktrack/config.json)."),
+        ],
+        arguments: [ArgumentSpec(name: "urls", help: "Tracking URLs.", variadic: true)]
     )
 
-    @Option(help: "The configuration file (its SigningKeys verify).")
-    var config: String = defaultConfigPath()
+    var config: String
+    var urls: [String]
 
-    @Argument(help: "Tracking URLs.")
-    var urls: [String] = []
+    init(_ arguments: ParsedArguments) {
+        config = arguments.value("config") ?? defaultConfigPath()
+        urls = arguments.arguments("urls")
+    }
 
     func run() throws {
         let configuration = try loadConfiguration(path: config, log: nil)

@@ -1,61 +1,37 @@
-import ArgumentParser
 import LinkTrack
 
-struct FilterCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "filter",
+struct FilterCommand: Command {
+    static let spec = CommandSpec(
+        name: "filter",
         abstract: "Track one message: RFC 5322 message (or bare HTML) on stdin, tracked result on stdout.",
         discussion: """
         Exit status (sysexits): 0 delivered (rewritten or passed through), 64 usage, 65 message rejected \
         (unknown configuration set), 74 input/output error, 75 temporary failure (the MTA should retry), \
         78 configuration error. On success nothing is written on stderr unless --explain or --verbose is \
         given; notes and warnings go to syslog (mail facility) or to --log-file.
-        """
+        """,
+        options: [
+            .option("config", help: "The configuration file (default: $LINKTRACK_CONFIG, else /etc/linktrack/config.json)."),
+            .option("input", help: "What stdin holds: eml (a whole message) or html (a bare HTML document).",
+                    choices: InputKind.allCases.map(\.rawValue), default: "eml"),
+            .option("configuration-set", help: "The configuration set when the message has no X-SES-CONFIGURATION-SET header."),
+            .option("message-id", help: "The message id for --input html (default: derived from the document)."),
+            .option("unknown-configuration-set",
+                    help: "reject (exit 65, as SES does) or pass (deliver unchanged) a message whose X-SES-CONFIGURATION-SET does not exist.",
+                    choices: FilterOptions.UnknownConfigurationSetAction.allCases.map(\.rawValue), default: "reject"),
+            .flag("rewrite-signed", help: "Rewrite messages that carry a DKIM-Signature (the signature will no longer verify)."),
+            .flag("explain", help: "Print on stderr what was done per part and per link."),
+            .flag("verbose", help: "Also print notes and warnings on stderr."),
+            .option("log-file", help: "Append notes and warnings to this file instead of syslog."),
+        ]
     )
 
-    enum InputKind: String, ExpressibleByArgument, CaseIterable {
+    enum InputKind: String, CaseIterable {
         case eml, html
     }
 
-    @Option(help: "The configuration file (default: $LINKTRACK_CONFIG, else /etc/linktrack/config.json).")
-    var config: String = defaultConfigPath()
-
-    @Option(help: "What stdin holds: eml (a whole message) or html (a bare HTML document).")
-    var input: InputKind = .eml
-
-    @Option(help: "The configuration set when the message has no X-SES-CONFIGURATION-SET header.")
-    var configurationSet: String?
-
-    @Option(help: "The message id for --input html (default: derived from the document).")
-    var messageId: String?
-
-    @Option(help: "reject (exit 65, as SES does) or pass (deliver unchanged) a message whose X-SES-CONFIGURATION-SET does not exist.")
-    var unknownConfigurationSet: FilterOptions.UnknownConfigurationSetAction = .reject
-
-    @Flag(help: "Rewrite messages that carry a DKIM-Signature (the signature will no longer verify).")
-    var rewriteSigned = false
-
-    @Flag(help: "Print on stderr what was done per part and per link.")
-    var explain = false
-
-    @Flag(help: "Also print notes and warnings on stderr.")
-    var verbose = false
-
-    @Option(help: "Append notes and warnings to this file instead of syslog.")
-    var logFile: String?
-
-    func run() throws {
-        try FilterRun(config: config, input: input, configurationSet: configurationSet, messageId: messageId,
-                      unknownConfigurationSet: unknownConfigurationSet, rewriteSigned: rewriteSigned,
-                      explain: explain, verbose: verbose, logFile: logFile).run()
-    }
-}
-
-/// What `linktrack filter` does, apart from reading its arguments: ``FilterCommand`` builds it from
-/// ArgumentParser's parse, and ``FilterRun/fastPath(_:)`` from a plain argument list (see there).
-struct FilterRun {
     var config = defaultConfigPath()
-    var input: FilterCommand.InputKind = .eml
+    var input: InputKind = .eml
     var configurationSet: String?
     var messageId: String?
     var unknownConfigurationSet: FilterOptions.UnknownConfigurationSetAction = .reject
@@ -64,45 +40,19 @@ struct FilterRun {
     var verbose = false
     var logFile: String?
 
-    /// The MTA pipe calls `linktrack filter` once per message, so its start-up is on every
-    /// message's path, and ArgumentParser's reflection over the command tree took about a third of
-    /// the process's time on a 30 KB mail. A plain invocation (`filter` and the long options
-    /// `--name value` / flags as `linktrack filter --help` lists them) is read here directly;
-    /// anything else (`--name=value`, short or unknown options, a value that starts with `-`,
-    /// `--help`, another command) returns nil and goes through ArgumentParser, which parses it
-    /// the same way or explains the error.
-    static func fastPath(_ arguments: [String]) -> FilterRun? {
-        guard arguments.first == "filter" else { return nil }
-        var run = FilterRun()
-        var i = 1
-        while i < arguments.count {
-            let name = arguments[i]
-            switch name {
-            case "--rewrite-signed": run.rewriteSigned = true
-            case "--explain": run.explain = true
-            case "--verbose": run.verbose = true
-            case "--config", "--input", "--configuration-set", "--message-id", "--unknown-configuration-set", "--log-file":
-                guard i + 1 < arguments.count, !arguments[i + 1].hasPrefix("-") else { return nil }
-                let value = arguments[i + 1]
-                switch name {
-                case "--config": run.config = value
-                case "--input":
-                    guard let kind = FilterCommand.InputKind(rawValue: value) else { return nil }
-                    run.input = kind
-                case "--configuration-set": run.configurationSet = value
-                case "--message-id": run.messageId = value
-                case "--unknown-configuration-set":
-                    guard let action = FilterOptions.UnknownConfigurationSetAction(rawValue: value) else { return nil }
-                    run.unknownConfigurationSet = action
-                default: run.logFile = value
-                }
-                i += 1
-            default:
-                return nil
-            }
-            i += 1
+    init(_ arguments: ParsedArguments) {
+        if let config = arguments.value("config") { self.config = config }
+        // The spec's choices have been checked by the parse.
+        if let input = arguments.value("input").flatMap(InputKind.init(rawValue:)) { self.input = input }
+        configurationSet = arguments.value("configuration-set")
+        messageId = arguments.value("message-id")
+        if let action = arguments.value("unknown-configuration-set").flatMap(FilterOptions.UnknownConfigurationSetAction.init(rawValue:)) {
+            unknownConfigurationSet = action
         }
-        return run
+        rewriteSigned = arguments.flag("rewrite-signed")
+        explain = arguments.flag("explain")
+        verbose = arguments.flag("verbose")
+        logFile = arguments.value("log-file")
     }
 
     func run() throws {
@@ -127,7 +77,7 @@ struct FilterRun {
             for note in report.notes { log.note(note) }
             for warning in report.warnings { log.warning(warning) }
             if explain { StandardError.write(Explanation.message(report)) }
-        } catch let error as FilterError {
+        } catch {
             switch error.kind {
             case .unknownConfigurationSet: throw fail(error.message, code: SysExit.dataError, log: log)
             case .configuration: throw fail("linktrack: configuration error in \(config): \(error.message)", code: SysExit.configuration, log: log)
@@ -151,6 +101,7 @@ struct FilterRun {
             throw fail("linktrack: cannot read the input: \(error)", code: SysExit.ioError, log: log)
         }
         var output = document
+        var edits = EditList()
         if let name = configurationSet ?? configuration.defaultConfigurationSet {
             let set: ConfigurationSet
             do {
@@ -160,23 +111,27 @@ struct FilterRun {
             }
             let context = TrackingContext(configurationSet: set,
                                           messageId: messageId ?? TrackingContext.derivedMessageId(for: document))
-            let result = rewriter.rewrite(document, charset: nil, context: context)
-            output = result.output
-            if let reason = result.report.untouchedReason { log.note(reason) }
+            // The edits are applied on the way out: the rewritten document is never held whole.
+            let result = rewriter.rewrite(document, charset: nil, context: context, buildOutput: false)
+            if let reason = result.report.untouchedReason {
+                output = result.output
+                log.note(reason)
+            } else {
+                edits = result.edits
+            }
             for warning in result.report.warnings { log.warning(warning) }
             if explain { StandardError.write(Explanation.html(result.report, path: "html")) }
         } else {
             log.note("no configuration set applies (no --configuration-set, no DefaultConfigurationSet); the document passes unchanged")
         }
-        do {
-            try FileIO.write(fileDescriptor: 1, output)
+        do throws(IOError) {
+            try Splicer.apply(edits, to: output) { (piece) throws(IOError) in try FileIO.write(fileDescriptor: 1, piece) }
         } catch {
             throw fail("linktrack: cannot write the output: \(error)", code: SysExit.ioError, log: log)
         }
     }
 }
 
-extension FilterOptions.UnknownConfigurationSetAction: ExpressibleByArgument {}
 
 /// The `--explain` text.
 enum Explanation {

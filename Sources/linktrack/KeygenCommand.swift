@@ -1,14 +1,17 @@
-import ArgumentParser
 import LinkTrack
 
-struct KeygenCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "keygen",
-        abstract: "Print a new random signing key entry, ready to paste into SigningKeys."
+struct KeygenCommand: Command {
+    static let spec = CommandSpec(
+        name: "keygen",
+        abstract: "Print a new random signing key entry, ready to paste into SigningKeys.",
+        options: [.option("key-id", help: "The key id (default: k followed by random hex).")]
     )
 
-    @Option(help: "The key id (default: k followed by random hex).")
     var keyId: String?
+
+    init(_ arguments: ParsedArguments) {
+        keyId = arguments.value("key-id")
+    }
 
     func run() throws {
         var generator = SystemRandomNumberGenerator()

@@ -1,33 +1,92 @@
-import ArgumentParser
 import LinkTrack
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `linktrack`: the only place that exits. Library errors become messages and sysexits here:
 /// 64 usage, 65 data error (message rejected), 70 internal, 74 I/O, 75 temporary failure,
 /// 78 configuration error.
 @main
-struct LinkTrackCommand: ParsableCommand {
-    /// `linktrack filter` with plain arguments skips ArgumentParser (see ``FilterRun/fastPath(_:)``);
-    /// everything else goes through it.
+enum LinkTrackCommand {
+    static let abstract = "Open- and click-tracking rewriter for email, configured like Amazon SES."
+
+    static var commands: [any Command.Type] {[
+        FilterCommand.self, DecodeCommand.self, KeygenCommand.self,
+        PutTrackingOptionsCommand.self, CorpusCommand.self, CheckCommand.self,
+    ]}
+
     static func main() {
-        if let run = FilterRun.fastPath(Array(CommandLine.arguments.dropFirst())) {
-            do {
-                try run.run()
-            } catch {
-                FilterCommand.exit(withError: error)
-            }
-            return
-        }
-        Self.main(nil)
+        let status = run(Array(CommandLine.arguments.dropFirst()))
+        exit(status)
     }
 
-    static let configuration = CommandConfiguration(
-        commandName: "linktrack",
-        abstract: "Open- and click-tracking rewriter for email, configured like Amazon SES.",
-        subcommands: [
-            FilterCommand.self, DecodeCommand.self, KeygenCommand.self,
-            PutTrackingOptionsCommand.self, CorpusCommand.self, CheckCommand.self,
-        ]
-    )
+    /// Runs the command line `arguments` (without the program name); returns the exit status.
+    static func run(_ arguments: [String]) -> Int32 {
+        guard let name = arguments.first else {
+            StandardError.write("Error: Missing expected argument '<subcommand>'.\n\(usage)\n")
+            return SysExit.usage
+        }
+        if name == "-h" || name == "--help" || (name == "help" && arguments.count == 1) {
+            print(help, terminator: "")
+            return SysExit.ok
+        }
+        if name == "help" {
+            guard let command = commands.first(where: { $0.spec.name == arguments[1] }) else {
+                StandardError.write("Error: Unknown subcommand '\(arguments[1])'.\n\(usage)\n")
+                return SysExit.usage
+            }
+            print(command.spec.help(), terminator: "")
+            return SysExit.ok
+        }
+        guard let command = commands.first(where: { $0.spec.name == name }) else {
+            StandardError.write("Error: Unknown subcommand '\(name)'.\n\(usage)\n")
+            return SysExit.usage
+        }
+        do {
+            let parsed = try command.spec.parse(arguments.dropFirst())
+            try command.init(parsed).run()
+            return SysExit.ok
+        } catch let outcome as ArgumentsOutcome {
+            switch outcome {
+            case .help(let text):
+                print(text, terminator: "")
+                return SysExit.ok
+            case .usageError(let text):
+                StandardError.write(text)
+                return SysExit.usage
+            }
+        } catch let exit as ExitCode {
+            return exit.status
+        } catch {
+            StandardError.write("linktrack: internal error: \(error)\n")
+            return SysExit.software
+        }
+    }
+
+    static var usage: String {
+        "Usage: linktrack <subcommand>\n  See 'linktrack --help' for more information."
+    }
+
+    static var help: String {
+        var out = "OVERVIEW: \(abstract)\n\nUSAGE: linktrack <subcommand>\n\nOPTIONS:\n  -h, --help              Show help information.\n\nSUBCOMMANDS:\n"
+        for command in commands { out += CommandSpec.entry(command.spec.name, command.spec.abstract) }
+        out += "\n  See 'linktrack help <subcommand>' for detailed help.\n"
+        return out
+    }
+}
+
+/// A subcommand: its spec, built from what the command line said, then run.
+protocol Command {
+    static var spec: CommandSpec { get }
+    init(_ arguments: ParsedArguments) throws(ArgumentsOutcome)
+    /// Runs the command; a failure has been reported already and is thrown as ``ExitCode``.
+    func run() throws
+}
+
+/// The exit status a command leaves with, thrown once its message has been printed.
+struct ExitCode: Error {
+    var status: Int32
+    init(_ status: Int32) { self.status = status }
 }
 
 /// sysexits(3) values.

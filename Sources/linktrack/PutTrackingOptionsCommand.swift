@@ -1,24 +1,30 @@
-import ArgumentParser
 import LinkTrack
 
-struct PutTrackingOptionsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "put-configuration-set-tracking-options",
+struct PutTrackingOptionsCommand: Command {
+    static let spec = CommandSpec(
+        name: "put-configuration-set-tracking-options",
         abstract: "Replace a configuration set's TrackingOptions in the file, as SES v2's PutConfigurationSetTrackingOptions does.",
-        discussion: "An omitted option is removed (the API's PUT semantics). The file is validated and replaced atomically; on any error it is left untouched."
+        discussion: "An omitted option is removed (the API's PUT semantics). The file is validated and replaced atomically; on any error it is left untouched.",
+        options: [
+            .option("config", help: "The configuration file to update.", required: true),
+            .option("configuration-set-name", help: "The configuration set's name.", required: true),
+            .option("custom-redirect-domain", help: "CustomRedirectDomain: the host name tracking links point at."),
+            .option("https-policy", help: "HttpsPolicy: REQUIRE, REQUIRE_OPEN_ONLY or OPTIONAL."),
+        ]
     )
 
-    @Option(help: "The configuration file to update.")
     var config: String
-
-    @Option(help: "The configuration set's name.")
     var configurationSetName: String
-
-    @Option(help: "CustomRedirectDomain: the host name tracking links point at.")
     var customRedirectDomain: String?
-
-    @Option(help: "HttpsPolicy: REQUIRE, REQUIRE_OPEN_ONLY or OPTIONAL.")
     var httpsPolicy: String?
+
+    init(_ arguments: ParsedArguments) {
+        // Both are required: the parse has checked that they are there.
+        config = arguments.value("config") ?? ""
+        configurationSetName = arguments.value("configuration-set-name") ?? ""
+        customRedirectDomain = arguments.value("custom-redirect-domain")
+        httpsPolicy = arguments.value("https-policy")
+    }
 
     func run() throws {
         let bytes: [UInt8]

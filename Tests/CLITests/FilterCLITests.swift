@@ -71,9 +71,8 @@ import Testing
         #expect(run.stderr.isEmpty, "stderr must stay empty on success: \(run.stderr)")
     }
 
-    /// `linktrack filter` reads plain arguments itself (start-up cost on every message) and hands any
-    /// other spelling to ArgumentParser: both must do the same thing. Rows: the same invocation
-    /// written plainly and with `--name=value`.
+    /// Options may be written `--name value` or `--name=value`: both must do the same thing. Rows:
+    /// the same invocation written both ways.
     @Test(arguments: [
         (["--input", "html", "--message-id", "m1@example.com", "--configuration-set", "marketing", "--explain"],
          ["--input=html", "--message-id=m1@example.com", "--configuration-set=marketing", "--explain"]),
@@ -83,25 +82,98 @@ import Testing
          ["--configuration-set=no-such-set", "--unknown-configuration-set=pass", "--verbose"]),
         (["--rewrite-signed", "--input", "eml"], ["--rewrite-signed", "--input=eml"]),
     ])
-    func plainArgumentsAndArgumentParserAgree(plain: [String], equals: [String]) throws {
+    func spacedAndEqualsSpellingsAgree(plain: [String], equals: [String]) throws {
         let input = try Self.corpusInput("mime-mixed-related-alternative-crlf")
         let logFile = NSTemporaryDirectory() + "linktrack-log-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: logFile) }
-        let fast = try Self.run(["filter", "--config", Self.config, "--log-file", logFile] + plain, stdin: input)
+        let spaced = try Self.run(["filter", "--config", Self.config, "--log-file", logFile] + plain, stdin: input)
         let parsed = try Self.run(["filter", "--config=\(Self.config)", "--log-file=\(logFile)"] + equals, stdin: input)
-        #expect(fast.status == parsed.status)
-        #expect(fast.stdout == parsed.stdout)
+        #expect(spaced.status == parsed.status)
+        #expect(spaced.stdout == parsed.stdout)
         // Log lines carry the process id: compare without it.
         func withoutPID(_ text: String) -> String { text.replacing(/linktrack\[\d+\]/, with: "linktrack[pid]") }
-        #expect(withoutPID(fast.stderr) == withoutPID(parsed.stderr))
+        #expect(withoutPID(spaced.stderr) == withoutPID(parsed.stderr))
     }
 
-    /// What the fast path does not take goes to ArgumentParser, which explains it (exit 64).
-    @Test(arguments: [["--bogus"], ["--input", "xml"], ["--message-id"], ["--input", "-x"]])
-    func argumentsTheFastPathLeavesAloneAreUsageErrors(arguments: [String]) throws {
+    /// A wrong command line is explained on stderr with the usage, and exits 64 (EX_USAGE) without
+    /// reading stdin. Rows: the argument list after `filter --config FILE`, and what the error names.
+    @Test(arguments: [
+        (["--bogus"], "Unknown option '--bogus'"),
+        (["--input", "xml"], "The value 'xml' is invalid for '--input <input>': use one of eml, html"),
+        (["--message-id"], "Missing value for '--message-id <message-id>'"),
+        (["--input", "-x"], "Missing value for '--input <input>'"),
+        (["--explain=yes"], "The flag '--explain' takes no value"),
+        (["-x"], "Unknown option '-x'"),
+        (["stray"], "Unexpected argument 'stray'"),
+    ])
+    func wrongArgumentsAreUsageErrors(arguments: [String], error: String) throws {
         let run = try Self.run(["filter", "--config", Self.config] + arguments, stdin: [])
         #expect(run.status == 64)
-        #expect(run.stderr.contains("Usage: linktrack filter"))
+        #expect(run.stderr.hasPrefix("Error: \(error)."), "\(run.stderr)")
+        #expect(run.stderr.contains("Usage: linktrack filter [--config <config>]"))
+        #expect(run.stdout.isEmpty)
+    }
+
+    /// Help goes to stdout and exits 0, in each of its spellings; a missing or unknown subcommand
+    /// and a missing required option or argument are usage errors.
+    @Test func helpAndCommandErrors() throws {
+        for arguments in [["--help"], ["-h"], ["help"]] {
+            let run = try Self.run(arguments, stdin: [])
+            #expect(run.status == 0)
+            let text = String(decoding: run.stdout, as: UTF8.self)
+            #expect(text.hasPrefix("OVERVIEW: Open- and click-tracking rewriter"))
+            for name in ["filter", "decode", "keygen", "put-configuration-set-tracking-options", "corpus", "check"] {
+                #expect(text.contains("\n  \(name)"), "the help should list \(name)")
+            }
+        }
+        for arguments in [["filter", "--help"], ["help", "filter"], ["filter", "--config", "x", "-h"]] {
+            let run = try Self.run(arguments, stdin: [])
+            #expect(run.status == 0)
+            let text = String(decoding: run.stdout, as: UTF8.self)
+            #expect(text.hasPrefix("OVERVIEW: Track one message"))
+            #expect(text.contains("--unknown-configuration-set <unknown-configuration-set>"))
+            #expect(text.contains("(values: eml, html; default: eml)"))
+        }
+        let cases: [([String], String)] = [
+            ([], "Missing expected argument '<subcommand>'"),
+            (["frobnicate"], "Unknown subcommand 'frobnicate'"),
+            (["help", "frobnicate"], "Unknown subcommand 'frobnicate'"),
+            (["check", "--config", Self.config, "only-one"], "Missing expected argument '<output>'"),
+            (["put-configuration-set-tracking-options", "--config", "x"],
+             "Missing expected argument '--configuration-set-name <configuration-set-name>'"),
+        ]
+        for (arguments, error) in cases {
+            let run = try Self.run(arguments, stdin: [])
+            #expect(run.status == 64, "\(arguments)")
+            #expect(run.stderr.hasPrefix("Error: \(error)."), "\(arguments): \(run.stderr)")
+        }
+    }
+
+    /// `--` ends the options, a repeatable option keeps every value, and a value that starts with
+    /// `-` can be given with `=`.
+    @Test func optionEndAndRepeatedOptions() throws {
+        let dir = NSTemporaryDirectory() + "linktrack-args-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let input = try Self.corpusInput("mime-mixed-related-alternative-crlf")
+        let filtered = try Self.run(["filter", "--config", Self.config, "--log-file", "/dev/null"], stdin: input)
+        #expect(filtered.status == 0)
+        // The transport added two header fields: each must be named to be ignored.
+        let added = Array("Received: from a\r\nReturn-Path: <b@example.com>\r\n".utf8) + filtered.stdout
+        try FileIO.writeAtomically(path: dir + "/-in.eml", contents: input)
+        try FileIO.writeAtomically(path: dir + "/out.eml", contents: added)
+        let both = try Self.run(["check", "--config", Self.config, "--ignore-header", "Received",
+                                 "--ignore-header=Return-Path", "--", dir + "/-in.eml", dir + "/out.eml"], stdin: [])
+        #expect(both.status == 0, "\(String(decoding: both.stdout, as: UTF8.self))")
+        let one = try Self.run(["check", "--config", Self.config, "--ignore-header", "Received",
+                                "--", dir + "/-in.eml", dir + "/out.eml"], stdin: [])
+        #expect(one.status == 1)
+        // A message id that starts with "-".
+        let html = Array("<html><body><a href=\"https://example.com/\">x</a></body></html>".utf8)
+        let dashed = try Self.run(["filter", "--config", Self.config, "--input=html", "--message-id=-m@example.com",
+                                   "--explain", "--log-file", "/dev/null"], stdin: html)
+        #expect(dashed.status == 0)
+        #expect(dashed.stderr.contains("link 0 <a>"))
     }
 
     @Test func explainPrintsPartsAndLinks() throws {

@@ -121,7 +121,7 @@ public struct InvariantChecker: Sendable {
         if expected.count == actual.count, !zip(expected, actual).allSatisfy({ $0.elementsEqual($1) }) {
             for (e, a) in zip(expected, actual) where !e.elementsEqual(a) {
                 let isTransferEncoding = HeaderBlock.parse(Array(e)).first?.name(is: "content-transfer-encoding") == true
-                    && String(decoding: a, as: UTF8.self).lowercased().contains("quoted-printable")
+                    && String(decoding: a, as: UTF8.self).lowercased().utf8.containsBytes("quoted-printable".utf8)
                 if !isTransferEncoding {
                     problems.append("a header field changed: \(String(decoding: e.prefix(80), as: UTF8.self).replacingCRs())")
                     return

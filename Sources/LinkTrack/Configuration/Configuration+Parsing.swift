@@ -265,7 +265,7 @@ extension Configuration {
         let bytes = Array(domain.utf8)
         if bytes.isEmpty { throw fail("the domain is empty") }
         if bytes.contains(where: { $0 >= 0x80 }) { throw fail("it contains a non-ASCII character (use the punycode form)") }
-        if domain.contains("://") { throw fail("it contains a scheme; give the host name only") }
+        if bytes.containsBytes("://".utf8) { throw fail("it contains a scheme; give the host name only") }
         if bytes.contains(UInt8(ascii: "/")) { throw fail("it contains a path; give the host name only") }
         if bytes.contains(UInt8(ascii: ":")) { throw fail("it contains a port; give the host name only") }
         if bytes.contains(where: { $0 == 0x20 || $0 == 0x09 }) { throw fail("it contains a space") }

@@ -81,4 +81,41 @@ public enum Splicer {
         output.append(contentsOf: original[cursor..<original.endIndex])
         return output
     }
+
+    /// Applies `edits` to `original` without holding the result whole: hands it to `write` in
+    /// order, in pieces. Short runs are gathered in a buffer of `bufferSize` bytes; a run of
+    /// original bytes at least that long goes to `write` as a slice of `original`, uncopied.
+    ///
+    /// The concatenated pieces equal ``apply(_:to:)``'s result. `linktrack filter --input html`
+    /// writes a rewritten document this way, which spares it a second document-sized buffer.
+    public static func apply<E: Error>(_ edits: EditList, to original: [UInt8], bufferSize: Int = 65536,
+                                       write: (ArraySlice<UInt8>) throws(E) -> Void) throws(E) {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(bufferSize)
+        func emit(_ bytes: ArraySlice<UInt8>) throws(E) {
+            if buffer.count + bytes.count <= bufferSize {
+                buffer.append(contentsOf: bytes)
+                return
+            }
+            if !buffer.isEmpty {
+                try write(buffer[...])
+                buffer.removeAll(keepingCapacity: true)
+            }
+            if bytes.count >= bufferSize {
+                try write(bytes)
+            } else {
+                buffer.append(contentsOf: bytes)
+            }
+        }
+        var cursor = 0
+        for edit in edits.edits {
+            precondition(edit.range.lowerBound >= cursor && edit.range.upperBound <= original.count,
+                         "edit outside buffer or out of order")
+            try emit(original[cursor..<edit.range.lowerBound])
+            try emit(edit.replacement[...])
+            cursor = edit.range.upperBound
+        }
+        try emit(original[cursor...])
+        if !buffer.isEmpty { try write(buffer[...]) }
+    }
 }

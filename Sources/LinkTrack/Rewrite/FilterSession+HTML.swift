@@ -59,7 +59,7 @@ extension FilterSession {
         partReport.html = result.report
         if let reason = result.report.untouchedReason {
             partReport.action = "passed through: \(reason)"
-            if !reason.contains("empty") { report.notes.append("part \(part.path): \(reason)") }
+            if !reason.utf8.containsBytes("empty".utf8) { report.notes.append("part \(part.path): \(reason)") }
             writeOriginal()
             return
         }

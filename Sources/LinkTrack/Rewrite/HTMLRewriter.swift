@@ -73,9 +73,11 @@ public struct HTMLRewriter: Sendable {
         rewrite(document, charset: charset, context: context, buildOutput: true)
     }
 
-    /// ``rewrite(_:charset:context:)``; with `buildOutput` false the result's `output` is left empty
-    /// (for a caller that applies the edits itself, as the quoted-printable splice does).
-    func rewrite(_ document: [UInt8], charset: String?, context: TrackingContext, buildOutput: Bool) -> HTMLRewriteResult {
+    /// ``rewrite(_:charset:context:)``; with `buildOutput` false the result's `output` is left
+    /// empty when the document was rewritten, for a caller that applies the edits itself (the
+    /// quoted-printable and base64 splices; ``Splicer/apply(_:to:bufferSize:write:)``). An
+    /// untouched document still comes back as the `output`.
+    public func rewrite(_ document: [UInt8], charset: String?, context: TrackingContext, buildOutput: Bool) -> HTMLRewriteResult {
         var report = HTMLRewriteReport()
         func untouched(_ reason: String) -> HTMLRewriteResult {
             report.untouchedReason = reason

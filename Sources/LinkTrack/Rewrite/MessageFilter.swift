@@ -135,6 +135,11 @@ public struct MessageFilter: Sendable {
     }
 
     /// Filters a stream of byte chunks, handing output chunks to `sink` as they are ready.
+    ///
+    /// Built on ``makeSession()`` and emitted into the callers that use it only, so that a binary
+    /// that does not (the `linktrack` filter) does not link Swift's concurrency runtime and
+    /// libdispatch, which cost start-up time on every message.
+    @_alwaysEmitIntoClient
     public func filter<Chunks: AsyncSequence>(
         _ chunks: Chunks, sink: ([UInt8]) async throws -> Void
     ) async throws -> FilterReport where Chunks.Element == [UInt8] {

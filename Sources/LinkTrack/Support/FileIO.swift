@@ -38,12 +38,30 @@ public enum FileIO {
     }
 
     /// Reads a file descriptor to its end.
+    ///
+    /// A regular file (`< message.eml`) says its size, and is read straight into one buffer of
+    /// that size (plus one byte, to see the end in the same pass); anything else, or a file that
+    /// grew meanwhile, is read in 64 KiB pieces.
     public static func readAll(fileDescriptor fd: Int32) throws(IOError) -> [UInt8] {
         var result: [UInt8] = []
-        // A regular file (`< message.eml`) says its size: one allocation instead of a doubling chain.
         var status = stat()
         if fstat(fd, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG, status.st_size > 0 {
-            result.reserveCapacity(Int(status.st_size) + 1)
+            var failure: Int32?
+            var ended = false
+            result = [UInt8](unsafeUninitializedCapacity: Int(status.st_size) + 1) { buffer, initialized in
+                while initialized < buffer.count {
+                    let n = Glibc.read(fd, buffer.baseAddress! + initialized, buffer.count - initialized)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        failure = errno
+                        return
+                    }
+                    if n == 0 { ended = true; return }
+                    initialized += n
+                }
+            }
+            if let failure { throw IOError(operation: "read", path: nil, errorNumber: failure) }
+            if ended { return result }
         }
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {

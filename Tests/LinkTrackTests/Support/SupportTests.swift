@@ -1,0 +1,83 @@
+import Foundation
+@testable import LinkTrack
+import Testing
+
+@Suite struct SupportTests {
+    /// The streaming splice hands out, in order, exactly what `Splicer.apply(_:to:)` returns; long
+    /// original runs go out as slices of the original, and no piece is empty.
+    @Test(arguments: [1, 7, 64, 4096, 65536])
+    func streamingSpliceEqualsTheWholeSplice(bufferSize: Int) {
+        var generator = SeededGenerator(seed: UInt64(bufferSize))
+        for _ in 0..<40 {
+            let original = (0..<Int.random(in: 0...20_000, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            var edits = EditList()
+            var cursor = 0
+            while cursor < original.count, Bool.random(using: &generator) || edits.count < 3 {
+                let start = min(original.count, cursor + Int.random(in: 0...3000, using: &generator))
+                let end = min(original.count, start + Int.random(in: 0...40, using: &generator))
+                let replacement = (0..<Int.random(in: 0...300, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                _ = edits.add(Edit(range: start..<end, replacement: replacement))
+                cursor = end + 1
+                if cursor >= original.count { break }
+            }
+            var streamed: [UInt8] = []
+            var pieces = 0
+            Splicer.apply(edits, to: original, bufferSize: bufferSize) { (piece: ArraySlice<UInt8>) in
+                #expect(!piece.isEmpty)
+                streamed.append(contentsOf: piece)
+                pieces += 1
+            }
+            #expect(streamed == Splicer.apply(edits, to: original))
+            // Nothing is written for an empty document without edits; everything else is.
+            #expect((pieces == 0) == streamed.isEmpty)
+        }
+    }
+
+    /// A write error stops the splice and reaches the caller.
+    @Test func streamingSpliceStopsAtTheFirstError() {
+        struct Full: Error {}
+        let original = [UInt8](repeating: 0x61, count: 200_000)
+        var calls = 0
+        #expect(throws: Full.self) {
+            try Splicer.apply(EditList([Edit(range: 10..<20, replacement: [0x62])]), to: original) { (_: ArraySlice<UInt8>) throws(Full) in
+                calls += 1
+                if calls == 2 { throw Full() }
+            }
+        }
+        #expect(calls == 2)
+    }
+
+    /// `readAll` gives the same bytes from a regular file (read whole, by its size), an empty file
+    /// and a pipe (read in pieces).
+    @Test(arguments: [0, 1, 65535, 65536, 65537, 300_001])
+    func readAllReadsFilesAndPipes(size: Int) throws {
+        var generator = SeededGenerator(seed: UInt64(size))
+        let bytes = (0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let path = NSTemporaryDirectory() + "linktrack-readall-\(UUID().uuidString)"
+        defer { unlink(path) }
+        try FileIO.writeAtomically(path: path, contents: bytes)
+        #expect(try FileIO.readAll(path: path) == bytes)
+
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        let (readEnd, writeEnd) = (fds[0], fds[1])
+        let writer = Thread {
+            try? FileIO.write(fileDescriptor: writeEnd, bytes)
+            close(writeEnd)
+        }
+        writer.start()
+        #expect(try FileIO.readAll(fileDescriptor: readEnd) == bytes)
+        close(readEnd)
+    }
+
+    /// The byte search that stands in for `String.contains(_:)`.
+    @Test func containsBytes() {
+        #expect(Array("a://b".utf8).containsBytes("://".utf8))
+        #expect(!Array("a:/b:/".utf8).containsBytes("://".utf8))
+        #expect(Array("xx".utf8).containsBytes("".utf8))
+        #expect(!Array("".utf8).containsBytes("a".utf8))
+        #expect(Array("aab".utf8).containsBytes("ab".utf8))
+        #expect(!Array("ab".utf8).containsBytes("abc".utf8))
+        #expect("content-transfer-encoding: quoted-printable".utf8.containsBytes("quoted-printable".utf8))
+    }
+}
