@@ -64,6 +64,36 @@ static inline htmlParserCtxtPtr lt_html_create_static_ctxt(const char *buffer, i
     return ctxt;
 }
 
+/// An HTML parser context that pulls its input from `read` (called with `context`), as UTF-8 (the
+/// caller declares the encoding). libxml2 keeps only a window of the input in its buffer. Returns
+/// NULL on failure.
+static inline htmlParserCtxtPtr lt_html_create_pull_ctxt(xmlInputReadCallback read, void *context) {
+    if (read == NULL) {
+        return NULL;
+    }
+    xmlParserInputBufferPtr input = xmlParserInputBufferCreateIO(read, NULL, context, XML_CHAR_ENCODING_NONE);
+    if (input == NULL) {
+        return NULL;
+    }
+    htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
+    if (ctxt == NULL) {
+        xmlFreeParserInputBuffer(input);
+        return NULL;
+    }
+    xmlParserInputPtr stream = xmlNewIOInputStream(ctxt, input, XML_CHAR_ENCODING_NONE);
+    if (stream == NULL) {
+        xmlFreeParserInputBuffer(input);
+        htmlFreeParserCtxt(ctxt);
+        return NULL;
+    }
+    if (inputPush(ctxt, stream) < 0) {
+        xmlFreeInputStream(stream);
+        htmlFreeParserCtxt(ctxt);
+        return NULL;
+    }
+    return ctxt;
+}
+
 /// Swift 6 treats the global `xmlFree` function pointer as shared mutable state.
 static inline void lt_xml_free(void *ptr) {
     xmlFree(ptr);

@@ -31,6 +31,9 @@ import Testing
 
     static func run(_ arguments: [String], stdin: [UInt8], environment: [String: String] = [:],
                     stdoutPath: String? = nil) throws -> Run {
+        // A command that fails before reading stdin (a usage error) closes the pipe while the
+        // writer below may still be writing: the write must fail, not kill the test process.
+        signal(SIGPIPE, SIG_IGN)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments

@@ -83,7 +83,8 @@ struct HTMLScan: Sendable {
 ///
 /// How positions are recovered (see LIBXML2-NOTES):
 /// - The document is parsed as ISO-8859-1 whatever its charset, so every byte >= 0x80 becomes exactly
-///   two bytes of the parser's UTF-8 and a parser position maps back to a document offset by counting.
+///   two bytes of the parser's UTF-8 and a parser position maps back to a document offset by counting
+///   (``Latin1Reading`` converts; libxml2 parses the result as UTF-8).
 ///   This is byte-transparent for every ASCII-compatible charset; callers must not pass UTF-16/32 or
 ///   ISO-2022 text.
 /// - NUL bytes are replaced by 0xFF in the parsed copy (the parser stops at NUL).
@@ -235,14 +236,25 @@ private final class ScanState {
     func run() -> Bool {
         let length = end
         guard length > 0 else { return true }
-        let raw = UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self)
-        // The document is read in place (libxml2 would otherwise copy it first); `bytes` outlives the context.
-        guard let ctxt = lt_html_create_static_ctxt(raw, Int32(length)) else { return false }
-        defer { htmlFreeParserCtxt(ctxt) }
+        // The document read as ISO-8859-1, pulled by libxml2 as UTF-8 (see Latin1Reading); the
+        // reader outlives the context.
+        let reader = Latin1Reading(bytes)
+        return withExtendedLifetime(reader) { () -> Bool in
+            guard let ctxt = lt_html_create_pull_ctxt(Latin1Reading.read, Unmanaged.passUnretained(reader).toOpaque())
+            else { return false }
+            defer { htmlFreeParserCtxt(ctxt) }
+            // Declared, or the parser would guess an encoding at the first byte >= 0x80 and
+            // convert the UTF-8 again.
+            guard xmlSwitchEncoding(ctxt, XML_CHAR_ENCODING_UTF8) == 0 else { return false }
+            parse(ctxt)
+            return true
+        }
+    }
+
+    /// Parses with the callbacks below, then does the work they left (``finishPending()``).
+    private func parse(_ ctxt: htmlParserCtxtPtr) {
         context = ctxt
         htmlCtxtUseOptions(ctxt, HTMLScanner.parserOptions)
-        guard let handler = xmlGetCharEncodingHandler(XML_CHAR_ENCODING_8859_1) else { return false }
-        guard xmlSwitchToEncoding(ctxt, handler) == 0 else { return false }
         var sax = htmlSAXHandler()
         sax.initialized = 1
         sax.startElement = { ctx, name, atts in ScanState.with(ctx) { $0.startElement(name: name, attributes: atts) } }
@@ -260,7 +272,6 @@ private final class ScanState {
         _ = htmlParseDocument(ctxt)
         context = nil
         finishPending()
-        return true
     }
 
     /// Runs `body` with the state behind `ctxt->_private`, without retaining it: `run()` keeps the
