@@ -5,9 +5,10 @@ import LinkTrack
 // Names: "<html input>/<step>". The harness runs its benchmarks in name order, each in a process of
 // its own, so the steps of one HTML input run back to back: 1-baseline (libxml2 SAX, empty handlers,
 // same options), 2-rewriter (HTMLRewriter), 3-filter-<message> (MessageFilter on each message whose
-// HTML part carries these bytes), 9-baseline-again. summarize.py takes the mean of the two baseline
-// runs around the measured ones as the reference, so that a change in the machine's load during the
-// run moves both sides alike. Other groups: signer, callers.
+// HTML part carries these bytes), 8-baseline-reader (the same parse fed through the rewriter's own
+// ISO-8859-1 reader instead of libxml2's handler, reported beside the defined baseline),
+// 9-baseline-again. summarize.py takes the faster of the two baseline runs around the measured ones
+// as the reference. Other groups: signer, callers.
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .cpuTotal, .throughput, .mallocCountTotal, .peakMemoryResident],
@@ -40,6 +41,11 @@ let benchmarks: @Sendable () -> Void = {
                 for _ in benchmark.scaledIterations {
                     blackHole(BenchInputs.filterMessage(bytes))
                 }
+            }
+        }
+        Benchmark("\(input.name)/8-baseline-reader") { benchmark in
+            for _ in benchmark.scaledIterations {
+                blackHole(LibXML2Baseline.parse(html, reading: .rewriterReader))
             }
         }
         baseline("9-baseline-again")
