@@ -16,11 +16,16 @@ public struct TrackingContext: Sendable, Equatable {
         self.messageTags = messageTags
     }
 
-    /// A deterministic message id for a document sent without one: `lt-<hash>@linktrack.invalid`.
+    /// A deterministic message id for a document sent without one: `lt-<24 hex digits>@linktrack.invalid`,
+    /// from a fast non-cryptographic digest of the whole document (``DocumentDigest``): the same
+    /// document always gets the same id, and documents that differ anywhere get different ones.
     public static func derivedMessageId(for document: [UInt8]) -> String {
-        let digest = SHA256State.hash(document).array
-        let hex = digest.prefix(12).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
-        return "lt-\(hex)@linktrack.invalid"
+        let (high, low) = document.withUnsafeBytes { DocumentDigest.digest($0) }
+        func hex(_ value: UInt64, digits: Int) -> String {
+            let text = String(value, radix: 16)
+            return String(repeating: "0", count: max(0, digits - text.count)) + text
+        }
+        return "lt-\(hex(high, digits: 16))\(hex(low >> 32, digits: 8))@linktrack.invalid"
     }
 
     static func strippingAngleBrackets(_ id: String) -> String {

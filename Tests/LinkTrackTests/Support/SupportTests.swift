@@ -80,4 +80,29 @@ import Testing
         #expect(!Array("ab".utf8).containsBytes("abc".utf8))
         #expect("content-transfer-encoding: quoted-printable".utf8.containsBytes("quoted-printable".utf8))
     }
+
+    /// The derived message id: its form, the same for the same document, and different when any
+    /// byte or the length differs (every single-bit flip of a 300-byte document, every length of a
+    /// run of zeros: the cases a weak digest merges first).
+    @Test func derivedMessageIds() {
+        func id(_ bytes: [UInt8]) -> String { TrackingContext.derivedMessageId(for: bytes) }
+        var generator = SeededGenerator(seed: 11)
+        let document = (0..<300).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let original = id(document)
+        #expect(original == id(document))
+        #expect(original.hasPrefix("lt-") && original.hasSuffix("@linktrack.invalid"))
+        let digits = original.dropFirst(3).prefix { $0 != "@" }
+        #expect(digits.count == 24 && digits.allSatisfy { $0.isHexDigit && !$0.isUppercase })
+        var seen: Set<String> = [original]
+        for position in document.indices {
+            for bit in 0..<8 {
+                var flipped = document
+                flipped[position] ^= UInt8(1 << bit)
+                seen.insert(id(flipped))
+            }
+        }
+        #expect(seen.count == 1 + document.count * 8)
+        let zeros = Set((0...200).map { id([UInt8](repeating: 0, count: $0)) })
+        #expect(zeros.count == 201)
+    }
 }
