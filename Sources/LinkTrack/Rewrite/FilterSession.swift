@@ -229,8 +229,10 @@ public struct FilterSession {
             }
             part.body.append(contentsOf: lines)
         }
-        if part.header.count + part.body.count > limits.maximumHTMLPartSize {
-            report.warnings.append("part \(part.path): the HTML part is larger than \(limits.maximumHTMLPartSize) bytes; it passes through untouched")
+        // Capped at what the quoted-printable line map and the parser can address (Limits).
+        let maximumSize = min(limits.maximumHTMLPartSize, Limits.largestHTMLPartSize)
+        if part.header.count + part.body.count > maximumSize {
+            report.warnings.append("part \(part.path): the HTML part is larger than \(maximumSize) bytes; it passes through untouched")
             report.parts.append(PartReport(path: part.path, contentType: "text/html", action: "passed through: larger than the HTML size limit", html: nil))
             output.append(contentsOf: part.header)
             output.append(contentsOf: part.blankLine)
