@@ -33,15 +33,9 @@ static inline int lt_xml_at_tag_close(htmlParserCtxtPtr ctxt) {
     return cur[0] == '>' || (cur[0] == '/' && cur[1] == '>');
 }
 
-/// An HTML parser context that reads `size` bytes at `buffer` in place. htmlCreateMemoryParserCtxt
-/// copies them into a buffer of its own first; this one wraps them in a static (immutable) input
-/// buffer instead, as libxml2's xmlParserInputBufferCreateStatic documents. The bytes must stay
-/// valid and unchanged until the context is freed. Returns NULL on failure.
-static inline htmlParserCtxtPtr lt_html_create_static_ctxt(const char *buffer, int size) {
-    if (buffer == NULL || size <= 0) {
-        return NULL;
-    }
-    xmlParserInputBufferPtr input = xmlParserInputBufferCreateStatic(buffer, size, XML_CHAR_ENCODING_NONE);
+/// An HTML parser context reading from `input`, which it takes over (freed on failure too).
+/// Returns NULL on failure.
+static inline htmlParserCtxtPtr lt_html_create_ctxt_with_input(xmlParserInputBufferPtr input) {
     if (input == NULL) {
         return NULL;
     }
@@ -64,6 +58,19 @@ static inline htmlParserCtxtPtr lt_html_create_static_ctxt(const char *buffer, i
     return ctxt;
 }
 
+/// An HTML parser context that reads `size` bytes at `buffer` in place. htmlCreateMemoryParserCtxt
+/// copies them into a buffer of its own first; this one wraps them in a static (immutable) input
+/// buffer instead, as libxml2's xmlParserInputBufferCreateStatic documents. The bytes must stay
+/// valid and unchanged until the context is freed. Only with an encoding handler (which converts
+/// into a buffer of its own): libxml2 2.9.14 re-reads a static buffer from near its start after the
+/// first shrink when it parses it directly. Returns NULL on failure.
+static inline htmlParserCtxtPtr lt_html_create_static_ctxt(const char *buffer, int size) {
+    if (buffer == NULL || size <= 0) {
+        return NULL;
+    }
+    return lt_html_create_ctxt_with_input(xmlParserInputBufferCreateStatic(buffer, size, XML_CHAR_ENCODING_NONE));
+}
+
 /// An HTML parser context that pulls its input from `read` (called with `context`), as UTF-8 (the
 /// caller declares the encoding). libxml2 keeps only a window of the input in its buffer. Returns
 /// NULL on failure.
@@ -71,27 +78,7 @@ static inline htmlParserCtxtPtr lt_html_create_pull_ctxt(xmlInputReadCallback re
     if (read == NULL) {
         return NULL;
     }
-    xmlParserInputBufferPtr input = xmlParserInputBufferCreateIO(read, NULL, context, XML_CHAR_ENCODING_NONE);
-    if (input == NULL) {
-        return NULL;
-    }
-    htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
-    if (ctxt == NULL) {
-        xmlFreeParserInputBuffer(input);
-        return NULL;
-    }
-    xmlParserInputPtr stream = xmlNewIOInputStream(ctxt, input, XML_CHAR_ENCODING_NONE);
-    if (stream == NULL) {
-        xmlFreeParserInputBuffer(input);
-        htmlFreeParserCtxt(ctxt);
-        return NULL;
-    }
-    if (inputPush(ctxt, stream) < 0) {
-        xmlFreeInputStream(stream);
-        htmlFreeParserCtxt(ctxt);
-        return NULL;
-    }
-    return ctxt;
+    return lt_html_create_ctxt_with_input(xmlParserInputBufferCreateIO(read, NULL, context, XML_CHAR_ENCODING_NONE));
 }
 
 /// Swift 6 treats the global `xmlFree` function pointer as shared mutable state.
