@@ -96,6 +96,23 @@ enum HTMLScanner {
         HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
             | HTML_PARSE_NONET.rawValue | HTML_PARSE_COMPACT.rawValue | HTML_PARSE_IGNORE_ENC.rawValue)
 
+    /// Runs `body` with a parser context (the rewriter's options not yet set) that reads `bytes`
+    /// as ISO-8859-1: ``Latin1Reading`` converts them and libxml2 pulls the UTF-8. Returns nil when
+    /// libxml2 cannot be set up. `bytes` must stay valid until `body` returns.
+    static func withParserContext<Result>(reading bytes: UnsafeBufferPointer<UInt8>,
+                                          _ body: (htmlParserCtxtPtr) -> Result) -> Result? {
+        let reader = Latin1Reading(bytes)
+        return withExtendedLifetime(reader) { () -> Result? in
+            guard let ctxt = lt_html_create_pull_ctxt(Latin1Reading.read, Unmanaged.passUnretained(reader).toOpaque())
+            else { return nil }
+            defer { htmlFreeParserCtxt(ctxt) }
+            // Declared, or the parser would guess an encoding at the first byte >= 0x80 and
+            // convert the UTF-8 again.
+            guard xmlSwitchEncoding(ctxt, XML_CHAR_ENCODING_UTF8) == 0 else { return nil }
+            return body(ctxt)
+        }
+    }
+
     /// `xmlInitParser` must run once before parsers are used from several threads.
     static let initialized: Bool = {
         xmlInitParser()
@@ -234,21 +251,8 @@ private final class ScanState {
 
     /// Runs the parser; returns false when libxml2 could not be set up.
     func run() -> Bool {
-        let length = end
-        guard length > 0 else { return true }
-        // The document read as ISO-8859-1, pulled by libxml2 as UTF-8 (see Latin1Reading); the
-        // reader outlives the context.
-        let reader = Latin1Reading(bytes)
-        return withExtendedLifetime(reader) { () -> Bool in
-            guard let ctxt = lt_html_create_pull_ctxt(Latin1Reading.read, Unmanaged.passUnretained(reader).toOpaque())
-            else { return false }
-            defer { htmlFreeParserCtxt(ctxt) }
-            // Declared, or the parser would guess an encoding at the first byte >= 0x80 and
-            // convert the UTF-8 again.
-            guard xmlSwitchEncoding(ctxt, XML_CHAR_ENCODING_UTF8) == 0 else { return false }
-            parse(ctxt)
-            return true
-        }
+        guard end > 0 else { return true }
+        return HTMLScanner.withParserContext(reading: bytes) { parse($0) } != nil
     }
 
     /// Parses with the callbacks below, then does the work they left (``finishPending()``).

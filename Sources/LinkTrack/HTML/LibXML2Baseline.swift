@@ -27,15 +27,10 @@ public enum LibXML2Baseline {
                       xmlSwitchToEncoding(ctxt, handler) == 0 else { return 0 }
                 return run(ctxt)
             case .rewriterReader:
-                let reader = Latin1Reading(buffer)
-                return withExtendedLifetime(reader) { () -> Int in
-                    guard let ctxt = lt_html_create_pull_ctxt(Latin1Reading.read, Unmanaged.passUnretained(reader).toOpaque())
-                    else { return 0 }
-                    defer { htmlFreeParserCtxt(ctxt) }
-                    guard xmlSwitchEncoding(ctxt, XML_CHAR_ENCODING_UTF8) == 0 else { return 0 }
+                return HTMLScanner.withParserContext(reading: buffer) { ctxt in
                     htmlCtxtUseOptions(ctxt, HTMLScanner.parserOptions)
                     return run(ctxt)
-                }
+                } ?? 0
             }
         }
     }
