@@ -65,7 +65,8 @@ enum Base64 {
     /// 76 characters, so that re-encoding longer data wraps as RFC 2045 §6.8 requires while the
     /// same data still re-encodes to the same single line; a longer single line keeps its own
     /// length up to ``maximumSingleLineLength`` (the longest multiple of 4 within SMTP's 998
-    /// octets), and a line longer than that gets 76.
+    /// octets), and a line longer than that gets 76; so does a body of several lines whose first
+    /// line is longer than that.
     /// - Parameter raw: the encoded body.
     /// - Returns: the decoded bytes and the observed layout.
     /// - Throws: ``Base64Error`` on the first byte that breaks the rules above.
@@ -238,7 +239,9 @@ enum Base64 {
             }
             let lineLength: Int
             if sawSecondDataLine {
-                lineLength = firstLineLength
+                // Lines already past SMTP's limit are no layout to keep either: 76 (fuzz finding
+                // crash-abc139aa, a first line of 1,236 characters re-encoded as lines of 1,236).
+                lineLength = firstLineLength > Base64.maximumSingleLineLength ? 76 : firstLineLength
             } else {
                 let singleLength = firstLineLength >= 0 ? firstLineLength : currentLineLength
                 // A single line keeps its own length (so the same data re-encodes to the same

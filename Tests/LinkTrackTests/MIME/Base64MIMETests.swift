@@ -126,6 +126,21 @@ import Testing
         }
     }
 
+    /// Fuzz finding crash-abc139aa (`Fuzz/repro/mime-base64-first-line-past-998.eml`): a body of
+    /// several lines whose first line had 1,236 characters kept that length as its layout, and
+    /// the rewritten part came out in lines of 1,236 octets. Over 996 characters the layout is 76;
+    /// up to it, the first line's own length.
+    @Test(arguments: [996, 1000, 1236])
+    func reencodedLinesNeverPassTheSMTPLimit(firstLineLength: Int) throws {
+        let first = Base64.encode([UInt8](repeating: 7, count: firstLineLength / 4 * 3), layout: Base64Layout(
+            lineLength: .max, lineEnding: Self.crlf, endsWithLineEnding: true))
+        let raw = first + Array(mime: "Zm9vYmFy\r\n")
+        let decoded = try Base64.decode(raw)
+        #expect(decoded.layout.lineLength == (firstLineLength <= 996 ? firstLineLength : 76))
+        let grown = Base64.encode(decoded.bytes + [UInt8](repeating: 1, count: 900), layout: decoded.layout)
+        #expect(mimePhysicalLines(grown).allSatisfy { $0.count <= 998 })
+    }
+
     @Test func oddLineLengthIsRoundedDownToAMultipleOf4() {
         let layout = Base64Layout(lineLength: 75, lineEnding: Self.lf, endsWithLineEnding: false)
         let raw = Base64.encode([UInt8](repeating: 1, count: 120), layout: layout)

@@ -518,7 +518,7 @@ enum ReferenceBase64 {
                 }
                 let lineLength: Int
                 if sawSecondDataLine {
-                    lineLength = firstLineLength
+                    lineLength = firstLineLength > Base64.maximumSingleLineLength ? 76 : firstLineLength
                 } else {
                     let singleLength = firstLineLength >= 0 ? firstLineLength : currentLineLength
                     // A single line keeps its own length (so the same data re-encodes to the same
