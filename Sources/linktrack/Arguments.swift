@@ -63,7 +63,7 @@ struct ParsedArguments {
 }
 
 /// Why the command line was not run: help was asked for, or it is wrong.
-enum ArgumentsOutcome: Error, Equatable {
+enum ArgumentsOutcome: Error {
     case help(String)
     case usageError(String)
 }

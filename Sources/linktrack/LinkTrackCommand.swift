@@ -30,17 +30,15 @@ enum LinkTrackCommand {
             print(help, terminator: "")
             return SysExit.ok
         }
+        // `help NAME` is NAME's help.
+        let commandName = name == "help" ? arguments[1] : name
+        guard let command = commands.first(where: { $0.spec.name == commandName }) else {
+            StandardError.write("Error: Unknown subcommand '\(commandName)'.\n\(usage)\n")
+            return SysExit.usage
+        }
         if name == "help" {
-            guard let command = commands.first(where: { $0.spec.name == arguments[1] }) else {
-                StandardError.write("Error: Unknown subcommand '\(arguments[1])'.\n\(usage)\n")
-                return SysExit.usage
-            }
             print(command.spec.help(), terminator: "")
             return SysExit.ok
-        }
-        guard let command = commands.first(where: { $0.spec.name == name }) else {
-            StandardError.write("Error: Unknown subcommand '\(name)'.\n\(usage)\n")
-            return SysExit.usage
         }
         do {
             let parsed = try command.spec.parse(arguments.dropFirst())
