@@ -95,6 +95,24 @@ enum Base64 {
         }
     }
 
+    /// ``decode(_:)`` of a slice into a buffer that may be reused from an earlier part: its storage
+    /// is written over when it is large enough and not shared.
+    static func decode(_ raw: ArraySlice<UInt8>, into bytes: inout [UInt8]) throws(Base64Error) -> Base64Layout {
+        var result: Result<Base64Layout, Base64Error> = .failure(.truncated(length: 0))
+        bytes.resetToZeros(count: raw.count / 4 * 3 + 3)
+        let count = bytes.withUnsafeMutableBufferPointer { output in
+            raw.withUnsafeBufferPointer { input in
+                decodeTable.withUnsafeBufferPointer { decodeTable in
+                    var decoder = Decoder(output: output)
+                    result = decoder.decode(input, table: decodeTable)
+                    return decoder.outputCount
+                }
+            }
+        }
+        bytes.removeLast(bytes.count - count)
+        return try result.get()
+    }
+
     /// The state of one ``decode(_:)``.
     private struct Decoder {
         let output: UnsafeMutableBufferPointer<UInt8>

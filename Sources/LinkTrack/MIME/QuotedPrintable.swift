@@ -135,6 +135,20 @@ enum QuotedPrintable {
         decode(raw, recordingLines: true)
     }
 
+    /// ``decodeWithLineMap(_:)`` of a slice into buffers that may be reused from an earlier part:
+    /// their storage is written over when it is large enough and not shared.
+    static func decodeWithLineMap(_ raw: ArraySlice<UInt8>, into decoded: inout [UInt8], map lines: inout LineMap) {
+        lines.lines.removeAll(keepingCapacity: true)
+        lines.softBreaks.removeAll(keepingCapacity: true)
+        decoded.resetToZeros(count: raw.count)
+        let count = decoded.withUnsafeMutableBufferPointer { output in
+            raw.withUnsafeBufferPointer { input in
+                decodeLines(input, into: output, lines: &lines, recordingLines: true)
+            }
+        }
+        decoded.removeLast(decoded.count - count)
+    }
+
     private static func decode(
         _ raw: ArraySlice<UInt8>, recordingLines: Bool
     ) -> (decoded: [UInt8], map: LineMap) {

@@ -3,13 +3,28 @@ extension FilterSession {
     /// processed is written exactly as it came, and the reason goes into the report.
     mutating func finishHTMLPart(_ part: HTMLPart) {
         var partReport = PartReport(path: part.path, contentType: "text/html", action: "unchanged", html: nil)
-        defer { report.parts.append(partReport) }
-        func writeOriginal() {
-            output.append(contentsOf: part.header)
-            output.append(contentsOf: part.blankLine)
-            output.append(contentsOf: part.body)
+        if let tracking {
+            // The document is decoded into buffers that the filter keeps for the next part (see
+            // ``PartBufferPool``). They go back once `rewriteHTMLPart` has returned, when no copy of
+            // them is left, so that their storage is reused rather than copied.
+            var buffers = filter.partBuffers.take()
+            rewriteHTMLPart(part, tracking: tracking, buffers: &buffers, partReport: &partReport)
+            filter.partBuffers.give(buffers)
+        } else {
+            writeOriginal(part)
         }
-        guard let tracking else { writeOriginal(); return }
+        report.parts.append(partReport)
+    }
+
+    private mutating func writeOriginal(_ part: HTMLPart) {
+        output.append(contentsOf: part.header)
+        output.append(contentsOf: part.blankLine)
+        output.append(contentsOf: part.body)
+    }
+
+    private mutating func rewriteHTMLPart(_ part: HTMLPart, tracking: TrackingContext, buffers: inout PartBuffers,
+                                          partReport: inout PartReport) {
+        func writeOriginal() { self.writeOriginal(part) }
 
         // The line ending before the next boundary belongs to the delimiter (RFC 2046 §5.1.1); at the
         // end of the message it is kept out of the document too, so a pixel added at the end lands
@@ -21,19 +36,15 @@ extension FilterSession {
         let content = body[body.startIndex..<(body.endIndex - suffixLength)]
         let suffix = body[(body.endIndex - suffixLength)...]
 
-        let decoded: [UInt8]
         var base64Layout: Base64Layout?
-        // The line map of a quoted-printable body (logical lines and soft breaks), recorded while decoding it so that the
-        // splice below does not decode the body a second time.
-        var quotedPrintableLines = QuotedPrintable.LineMap()
         switch part.transferEncoding {
         case .quotedPrintable:
-            (decoded, quotedPrintableLines) = QuotedPrintable.decodeWithLineMap(content)
+            // The line map (logical lines and soft breaks) is recorded while decoding, so that the
+            // splice below does not decode the body a second time.
+            QuotedPrintable.decodeWithLineMap(content, into: &buffers.decoded, map: &buffers.lines)
         case .base64:
             do {
-                let result = try Base64.decode(content)
-                decoded = result.bytes
-                base64Layout = result.layout
+                base64Layout = try Base64.decode(content, into: &buffers.decoded)
             } catch {
                 report.warnings.append("part \(part.path): the base64 body cannot be decoded (\(error)); the part passes through untouched")
                 partReport.action = "passed through: undecodable base64"
@@ -48,8 +59,10 @@ extension FilterSession {
             writeOriginal()
             return
         default:
-            decoded = Array(content)
+            buffers.decoded.removeAll(keepingCapacity: true)
+            buffers.decoded.append(contentsOf: content)
         }
+        let decoded = buffers.decoded
         let charset = part.contentType.charset ?? MetaCharset.prescan(decoded)
         // Quoted-printable and base64 are encoded from the decoded bytes and the edits: the
         // rewritten document itself is not needed there.
@@ -75,7 +88,7 @@ extension FilterSession {
             // Written straight into the message's output: no buffer of the part's size in between.
             output.append(contentsOf: header)
             output.append(contentsOf: part.blankLine)
-            QuotedPrintable.splice(raw: content, decoded: decoded, map: quotedPrintableLines, edits: result.edits,
+            QuotedPrintable.splice(raw: content, decoded: decoded, map: buffers.lines, edits: result.edits,
                                    into: &output)
         case .base64:
             output.append(contentsOf: header)

@@ -72,6 +72,8 @@ public struct MessageFilter: Sendable {
     public let configuration: Configuration
     public let options: FilterOptions
     let rewriter: HTMLRewriter
+    /// Decoding buffers kept between messages; shared by copies of the filter.
+    let partBuffers = PartBufferPool()
 
     /// - Throws: ``FilterError`` of kind `configuration` when the configuration cannot sign links.
     public init(configuration: Configuration, options: FilterOptions = FilterOptions()) throws(FilterError) {

@@ -31,6 +31,9 @@ import Testing
     @Test(arguments: [UInt64(1), 2, 3, 4, 5, 6, 7, 8])
     func decodeMatchesReference(seed: UInt64) {
         var generator = SeededGenerator(seed: seed)
+        // Buffers reused from input to input, as a filter's kept buffers are (PartBufferPool).
+        var reusedDecoded: [UInt8] = []
+        var reusedMap = QuotedPrintable.LineMap()
         for _ in 0..<300 {
             let raw = Self.randomRaw(&generator, pieces: Int.random(in: 0...40, using: &generator))
             #expect(QuotedPrintable.decode(raw) == ReferenceQuotedPrintable.decode(raw), "\(mimeDebug(raw))")
@@ -38,6 +41,8 @@ import Testing
             let reference = ReferenceQuotedPrintable.decodeWithLineMap(raw)
             #expect(fast.decoded == reference.decoded, "\(mimeDebug(raw))")
             #expect(fast.map.lines.map(\.withoutSoftBreaks) == reference.lines, "\(mimeDebug(raw))")
+            QuotedPrintable.decodeWithLineMap(raw[...], into: &reusedDecoded, map: &reusedMap)
+            #expect(reusedDecoded == fast.decoded && reusedMap == fast.map, "\(mimeDebug(raw))")
         }
     }
 
@@ -293,6 +298,7 @@ import Testing
     @Test(arguments: [UInt64(81), 82, 83, 84, 85, 86])
     func base64DecodeMatchesReference(seed: UInt64) {
         var generator = SeededGenerator(seed: seed)
+        var reused: [UInt8] = []
         for _ in 0..<400 {
             var raw: [UInt8] = []
             if Bool.random(using: &generator) {
@@ -310,6 +316,17 @@ import Testing
             }
             let fast = Result { () throws(Base64Error) in try Base64.decode(raw) }
             let reference = Result { () throws(Base64Error) in try ReferenceBase64.decode(raw) }
+            // Into a buffer reused from the earlier inputs (as a filter's kept buffers are): the
+            // same bytes, layout and error, whatever it held before.
+            let intoReused = Result { () throws(Base64Error) in try Base64.decode(raw[...], into: &reused) }
+            switch (fast, intoReused) {
+            case let (.success(fast), .success(layout)):
+                #expect(reused == fast.bytes && layout == fast.layout, "\(mimeDebug(raw))")
+            case let (.failure(fast), .failure(error)):
+                #expect(fast == error, "\(mimeDebug(raw))")
+            default:
+                Issue.record("decode \(fast) decode(into:) \(intoReused) for \(mimeDebug(raw))")
+            }
             switch (fast, reference) {
             case let (.success(fast), .success(reference)):
                 #expect(fast.bytes == reference.bytes, "\(mimeDebug(raw))")

@@ -77,4 +77,65 @@ import Glibc
         #expect(outputs == expected)
         #expect(Set(outputs).count == inputs.count, "each message has its own message id in its tokens")
     }
+
+    // MARK: Buffers kept between messages (PartBufferPool)
+
+    /// A one-part message whose HTML has `links` links, in `encoding`.
+    static func message(links: Int, encoding: String, id: String) -> [UInt8] {
+        var html = "<html><body>"
+        for n in 0..<links { html += "<p>Item \(n) caf\u{E9}: <a href=\"https://shop.example/item/\(n)?ref=mail\">see it</a></p>\n" }
+        html += "</body></html>\n"
+        let body: [UInt8]
+        switch encoding {
+        case "quoted-printable": body = QuotedPrintable.encode(Array(html.utf8), defaultLineEnding: [0x0D, 0x0A])
+        case "base64": body = ReferenceBase64.encode(Array(html.utf8), layout: Base64Layout(lineLength: 76, lineEnding: [0x0D, 0x0A], endsWithLineEnding: true))
+        default: body = Array(html.utf8)
+        }
+        let head = "Message-ID: <\(id)@example.com>\r\nContent-Type: text/html; charset=utf-8\r\n"
+            + "Content-Transfer-Encoding: \(encoding)\r\n\r\n"
+        return Array(head.utf8) + body
+    }
+
+    @Test func buffersKeptFromOneMessageDoNotLeakIntoTheNext() throws {
+        // Large then small, every encoding after every other: what a kept buffer held before must
+        // never show in a later output.
+        var messages: [[UInt8]] = []
+        for (n, encoding) in ["quoted-printable", "base64", "8bit"].enumerated() {
+            messages.append(Self.message(links: 400, encoding: encoding, id: "big\(n)"))
+            messages.append(Self.message(links: 3, encoding: encoding, id: "small\(n)"))
+        }
+        let shared = F.filter()
+        for message in messages + messages.reversed() + messages {
+            let fresh = try F.filter().filter(message)
+            let reused = try shared.filter(message)
+            #expect(fresh.report.changed)
+            #expect(reused.output == fresh.output)
+            #expect(reused.report == fresh.report)
+        }
+        #expect(shared.partBuffers.keptCount == 1, "one caller at a time needs one set of buffers")
+    }
+
+    @Test func buffersOverTheRetentionCapAreReleased() throws {
+        let filter = F.filter()
+        let small = Self.message(links: 50, encoding: "quoted-printable", id: "s")
+        _ = try filter.filter(small)
+        #expect(filter.partBuffers.keptCount == 1)
+        let links = PartBufferPool.maximumRetainedBytes / 60
+        let large = Self.message(links: links, encoding: "8bit", id: "l")
+        #expect(large.count > PartBufferPool.maximumRetainedBytes)
+        let result = try filter.filter(large)
+        #expect(result.report.changed)
+        #expect(filter.partBuffers.keptCount == 0, "a set over the cap is released after its part")
+        _ = try filter.filter(small)
+        #expect(filter.partBuffers.keptCount == 1)
+    }
+
+    @Test func thePoolKeepsAtMostItsLimit() {
+        let pool = PartBufferPool()
+        var taken = (0..<(PartBufferPool.maximumKept + 3)).map { _ in pool.take() }
+        for index in taken.indices { taken[index].decoded = [UInt8](repeating: 1, count: 100) }
+        for buffers in taken { pool.give(buffers) }
+        #expect(pool.keptCount == PartBufferPool.maximumKept)
+        #expect(pool.take().decoded.count == 100, "a kept set comes back as it was given")
+    }
 }
