@@ -94,27 +94,42 @@ struct FilterCommand: Command {
         } catch {
             throw fail("linktrack: configuration error in \(config): \(error)", code: SysExit.configuration, log: log)
         }
-        let document: [UInt8]
+        // A regular file on stdin is mapped, a pipe read whole (FileIO.withContents).
+        let outcome: Result<Void, HTMLFailure>
         do {
-            document = try FileIO.readAll(fileDescriptor: 0)
+            outcome = try FileIO.withContents(ofFileDescriptor: 0) { (document) throws(HTMLFailure) in
+                try filterHTML(document, rewriter: rewriter, configuration: configuration, log: log)
+            }
         } catch {
             throw fail("linktrack: cannot read the input: \(error)", code: SysExit.ioError, log: log)
         }
-        var output = document
+        switch outcome {
+        case .success: break
+        case .failure(.unknownConfigurationSet(let message)): throw fail(message, code: SysExit.dataError, log: log)
+        case .failure(.write(let error)): throw fail("linktrack: cannot write the output: \(error)", code: SysExit.ioError, log: log)
+        }
+    }
+
+    enum HTMLFailure: Error {
+        case unknownConfigurationSet(String)
+        case write(IOError)
+    }
+
+    func filterHTML(_ document: UnsafeBufferPointer<UInt8>, rewriter: HTMLRewriter, configuration: Configuration,
+                    log: Logger) throws(HTMLFailure) {
         var edits = EditList()
         if let name = configurationSet ?? configuration.defaultConfigurationSet {
             let set: ConfigurationSet
             do {
                 set = try configuration.configurationSet(named: name)
             } catch {
-                throw fail(error.description, code: SysExit.dataError, log: log)
+                throw .unknownConfigurationSet(error.description)
             }
             let context = TrackingContext(configurationSet: set,
                                           messageId: messageId ?? TrackingContext.derivedMessageId(for: document))
             // The edits are applied on the way out: the rewritten document is never held whole.
-            let result = rewriter.rewrite(document, charset: nil, context: context, buildOutput: false)
+            let result = rewriter.rewrite(contentsOf: document, charset: nil, context: context)
             if let reason = result.report.untouchedReason {
-                output = result.output
                 log.note(reason)
             } else {
                 edits = result.edits
@@ -125,9 +140,9 @@ struct FilterCommand: Command {
             log.note("no configuration set applies (no --configuration-set, no DefaultConfigurationSet); the document passes unchanged")
         }
         do throws(IOError) {
-            try Splicer.apply(edits, to: output) { (piece) throws(IOError) in try FileIO.write(fileDescriptor: 1, piece) }
+            try Splicer.apply(edits, to: document) { (piece) throws(IOError) in try FileIO.write(fileDescriptor: 1, piece) }
         } catch {
-            throw fail("linktrack: cannot write the output: \(error)", code: SysExit.ioError, log: log)
+            throw .write(error)
         }
     }
 }

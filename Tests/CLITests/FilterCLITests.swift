@@ -29,8 +29,10 @@ import Testing
         var stderr: String
     }
 
+    /// Runs the binary with `stdin` on a pipe, as an MTA gives it; with `stdinFromFile`, on a
+    /// regular file (which the filter maps rather than reads).
     static func run(_ arguments: [String], stdin: [UInt8], environment: [String: String] = [:],
-                    stdoutPath: String? = nil) throws -> Run {
+                    stdoutPath: String? = nil, stdinFromFile: Bool = false) throws -> Run {
         // A command that fails before reading stdin (a usage error) closes the pipe while the
         // writer below may still be writing: the write must fail, not kill the test process.
         signal(SIGPIPE, SIG_IGN)
@@ -41,7 +43,14 @@ import Testing
         for (k, v) in environment { env[k] = v }
         process.environment = env
         let input = Pipe(), output = Pipe(), error = Pipe()
-        process.standardInput = input
+        let stdinPath = NSTemporaryDirectory() + "linktrack-stdin-\(UUID().uuidString)"
+        defer { unlink(stdinPath) }
+        if stdinFromFile {
+            try FileIO.writeAtomically(path: stdinPath, contents: stdin)
+            process.standardInput = FileHandle(forReadingAtPath: stdinPath)
+        } else {
+            process.standardInput = input
+        }
         if let stdoutPath {
             process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
         } else {
@@ -49,11 +58,13 @@ import Testing
         }
         process.standardError = error
         try process.run()
-        let writer = Thread {
-            try? input.fileHandleForWriting.write(contentsOf: Data(stdin))
-            try? input.fileHandleForWriting.close()
+        if !stdinFromFile {
+            let writer = Thread {
+                try? input.fileHandleForWriting.write(contentsOf: Data(stdin))
+                try? input.fileHandleForWriting.close()
+            }
+            writer.start()
         }
-        writer.start()
         let out = stdoutPath == nil ? output.fileHandleForReading.readDataToEndOfFile() : Data()
         let err = error.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
@@ -195,6 +206,27 @@ import Testing
         #expect(text.hasPrefix("<html><body><a href=\"https://links.example.com/c/1.corpus1."))
         #expect(text.contains("m=h@example.com&amp;s=marketing&amp;i=0&amp;u=https://example.com/\">x</a><img src=\"https://links.example.com/o/1.corpus1."))
         #expect(text.hasSuffix("></body></html>"))
+    }
+
+    /// A document on a regular file (mapped) comes out exactly as the same document on a pipe
+    /// (read): rewritten, untouched, with a NUL (parsed from a copy), and empty.
+    @Test(arguments: ["rewritten", "no set", "nul", "empty", "derived id"])
+    func htmlInputFromAFileEqualsHTMLInputFromAPipe(_ kind: String) throws {
+        var html = Array(("<html><body>" + String(repeating: "<p><a href=\"https://example.com/p?q=1&amp;r=2\">x</a> caf\u{E9}</p>\n", count: 300)
+            + "</body></html>\n").utf8)
+        var arguments = ["filter", "--config", Self.config, "--input", "html", "--log-file", "/dev/null"]
+        if kind != "derived id" { arguments += ["--message-id", "<f@example.com>"] }
+        switch kind {
+        case "no set": arguments += ["--configuration-set", "no-domain"]
+        case "nul": html.insert(0, at: 40)
+        case "empty": html = []
+        default: break
+        }
+        let piped = try Self.run(arguments, stdin: html)
+        let mapped = try Self.run(arguments, stdin: html, stdinFromFile: true)
+        #expect(piped.status == 0 && mapped.status == 0, "\(piped.stderr) \(mapped.stderr)")
+        #expect(mapped.stdout == piped.stdout)
+        #expect((piped.stdout != html) == (kind == "rewritten" || kind == "nul" || kind == "derived id"))
     }
 
     @Test func warningsGoToTheLogFileNotToStderr() throws {

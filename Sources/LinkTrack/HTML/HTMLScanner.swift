@@ -130,24 +130,32 @@ enum HTMLScanner {
     /// inside an Outlook conditional comment; in document order.
     /// - Throws: ``Failure`` when libxml2 cannot be set up for the document (before any visit).
     static func scan(_ document: [UInt8], visit: (ScannedTag) -> Void) throws(Failure) -> HTMLScan {
+        try document.withUnsafeBufferPointer { buffer in Result { () throws(Failure) in try scan(buffer, visit: visit) } }.get()
+    }
+
+    /// ``scan(_:visit:)`` of bytes held elsewhere (a mapped file), valid for the call.
+    static func scan(_ document: UnsafeBufferPointer<UInt8>, visit: (ScannedTag) -> Void) throws(Failure) -> HTMLScan {
         _ = initialized
         guard document.count < Int(Int32.max) / 2 else { throw .documentTooLarge(document.count) }
         // The parser stops at NUL: parse a copy with NUL replaced when there is one (rare).
-        var copy = document
-        if document.withUnsafeBufferPointer({ buffer in buffer.baseAddress.map { memchr($0, 0, buffer.count) != nil } ?? false }) {
+        if let base = document.baseAddress, memchr(base, 0, document.count) != nil {
+            var copy = Array(document)
             for i in copy.indices where copy[i] == 0 { copy[i] = 0xFF }
+            return try copy.withUnsafeBufferPointer { buffer in
+                Result { () throws(Failure) in try scanBytes(buffer, visit: visit) }
+            }.get()
         }
-        var result = HTMLScan()
-        let ok = withoutActuallyEscaping(visit) { visit in
-            copy.withUnsafeBufferPointer { buffer -> Bool in
-                // The state, and with it `visit`, does not outlive this call.
-                let state = ScanState(bytes: buffer, visit: visit)
-                guard state.run() else { return false }
-                result = state.result
-                return true
-            }
+        return try scanBytes(document, visit: visit)
+    }
+
+    private static func scanBytes(_ buffer: UnsafeBufferPointer<UInt8>, visit: (ScannedTag) -> Void) throws(Failure) -> HTMLScan {
+        let result = withoutActuallyEscaping(visit) { visit -> HTMLScan? in
+            // The state, and with it `visit`, does not outlive this call.
+            let state = ScanState(bytes: buffer, visit: visit)
+            guard state.run() else { return nil }
+            return state.result
         }
-        guard ok else { throw .parserUnavailable }
+        guard let result else { throw .parserUnavailable }
         return result
     }
 

@@ -47,38 +47,41 @@ enum CharsetFamily: Sendable, Equatable {
     /// - Parameter bytes: the decoded body, or its start.
     /// - Returns: `nil` when nothing was recognised.
     static func sniff(_ bytes: [UInt8]) -> CharsetFamily? {
-        bytes.withUnsafeBufferPointer { input -> CharsetFamily? in
-            let count = input.count
-            func starts(_ prefix: [UInt8]) -> Bool {
-                guard count >= prefix.count else { return false }
-                for index in prefix.indices where input[index] != prefix[index] { return false }
-                return true
-            }
-            if starts([0x00, 0x00, 0xFE, 0xFF]) || starts([0xFF, 0xFE, 0x00, 0x00]) {
-                return .unsupported(reason: "the data starts with a UTF-32 byte order mark")
-            }
-            if starts([0xEF, 0xBB, 0xBF]) { return .utf8 }
-            if starts([0xFE, 0xFF]) || starts([0xFF, 0xFE]) {
-                return .unsupported(reason: "the data starts with a UTF-16 byte order mark")
-            }
-            if starts([0x2B, 0x2F, 0x76]), count > 3, [0x38, 0x39, 0x2B, 0x2F].contains(input[3]) {
-                return .unsupported(reason: "the data starts with a UTF-7 byte order mark")
-            }
-            if starts([0x3C, 0x00]) || starts([0x00, 0x3C]) {
-                return .unsupported(reason: "the data looks like UTF-16 without a byte order mark")
-            }
-            // memchr finds ESC at memory speed; HTML rarely holds one.
-            guard let base = input.baseAddress else { return nil }
-            var index = 0
-            while index + 1 < count, let hit = memchr(base + index, 0x1B, count - index - 1) {
-                index = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-                if input[index + 1] == UInt8(ascii: "$") || input[index + 1] == UInt8(ascii: "(") {
-                    return .unsupported(reason: "the data contains an ISO-2022 escape sequence at offset \(index)")
-                }
-                index += 1
-            }
-            return nil
+        bytes.withUnsafeBufferPointer { sniff($0) }
+    }
+
+    /// ``sniff(_:)`` of bytes in place.
+    static func sniff(_ input: UnsafeBufferPointer<UInt8>) -> CharsetFamily? {
+        let count = input.count
+        func starts(_ prefix: [UInt8]) -> Bool {
+            guard count >= prefix.count else { return false }
+            for index in prefix.indices where input[index] != prefix[index] { return false }
+            return true
         }
+        if starts([0x00, 0x00, 0xFE, 0xFF]) || starts([0xFF, 0xFE, 0x00, 0x00]) {
+            return .unsupported(reason: "the data starts with a UTF-32 byte order mark")
+        }
+        if starts([0xEF, 0xBB, 0xBF]) { return .utf8 }
+        if starts([0xFE, 0xFF]) || starts([0xFF, 0xFE]) {
+            return .unsupported(reason: "the data starts with a UTF-16 byte order mark")
+        }
+        if starts([0x2B, 0x2F, 0x76]), count > 3, [0x38, 0x39, 0x2B, 0x2F].contains(input[3]) {
+            return .unsupported(reason: "the data starts with a UTF-7 byte order mark")
+        }
+        if starts([0x3C, 0x00]) || starts([0x00, 0x3C]) {
+            return .unsupported(reason: "the data looks like UTF-16 without a byte order mark")
+        }
+        // memchr finds ESC at memory speed; HTML rarely holds one.
+        guard let base = input.baseAddress else { return nil }
+        var index = 0
+        while index + 1 < count, let hit = memchr(base + index, 0x1B, count - index - 1) {
+            index = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            if input[index + 1] == UInt8(ascii: "$") || input[index + 1] == UInt8(ascii: "(") {
+                return .unsupported(reason: "the data contains an ISO-2022 escape sequence at offset \(index)")
+            }
+            index += 1
+        }
+        return nil
     }
 
     /// Lowercased, without surrounding whitespace and quotes.

@@ -84,23 +84,26 @@ public enum Splicer {
 
     /// Applies `edits` to `original` without holding the result whole: hands it to `write` in
     /// order, in pieces. Short runs are gathered in a buffer of `bufferSize` bytes; a run of
-    /// original bytes at least that long goes to `write` as a slice of `original`, uncopied.
+    /// original bytes at least that long goes to `write` in place, uncopied.
     ///
     /// The concatenated pieces equal ``apply(_:to:)``'s result. `linktrack filter --input html`
-    /// writes a rewritten document this way, which spares it a second document-sized buffer.
-    public static func apply<E: Error>(_ edits: EditList, to original: [UInt8], bufferSize: Int = 65536,
-                                       write: (ArraySlice<UInt8>) throws(E) -> Void) throws(E) {
+    /// writes a rewritten document (a mapped file) this way, which spares it a second
+    /// document-sized buffer. A piece is valid only during its `write`.
+    public static func apply<E: Error>(_ edits: EditList, to original: UnsafeBufferPointer<UInt8>, bufferSize: Int = 65536,
+                                       write: (UnsafeBufferPointer<UInt8>) throws(E) -> Void) throws(E) {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(bufferSize)
-        func emit(_ bytes: ArraySlice<UInt8>) throws(E) {
+        func flush() throws(E) {
+            let result = buffer.withUnsafeBufferPointer { pointer in Result { () throws(E) in try write(pointer) } }
+            try result.get()
+            buffer.removeAll(keepingCapacity: true)
+        }
+        func emit(_ bytes: UnsafeBufferPointer<UInt8>) throws(E) {
             if buffer.count + bytes.count <= bufferSize {
                 buffer.append(contentsOf: bytes)
                 return
             }
-            if !buffer.isEmpty {
-                try write(buffer[...])
-                buffer.removeAll(keepingCapacity: true)
-            }
+            if !buffer.isEmpty { try flush() }
             if bytes.count >= bufferSize {
                 try write(bytes)
             } else {
@@ -111,11 +114,21 @@ public enum Splicer {
         for edit in edits.edits {
             precondition(edit.range.lowerBound >= cursor && edit.range.upperBound <= original.count,
                          "edit outside buffer or out of order")
-            try emit(original[cursor..<edit.range.lowerBound])
-            try emit(edit.replacement[...])
+            try emit(UnsafeBufferPointer(rebasing: original[cursor..<edit.range.lowerBound]))
+            let result = edit.replacement.withUnsafeBufferPointer { replacement in Result { () throws(E) in try emit(replacement) } }
+            try result.get()
             cursor = edit.range.upperBound
         }
-        try emit(original[cursor...])
-        if !buffer.isEmpty { try write(buffer[...]) }
+        try emit(UnsafeBufferPointer(rebasing: original[cursor...]))
+        if !buffer.isEmpty { try flush() }
+    }
+
+    /// ``apply(_:to:bufferSize:write:)`` of a document held in an array.
+    public static func apply<E: Error>(_ edits: EditList, to original: [UInt8], bufferSize: Int = 65536,
+                                       write: (UnsafeBufferPointer<UInt8>) throws(E) -> Void) throws(E) {
+        let result = original.withUnsafeBufferPointer { pointer in
+            Result { () throws(E) in try apply(edits, to: pointer, bufferSize: bufferSize, write: write) }
+        }
+        try result.get()
     }
 }

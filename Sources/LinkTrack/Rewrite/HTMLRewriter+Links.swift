@@ -9,7 +9,11 @@ import Glibc
 /// the one thread that runs the rewrite, one call at a time, and the dynamic exclusivity checks
 /// (which a closure over local variables would also pay) cost a runtime call per access.
 final class LinkRewriting {
-    let document: [UInt8]
+    /// The document's bytes, valid while the rewrite runs.
+    let document: UnsafeBufferPointer<UInt8>
+    /// The array that holds them, when they are held in one: the report's `originalBytes` are then
+    /// slices of it rather than copies.
+    let storage: [UInt8]?
     let domainBytes: [UInt8]
     let family: CharsetFamily
     let charsetName: String
@@ -28,9 +32,10 @@ final class LinkRewriting {
     /// Every destination is decoded into this buffer (the report derives it again when asked).
     @exclusivity(unchecked) var destinationBuffer: [UInt8] = []
 
-    init(document: [UInt8], set: ConfigurationSet, domain: String, family: CharsetFamily, charsetName: String,
-         signer: MessageSigner) {
+    init(document: UnsafeBufferPointer<UInt8>, storage: [UInt8]?, set: ConfigurationSet, domain: String,
+         family: CharsetFamily, charsetName: String, signer: MessageSigner) {
         self.document = document
+        self.storage = storage
         self.domainBytes = Array(domain.lowercased().utf8)
         self.family = family
         self.charsetName = charsetName
@@ -40,16 +45,21 @@ final class LinkRewriting {
         report.links.reserveCapacity(max(16, document.count / 1024))
     }
 
+    /// The bytes of `range`: a slice of ``storage``, or a copy when there is none.
+    func bytes(_ range: Range<Int>) -> ArraySlice<UInt8> {
+        storage?[range] ?? ArraySlice(UnsafeBufferPointer(rebasing: document[range]))
+    }
+
     func visit(_ tag: ScannedTag) {
         if tag.isImage {
             guard !pixelPresent, let src = tag.attribute(.src), let range = src.valueRange else { return }
-            let raw = document[range]
+            let raw = UnsafeBufferPointer(rebasing: document[range])
             // Most sources hold no character reference: read them in place, without a decoded copy.
-            let isPixel = raw.withUnsafeBufferPointer { bytes in
-                guard let base = bytes.baseAddress, memchr(base, Int32(UInt8(ascii: "&")), bytes.count) != nil else {
-                    return HTMLRewriter.isOpenPixel(bytes, domain: domainBytes)
-                }
-                return HTMLRewriter.isOpenPixel(CharacterReference.decodeAttributeValue(raw), domain: domainBytes)
+            let isPixel: Bool
+            if let base = raw.baseAddress, memchr(base, Int32(UInt8(ascii: "&")), raw.count) != nil {
+                isPixel = HTMLRewriter.isOpenPixel(CharacterReference.decodeAttributeValue(bytes(range)), domain: domainBytes)
+            } else {
+                isPixel = HTMLRewriter.isOpenPixel(raw, domain: domainBytes)
             }
             if isPixel { pixelPresent = true }
             return
@@ -64,14 +74,14 @@ final class LinkRewriting {
             }
         }
         guard let href, let valueRange = href.valueRange else { return }
-        let raw = document[valueRange]
+        let raw = bytes(valueRange)
         // The destination is decoded into a buffer reused for every link (the report derives it
         // again from the original when asked).
         CharacterReference.decodeAttributeValue(raw, into: &destinationBuffer)
         destinationBuffer.trimASCIIWhitespace()
         let trimmed = destinationBuffer
         var link = LinkReport(
-            element: HTMLRewriter.elementName(document[tag.nameRange]), originalBytes: raw,
+            element: HTMLRewriter.elementName(UnsafeBufferPointer(rebasing: document[tag.nameRange])), originalBytes: raw,
             documentOffset: valueRange.lowerBound, writtenValue: nil, linkIndex: nil, untrackedReason: nil,
             inConditionalComment: tag.context == .conditionalComment)
         defer { report.links.append(link) }
@@ -111,7 +121,7 @@ final class LinkRewriting {
         }
         var linkTags: [Tag] = []
         if let tagsAttribute {
-            let value = tagsAttribute.valueRange.map { CharacterReference.decodeAttributeValue(document[$0]) } ?? []
+            let value = tagsAttribute.valueRange.map { CharacterReference.decodeAttributeValue(bytes($0)) } ?? []
             if let parsed = HTMLRewriter.parseLinkTags(value) {
                 linkTags = parsed
             } else {

@@ -20,7 +20,12 @@ public struct TrackingContext: Sendable, Equatable {
     /// from a fast non-cryptographic digest of the whole document (``DocumentDigest``): the same
     /// document always gets the same id, and documents that differ anywhere get different ones.
     public static func derivedMessageId(for document: [UInt8]) -> String {
-        let (high, low) = document.withUnsafeBytes { DocumentDigest.digest($0) }
+        document.withUnsafeBufferPointer { derivedMessageId(for: $0) }
+    }
+
+    /// ``derivedMessageId(for:)`` of bytes held elsewhere (a mapped file).
+    public static func derivedMessageId(for document: UnsafeBufferPointer<UInt8>) -> String {
+        let (high, low) = DocumentDigest.digest(UnsafeRawBufferPointer(document))
         func hex(_ value: UInt64, digits: Int) -> String {
             let text = String(value, radix: 16)
             return String(repeating: "0", count: max(0, digits - text.count)) + text
@@ -83,10 +88,26 @@ public struct HTMLRewriter: Sendable {
     /// quoted-printable and base64 splices; ``Splicer/apply(_:to:bufferSize:write:)``). An
     /// untouched document still comes back as the `output`.
     public func rewrite(_ document: [UInt8], charset: String?, context: TrackingContext, buildOutput: Bool) -> HTMLRewriteResult {
+        document.withUnsafeBufferPointer { bytes in
+            rewrite(bytes, storage: document, charset: charset, context: context, buildOutput: buildOutput)
+        }
+    }
+
+    /// ``rewrite(_:charset:context:)`` of bytes that are not held in an array (a mapped file, say),
+    /// valid for the call. The result's `output` is empty: apply its edits with
+    /// ``Splicer/apply(_:to:bufferSize:write:)`` (they are empty when the document is left
+    /// untouched). The report's `originalBytes` are copies.
+    public func rewrite(contentsOf document: UnsafeBufferPointer<UInt8>, charset: String?, context: TrackingContext) -> HTMLRewriteResult {
+        rewrite(document, storage: nil, charset: charset, context: context, buildOutput: false)
+    }
+
+    /// The rewrite of `document`, whose bytes `storage` holds when they are in an array.
+    private func rewrite(_ document: UnsafeBufferPointer<UInt8>, storage: [UInt8]?, charset: String?,
+                         context: TrackingContext, buildOutput: Bool) -> HTMLRewriteResult {
         var report = HTMLRewriteReport()
         func untouched(_ reason: String) -> HTMLRewriteResult {
             report.untouchedReason = reason
-            return HTMLRewriteResult(output: document, edits: EditList(), report: report)
+            return HTMLRewriteResult(output: storage ?? [], edits: EditList(), report: report)
         }
         let set = context.configurationSet
         guard let domain = set.customRedirectDomain else {
@@ -110,7 +131,7 @@ public struct HTMLRewriter: Sendable {
             report.pixel = .emptyDocument
             return untouched("the document is empty")
         }
-        let links = LinkRewriting(document: document, set: set, domain: domain, family: family,
+        let links = LinkRewriting(document: document, storage: storage, set: set, domain: domain, family: family,
                                   charsetName: charset ?? "unknown",
                                   signer: MessageSigner(signer, messageId: context.messageId, configurationSet: set.name,
                                                         messageTags: context.messageTags, domain: domain))
@@ -174,8 +195,8 @@ public struct HTMLRewriter: Sendable {
         let output: [UInt8]
         if !buildOutput {
             output = []
-        } else if edits.isEmpty {
-            output = document
+        } else if edits.isEmpty, let storage {
+            output = storage
         } else {
             output = Splicer.apply(edits, to: document)
         }
@@ -189,7 +210,7 @@ public struct HTMLRewriter: Sendable {
 
 
     /// The element's name, lowercased (the common ones without building a new string).
-    static func elementName(_ name: ArraySlice<UInt8>) -> String {
+    static func elementName(_ name: UnsafeBufferPointer<UInt8>) -> String {
         if name.count == 1, name.first! | 0x20 == UInt8(ascii: "a") { return "a" }
         return String(decoding: name.map(\.asciiLowercased), as: UTF8.self)
     }
@@ -229,23 +250,25 @@ public struct HTMLRewriter: Sendable {
     }
 
     static func placeholderRanges(in document: [UInt8]) -> [Range<Int>] {
+        document.withUnsafeBufferPointer { placeholderRanges(in: $0) }
+    }
+
+    static func placeholderRanges(in buffer: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
         let needle = PixelTag.placeholder
         var ranges: [Range<Int>] = []
-        document.withUnsafeBufferPointer { buffer in
-            needle.withUnsafeBufferPointer { pattern in
-                guard let base = buffer.baseAddress, let patternBase = pattern.baseAddress else { return }
-                var i = 0
-                // memchr finds the next '{' at memory speed; CSS has many, so the second '{' is
-                // checked before the whole placeholder is compared.
-                while buffer.count - i >= pattern.count,
-                      let hit = memchr(base + i, Int32(pattern[0]), buffer.count - i - pattern.count + 1) {
-                    let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-                    if base[at + 1] == pattern[1], memcmp(base + at, patternBase, pattern.count) == 0 {
-                        ranges.append(at..<(at + pattern.count))
-                        i = at + pattern.count
-                    } else {
-                        i = at + 1
-                    }
+        needle.withUnsafeBufferPointer { pattern in
+            guard let base = buffer.baseAddress, let patternBase = pattern.baseAddress else { return }
+            var i = 0
+            // memchr finds the next '{' at memory speed; CSS has many, so the second '{' is
+            // checked before the whole placeholder is compared.
+            while buffer.count - i >= pattern.count,
+                  let hit = memchr(base + i, Int32(pattern[0]), buffer.count - i - pattern.count + 1) {
+                let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                if base[at + 1] == pattern[1], memcmp(base + at, patternBase, pattern.count) == 0 {
+                    ranges.append(at..<(at + pattern.count))
+                    i = at + pattern.count
+                } else {
+                    i = at + 1
                 }
             }
         }

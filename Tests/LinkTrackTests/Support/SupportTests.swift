@@ -22,7 +22,7 @@ import Testing
             }
             var streamed: [UInt8] = []
             var pieces = 0
-            Splicer.apply(edits, to: original, bufferSize: bufferSize) { (piece: ArraySlice<UInt8>) in
+            Splicer.apply(edits, to: original, bufferSize: bufferSize) { (piece: UnsafeBufferPointer<UInt8>) in
                 #expect(!piece.isEmpty)
                 streamed.append(contentsOf: piece)
                 pieces += 1
@@ -39,7 +39,7 @@ import Testing
         let original = [UInt8](repeating: 0x61, count: 200_000)
         var calls = 0
         #expect(throws: Full.self) {
-            try Splicer.apply(EditList([Edit(range: 10..<20, replacement: [0x62])]), to: original) { (_: ArraySlice<UInt8>) throws(Full) in
+            try Splicer.apply(EditList([Edit(range: 10..<20, replacement: [0x62])]), to: original) { (_: UnsafeBufferPointer<UInt8>) throws(Full) in
                 calls += 1
                 if calls == 2 { throw Full() }
             }
@@ -68,6 +68,36 @@ import Testing
         writer.start()
         #expect(try FileIO.readAll(fileDescriptor: readEnd) == bytes)
         close(readEnd)
+    }
+
+    /// `withContents` gives the same bytes from a regular file (mapped), an empty file and a pipe
+    /// (both read), and hands back what its body returns or throws.
+    @Test(arguments: [0, 1, 4095, 4096, 4097, 300_001])
+    func withContentsMapsFilesAndReadsPipes(size: Int) throws {
+        var generator = SeededGenerator(seed: UInt64(size) &+ 7)
+        let bytes = (0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let path = NSTemporaryDirectory() + "linktrack-contents-\(UUID().uuidString)"
+        defer { unlink(path) }
+        try FileIO.writeAtomically(path: path, contents: bytes)
+        let fd = open(path, O_RDONLY)
+        defer { close(fd) }
+        let fromFile = try FileIO.withContents(ofFileDescriptor: fd) { (contents) throws(Never) in Array(contents) }
+        #expect(try fromFile.get() == bytes)
+
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        let (readEnd, writeEnd) = (fds[0], fds[1])
+        let writer = Thread {
+            try? FileIO.write(fileDescriptor: writeEnd, bytes)
+            close(writeEnd)
+        }
+        writer.start()
+        struct Stop: Error, Equatable { var count: Int }
+        let fromPipe = try FileIO.withContents(ofFileDescriptor: readEnd) { (contents) throws(Stop) -> Int in
+            throw Stop(count: contents.count)
+        }
+        close(readEnd)
+        #expect(throws: Stop(count: size)) { try fromPipe.get() }
     }
 
     /// The byte search that stands in for `String.contains(_:)`.
