@@ -128,7 +128,8 @@ struct FilterCommand: Command {
             let context = TrackingContext(configurationSet: set,
                                           messageId: messageId ?? TrackingContext.derivedMessageId(for: document))
             // The edits are applied on the way out: the rewritten document is never held whole.
-            let result = rewriter.rewrite(contentsOf: document, charset: nil, context: context)
+            // Per-link reports are only printed by --explain.
+            let result = rewriter.rewrite(contentsOf: document, charset: nil, context: context, reportingLinks: explain)
             if let reason = result.report.untouchedReason {
                 log.note(reason)
             } else {

@@ -14,6 +14,8 @@ final class LinkRewriting {
     /// The array that holds them, when they are held in one: the report's `originalBytes` are then
     /// slices of it rather than copies.
     let storage: [UInt8]?
+    /// Whether each link gets a ``LinkReport`` (a caller that prints none can do without).
+    let reportingLinks: Bool
     let domainBytes: [UInt8]
     let family: CharsetFamily
     let charsetName: String
@@ -32,17 +34,18 @@ final class LinkRewriting {
     /// Every destination is decoded into this buffer (the report derives it again when asked).
     @exclusivity(unchecked) var destinationBuffer: [UInt8] = []
 
-    init(document: UnsafeBufferPointer<UInt8>, storage: [UInt8]?, set: ConfigurationSet, domain: String,
-         family: CharsetFamily, charsetName: String, signer: MessageSigner) {
+    init(document: UnsafeBufferPointer<UInt8>, storage: [UInt8]?, reportingLinks: Bool, set: ConfigurationSet,
+         domain: String, family: CharsetFamily, charsetName: String, signer: MessageSigner) {
         self.document = document
         self.storage = storage
+        self.reportingLinks = reportingLinks
         self.domainBytes = Array(domain.lowercased().utf8)
         self.family = family
         self.charsetName = charsetName
         self.signer = signer
         self.tracksClicks = set.tracksClicks
         self.httpsPolicy = set.httpsPolicy
-        report.links.reserveCapacity(max(16, document.count / 1024))
+        if reportingLinks { report.links.reserveCapacity(max(16, document.count / 1024)) }
     }
 
     /// The bytes of `range`: a slice of ``storage``, or a copy when there is none.
@@ -74,17 +77,23 @@ final class LinkRewriting {
             }
         }
         guard let href, let valueRange = href.valueRange else { return }
-        let raw = bytes(valueRange)
+        let raw = UnsafeBufferPointer(rebasing: document[valueRange])
         // The destination is decoded into a buffer reused for every link (the report derives it
-        // again from the original when asked).
-        CharacterReference.decodeAttributeValue(raw, into: &destinationBuffer)
+        // again from the original when asked). Most values hold no character reference.
+        if let base = raw.baseAddress, memchr(base, Int32(UInt8(ascii: "&")), raw.count) != nil {
+            CharacterReference.decodeAttributeValue(bytes(valueRange), into: &destinationBuffer)
+        } else {
+            destinationBuffer.removeAll(keepingCapacity: true)
+            destinationBuffer.append(contentsOf: raw)
+        }
         destinationBuffer.trimASCIIWhitespace()
         let trimmed = destinationBuffer
         var link = LinkReport(
-            element: HTMLRewriter.elementName(UnsafeBufferPointer(rebasing: document[tag.nameRange])), originalBytes: raw,
+            element: HTMLRewriter.elementName(UnsafeBufferPointer(rebasing: document[tag.nameRange])),
+            originalBytes: reportingLinks ? bytes(valueRange) : [],
             documentOffset: valueRange.lowerBound, writtenValue: nil, linkIndex: nil, untrackedReason: nil,
             inConditionalComment: tag.context == .conditionalComment)
-        defer { report.links.append(link) }
+        defer { if reportingLinks { report.links.append(link) } }
 
         switch tag.context {
         case .head: link.untrackedReason = .inHead; return
@@ -125,7 +134,7 @@ final class LinkRewriting {
             if let parsed = HTMLRewriter.parseLinkTags(value) {
                 linkTags = parsed
             } else {
-                report.warnings.append("ses:tags value \"\(String(decoding: value, as: UTF8.self))\" on the link to \(link.destination) is malformed (expected key:value;key2:value2 of [0-9A-Za-z_-]); the link is tracked without tags")
+                report.warnings.append("ses:tags value \"\(String(decoding: value, as: UTF8.self))\" on the link to \(String(decoding: trimmed, as: UTF8.self)) is malformed (expected key:value;key2:value2 of [0-9A-Za-z_-]); the link is tracked without tags")
             }
         }
         let scheme = httpsPolicy.clickScheme(original: originalScheme)
@@ -135,7 +144,7 @@ final class LinkRewriting {
         }
         guard signed else {
             link.untrackedReason = .tooLong(trimmed.count)
-            report.warnings.append("the link to \(link.destination.prefix(80))... is too long to track (tracking URLs are limited to \(LinkSigner.maximumURLLength) bytes)")
+            report.warnings.append("the link to \(String(decoding: trimmed.prefix(80), as: UTF8.self))... is too long to track (tracking URLs are limited to \(LinkSigner.maximumURLLength) bytes)")
             return
         }
         let replacement = HTMLEscaping.urlAttributeValue(urlBuffer, addQuotes: href.quote == nil)

@@ -89,20 +89,23 @@ public struct HTMLRewriter: Sendable {
     /// untouched document still comes back as the `output`.
     public func rewrite(_ document: [UInt8], charset: String?, context: TrackingContext, buildOutput: Bool) -> HTMLRewriteResult {
         document.withUnsafeBufferPointer { bytes in
-            rewrite(bytes, storage: document, charset: charset, context: context, buildOutput: buildOutput)
+            rewrite(bytes, storage: document, reportingLinks: true, charset: charset, context: context, buildOutput: buildOutput)
         }
     }
 
     /// ``rewrite(_:charset:context:)`` of bytes that are not held in an array (a mapped file, say),
     /// valid for the call. The result's `output` is empty: apply its edits with
     /// ``Splicer/apply(_:to:bufferSize:write:)`` (they are empty when the document is left
-    /// untouched). The report's `originalBytes` are copies.
-    public func rewrite(contentsOf document: UnsafeBufferPointer<UInt8>, charset: String?, context: TrackingContext) -> HTMLRewriteResult {
-        rewrite(document, storage: nil, charset: charset, context: context, buildOutput: false)
+    /// untouched). The report's `originalBytes` are copies; with `reportingLinks` false the
+    /// report has no ``HTMLRewriteReport/links`` (its warnings and pixel are still there), which
+    /// spares a copy and a report per link for a caller that prints none.
+    public func rewrite(contentsOf document: UnsafeBufferPointer<UInt8>, charset: String?, context: TrackingContext,
+                        reportingLinks: Bool = true) -> HTMLRewriteResult {
+        rewrite(document, storage: nil, reportingLinks: reportingLinks, charset: charset, context: context, buildOutput: false)
     }
 
     /// The rewrite of `document`, whose bytes `storage` holds when they are in an array.
-    private func rewrite(_ document: UnsafeBufferPointer<UInt8>, storage: [UInt8]?, charset: String?,
+    private func rewrite(_ document: UnsafeBufferPointer<UInt8>, storage: [UInt8]?, reportingLinks: Bool, charset: String?,
                          context: TrackingContext, buildOutput: Bool) -> HTMLRewriteResult {
         var report = HTMLRewriteReport()
         func untouched(_ reason: String) -> HTMLRewriteResult {
@@ -131,7 +134,7 @@ public struct HTMLRewriter: Sendable {
             report.pixel = .emptyDocument
             return untouched("the document is empty")
         }
-        let links = LinkRewriting(document: document, storage: storage, set: set, domain: domain, family: family,
+        let links = LinkRewriting(document: document, storage: storage, reportingLinks: reportingLinks, set: set, domain: domain, family: family,
                                   charsetName: charset ?? "unknown",
                                   signer: MessageSigner(signer, messageId: context.messageId, configurationSet: set.name,
                                                         messageTags: context.messageTags, domain: domain))

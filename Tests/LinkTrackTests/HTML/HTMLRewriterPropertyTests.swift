@@ -74,6 +74,18 @@ struct HTMLRewriterPropertyTests {
         }
         // (2) The output is exactly the spliced edits.
         if result.output != Splicer.apply(result.edits, to: input) { failures.append("output != Splicer.apply") }
+        // The same bytes outside an array (a mapped file, for the CLI) give the same edits and
+        // report, with or without the per-link reports.
+        for reportingLinks in [true, false] {
+            let pointerResult = input.withUnsafeBufferPointer {
+                F.rewriter.rewrite(contentsOf: $0, charset: charset, context: context, reportingLinks: reportingLinks)
+            }
+            var expected = result.report
+            if !reportingLinks { expected.links = [] }
+            if pointerResult.edits != result.edits { failures.append("rewrite(contentsOf:) edits differ (reportingLinks \(reportingLinks))") }
+            if pointerResult.report != expected { failures.append("rewrite(contentsOf:) report differs (reportingLinks \(reportingLinks))") }
+            if !pointerResult.output.isEmpty { failures.append("rewrite(contentsOf:) built an output") }
+        }
         // Every edit is one of the allowed kinds.
         let pixel = F.pixel(scheme: policy.openScheme)
         for edit in result.edits.edits {
