@@ -1,6 +1,6 @@
 // linktrack-profile: does one operation once, for valgrind --tool=callgrind.
 //
-//   linktrack-profile rewrite|baseline|filter FILE [COUNT]
+//   linktrack-profile rewrite|rewrite-2|baseline|filter FILE [COUNT]
 import BenchInputs
 import LinkTrack
 #if canImport(Glibc)
@@ -23,6 +23,13 @@ case "rewrite":
     _ = BenchInputs.context
     _ = BenchInputs.rewriter
     for _ in 0..<count { total &+= BenchInputs.rewrite(input) }
+case "rewrite-2":
+    // Two callers at once, COUNT documents each (for perf stat of the two-caller case).
+    _ = BenchInputs.context
+    _ = BenchInputs.rewriter
+    let document = input
+    Callers.run(2) { for _ in 0..<count { precondition(BenchInputs.rewrite(document) > 0) } }
+    total = 2 * count
 case "baseline":
     for _ in 0..<count { total &+= LibXML2Baseline.parse(input) }
 case "filter":

@@ -99,7 +99,7 @@ enum Base64 {
     /// is written over when it is large enough and not shared.
     static func decode(_ raw: ArraySlice<UInt8>, into bytes: inout [UInt8]) throws(Base64Error) -> Base64Layout {
         var result: Result<Base64Layout, Base64Error> = .failure(.truncated(length: 0))
-        bytes.resetToZeros(count: raw.count / 4 * 3 + 3)
+        bytes.resize(forWriting: raw.count / 4 * 3 + 3)
         let count = bytes.withUnsafeMutableBufferPointer { output in
             raw.withUnsafeBufferPointer { input in
                 decodeTable.withUnsafeBufferPointer { decodeTable in

@@ -140,7 +140,7 @@ enum QuotedPrintable {
     static func decodeWithLineMap(_ raw: ArraySlice<UInt8>, into decoded: inout [UInt8], map lines: inout LineMap) {
         lines.lines.removeAll(keepingCapacity: true)
         lines.softBreaks.removeAll(keepingCapacity: true)
-        decoded.resetToZeros(count: raw.count)
+        decoded.resize(forWriting: raw.count)
         let count = decoded.withUnsafeMutableBufferPointer { output in
             raw.withUnsafeBufferPointer { input in
                 decodeLines(input, into: output, lines: &lines, recordingLines: true)

@@ -100,6 +100,21 @@ import Testing
         #expect(throws: Stop(count: size)) { try fromPipe.get() }
     }
 
+    /// `resize(forWriting:)` keeps what fits, zeroes only new bytes, and reuses the storage when it
+    /// is large enough.
+    @Test func resizeForWriting() {
+        var buffer: [UInt8] = [1, 2, 3, 4, 5, 6]
+        buffer.reserveCapacity(64)
+        let storage = buffer.withUnsafeBufferPointer { $0.baseAddress }
+        buffer.resize(forWriting: 3)
+        #expect(buffer == [1, 2, 3])
+        buffer.resize(forWriting: 5)
+        #expect(buffer == [1, 2, 3, 0, 0])
+        #expect(buffer.withUnsafeBufferPointer { $0.baseAddress } == storage, "the storage is reused")
+        buffer.resize(forWriting: 100)
+        #expect(buffer.count == 100 && buffer.allSatisfy { $0 == 0 })
+    }
+
     /// The byte search that stands in for `String.contains(_:)`.
     @Test func containsBytes() {
         #expect(Array("a://b".utf8).containsBytes("://".utf8))
