@@ -48,6 +48,12 @@ final class LinkRewriting {
         if reportingLinks { report.links.reserveCapacity(max(16, document.count / 1024)) }
     }
 
+    /// Whether `byte` may follow an attribute that is removed: HTML whitespace, `/` or `>`.
+    static func endsAttribute(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0C || byte == 0x0D
+            || byte == UInt8(ascii: "/") || byte == UInt8(ascii: ">")
+    }
+
     /// The bytes of `range`: a slice of ``storage``, or a copy when there is none.
     func bytes(_ range: Range<Int>) -> ArraySlice<UInt8> {
         storage?[range] ?? ArraySlice(UnsafeBufferPointer(rebasing: document[range]))
@@ -73,6 +79,16 @@ final class LinkRewriting {
         let tagsAttribute = tag.attribute(.sesTags)
         if tag.context == .body || tag.context == .conditionalComment {
             for attribute in tag.sesAttributes {
+                // Removed with the whitespace before it only when the tag goes on with whitespace,
+                // `/` or `>` after it. Anything else (`<a ses:no-track"x" href=...>`, `ses:tags="k:v"x`)
+                // would be joined to what precedes: to the tag's name (`<a"x"`, which a browser
+                // reads as another element, no longer a link) or to another attribute. Such an
+                // attribute stays as written; browsers ignore it.
+                let after = attribute.fullRange.upperBound
+                if after < document.count, !Self.endsAttribute(document[after]) {
+                    report.warnings.append("an ses: attribute run together with the text after it (offset \(after)) was left in place")
+                    continue
+                }
                 edits.add(Edit(range: attribute.leadingWhitespaceStart..<attribute.fullRange.upperBound, replacement: []))
             }
         }

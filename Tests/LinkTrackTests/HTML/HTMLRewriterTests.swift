@@ -180,6 +180,21 @@ let htmlRewriterCases: [HTMLRewriterCase] = [
         expected: "<body><a href=\"⟦c 0 https://example.com/t⟧\">t</a>⟦p⟧</body>",
         links: [.tracked(index: 0)], pixel: .inserted(.beforeBodyClose), warning: "malformed"),
     HTMLRewriterCase(
+        name: "ses: attribute run together with what follows: left in place (removing it would glue that to the tag name)",
+        input: "<body><a ses:no-track\"x\" href=\"https://example.com/n\">n</a></body>",
+        expected: "<body><a ses:no-track\"x\" href=\"https://example.com/n\">n</a>⟦p⟧</body>",
+        links: [.untracked(.noTrack)], pixel: .inserted(.beforeBodyClose), warning: "run together"),
+    HTMLRewriterCase(
+        name: "ses:tags with text right after its closing quote: left in place, tags still applied",
+        input: "<body><a ses:tags=\"campaign:spring\"x href=\"https://example.com/t\">t</a></body>",
+        expected: "<body><a ses:tags=\"campaign:spring\"x href=\"⟦c 0 https://example.com/t tags=campaign:spring⟧\">t</a>⟦p⟧</body>",
+        links: [.tracked(index: 0)], pixel: .inserted(.beforeBodyClose), warning: "run together"),
+    HTMLRewriterCase(
+        name: "ses: attribute followed by '/', a tab or '>': removed",
+        input: "<body><a href=\"https://example.com/a\" ses:no-track/>a</a><a ses:no-track\thref=\"https://example.com/b\">b</a><a href=\"https://example.com/c\" ses:tags=\"k:v\">c</a></body>",
+        expected: "<body><a href=\"https://example.com/a\"/>a</a><a\thref=\"https://example.com/b\">b</a><a href=\"⟦c 0 https://example.com/c tags=k:v⟧\">c</a>⟦p⟧</body>",
+        links: [.untracked(.noTrack), .untracked(.noTrack), .tracked(index: 0)], pixel: .inserted(.beforeBodyClose), idempotent: false),
+    HTMLRewriterCase(
         name: "link index counts only tracked links",
         input: "<body><a href=\"mailto:a@example.com\">m</a><a href=\"https://example.com/1\">1</a><a href=\"#top\">t</a><a ses:no-track href=\"https://example.com/n\">n</a><a href=\"https://example.com/2\">2</a></body>",
         expected: "<body><a href=\"mailto:a@example.com\">m</a><a href=\"⟦c 0 https://example.com/1⟧\">1</a><a href=\"#top\">t</a><a href=\"https://example.com/n\">n</a><a href=\"⟦c 1 https://example.com/2⟧\">2</a>⟦p⟧</body>",
