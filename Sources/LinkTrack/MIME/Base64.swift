@@ -77,28 +77,17 @@ enum Base64 {
     /// ``decode(_:)`` of a slice (a part's body within the message, not copied out of it); offsets
     /// in errors count from the slice's first byte.
     static func decode(_ raw: ArraySlice<UInt8>) throws(Base64Error) -> (bytes: [UInt8], layout: Base64Layout) {
-        var result: Result<Base64Layout, Base64Error> = .failure(.truncated(length: 0))
-        // Written straight into a buffer of the largest possible size, 3 bytes per 4 characters
-        // plus 2 for a last group without padding: no per-byte capacity checks.
-        let bytes = [UInt8](unsafeUninitializedCapacity: raw.count / 4 * 3 + 3) { output, initializedCount in
-            raw.withUnsafeBufferPointer { input in
-                decodeTable.withUnsafeBufferPointer { decodeTable in
-                    var decoder = Decoder(output: output)
-                    result = decoder.decode(input, table: decodeTable)
-                    initializedCount = decoder.outputCount
-                }
-            }
-        }
-        switch result {
-        case let .success(layout): return (bytes, layout)
-        case let .failure(error): throw error
-        }
+        var bytes: [UInt8] = []
+        let layout = try decode(raw, into: &bytes)
+        return (bytes, layout)
     }
 
     /// ``decode(_:)`` of a slice into a buffer that may be reused from an earlier part: its storage
     /// is written over when it is large enough and not shared.
     static func decode(_ raw: ArraySlice<UInt8>, into bytes: inout [UInt8]) throws(Base64Error) -> Base64Layout {
         var result: Result<Base64Layout, Base64Error> = .failure(.truncated(length: 0))
+        // Written straight into a buffer of the largest possible size, 3 bytes per 4 characters
+        // plus 2 for a last group without padding: no per-byte capacity checks.
         bytes.resize(forWriting: raw.count / 4 * 3 + 3)
         let count = bytes.withUnsafeMutableBufferPointer { output in
             raw.withUnsafeBufferPointer { input in

@@ -119,20 +119,30 @@ enum QuotedPrintable {
     /// - Parameter raw: the encoded body.
     /// - Returns: the decoded bytes; hard line breaks are kept as they are in `raw`.
     static func decode(_ raw: [UInt8]) -> [UInt8] {
-        decode(raw[...], recordingLines: false).decoded
+        var lines = LineMap()
+        // Decoding never grows the data, so the output is written straight into a buffer of the
+        // raw size: no per-byte capacity checks.
+        return [UInt8](unsafeUninitializedCapacity: raw.count) { output, initializedCount in
+            raw.withUnsafeBufferPointer { input in
+                initializedCount = decodeLines(input, into: output, lines: &lines, recordingLines: false)
+            }
+        }
     }
 
     /// Decodes like ``decode(_:)`` and, in the same pass, records the logical lines.
     /// - Parameter raw: the encoded body.
     /// - Returns: the decoded bytes, and the logical lines in order (none for an empty body).
     static func decodeWithLineMap(_ raw: [UInt8]) -> (decoded: [UInt8], map: LineMap) {
-        decode(raw[...], recordingLines: true)
+        decodeWithLineMap(raw[...])
     }
 
     /// ``decodeWithLineMap(_:)`` of a slice (a body within the message, say), without copying it;
     /// the lines' raw ranges are offsets from the slice's first byte, not the slice's indices.
     static func decodeWithLineMap(_ raw: ArraySlice<UInt8>) -> (decoded: [UInt8], map: LineMap) {
-        decode(raw, recordingLines: true)
+        var decoded: [UInt8] = []
+        var map = LineMap()
+        decodeWithLineMap(raw, into: &decoded, map: &map)
+        return (decoded, map)
     }
 
     /// ``decodeWithLineMap(_:)`` of a slice into buffers that may be reused from an earlier part:
@@ -140,6 +150,8 @@ enum QuotedPrintable {
     static func decodeWithLineMap(_ raw: ArraySlice<UInt8>, into decoded: inout [UInt8], map lines: inout LineMap) {
         lines.lines.removeAll(keepingCapacity: true)
         lines.softBreaks.removeAll(keepingCapacity: true)
+        // Decoding never grows the data: the raw size bounds the output, so it is written through
+        // a pointer without per-byte capacity checks.
         decoded.resize(forWriting: raw.count)
         let count = decoded.withUnsafeMutableBufferPointer { output in
             raw.withUnsafeBufferPointer { input in
@@ -147,20 +159,6 @@ enum QuotedPrintable {
             }
         }
         decoded.removeLast(decoded.count - count)
-    }
-
-    private static func decode(
-        _ raw: ArraySlice<UInt8>, recordingLines: Bool
-    ) -> (decoded: [UInt8], map: LineMap) {
-        var lines = LineMap()
-        // Decoding never grows the data, so the output is written straight into a buffer of the
-        // raw size: no per-byte capacity checks.
-        let decoded = [UInt8](unsafeUninitializedCapacity: raw.count) { output, initializedCount in
-            raw.withUnsafeBufferPointer { input in
-                initializedCount = decodeLines(input, into: output, lines: &lines, recordingLines: recordingLines)
-            }
-        }
-        return (decoded, lines)
     }
 
     /// The decoding loop: writes into `output` (at least `input.count` bytes) and returns the

@@ -24,8 +24,6 @@ extension FilterSession {
 
     private mutating func rewriteHTMLPart(_ part: HTMLPart, tracking: TrackingContext, buffers: inout PartBuffers,
                                           partReport: inout PartReport) {
-        func writeOriginal() { self.writeOriginal(part) }
-
         // The line ending before the next boundary belongs to the delimiter (RFC 2046 §5.1.1); at the
         // end of the message it is kept out of the document too, so a pixel added at the end lands
         // before it.
@@ -48,7 +46,7 @@ extension FilterSession {
             } catch {
                 report.warnings.append("part \(part.path): the base64 body cannot be decoded (\(error)); the part passes through untouched")
                 partReport.action = "passed through: undecodable base64"
-                writeOriginal()
+                writeOriginal(part)
                 return
             }
         case .other(let name) where name.hasPrefix("x-") || name.hasSuffix("uuencode"):
@@ -56,7 +54,7 @@ extension FilterSession {
             // Misspellings of the identity encodings (7-bit, 8bits) fall to the default below.
             report.notes.append("part \(part.path): Content-Transfer-Encoding \(name) is not supported; the part passes through untouched")
             partReport.action = "passed through: unsupported transfer encoding \(name)"
-            writeOriginal()
+            writeOriginal(part)
             return
         default:
             buffers.decoded.removeAll(keepingCapacity: true)
@@ -73,12 +71,12 @@ extension FilterSession {
         if let reason = result.report.untouchedReason {
             partReport.action = "passed through: \(reason)"
             if !reason.utf8.containsBytes("empty".utf8) { report.notes.append("part \(part.path): \(reason)") }
-            writeOriginal()
+            writeOriginal(part)
             return
         }
         for warning in result.report.warnings { report.warnings.append("part \(part.path): \(warning)") }
         guard !result.edits.isEmpty else {
-            writeOriginal()
+            writeOriginal(part)
             return
         }
 

@@ -134,8 +134,8 @@ public struct HTMLRewriter: Sendable {
             report.pixel = .emptyDocument
             return untouched("the document is empty")
         }
-        let links = LinkRewriting(document: document, storage: storage, reportingLinks: reportingLinks, set: set, domain: domain, family: family,
-                                  charsetName: charset ?? "unknown",
+        let links = LinkRewriting(document: document, storage: storage, reportingLinks: reportingLinks, set: set,
+                                  domain: domain, family: family, charsetName: charset ?? "unknown",
                                   signer: MessageSigner(signer, messageId: context.messageId, configurationSet: set.name,
                                                         messageTags: context.messageTags, domain: domain))
         let scan: HTMLScan

@@ -47,6 +47,18 @@ import Testing
         #expect(calls == 2)
     }
 
+    /// The read end of a pipe that a thread fills with `bytes`, then closes.
+    static func readEndOfPipe(fedWith bytes: [UInt8]) throws -> Int32 {
+        var fds: [Int32] = [0, 0]
+        try #require(pipe(&fds) == 0)
+        let writeEnd = fds[1]
+        Thread {
+            try? FileIO.write(fileDescriptor: writeEnd, bytes)
+            close(writeEnd)
+        }.start()
+        return fds[0]
+    }
+
     /// `readAll` gives the same bytes from a regular file (read whole, by its size), an empty file
     /// and a pipe (read in pieces).
     @Test(arguments: [0, 1, 65535, 65536, 65537, 300_001])
@@ -58,14 +70,7 @@ import Testing
         try FileIO.writeAtomically(path: path, contents: bytes)
         #expect(try FileIO.readAll(path: path) == bytes)
 
-        var fds: [Int32] = [0, 0]
-        #expect(pipe(&fds) == 0)
-        let (readEnd, writeEnd) = (fds[0], fds[1])
-        let writer = Thread {
-            try? FileIO.write(fileDescriptor: writeEnd, bytes)
-            close(writeEnd)
-        }
-        writer.start()
+        let readEnd = try Self.readEndOfPipe(fedWith: bytes)
         #expect(try FileIO.readAll(fileDescriptor: readEnd) == bytes)
         close(readEnd)
     }
@@ -84,14 +89,7 @@ import Testing
         let fromFile = try FileIO.withContents(ofFileDescriptor: fd) { (contents) throws(Never) in Array(contents) }
         #expect(try fromFile.get() == bytes)
 
-        var fds: [Int32] = [0, 0]
-        #expect(pipe(&fds) == 0)
-        let (readEnd, writeEnd) = (fds[0], fds[1])
-        let writer = Thread {
-            try? FileIO.write(fileDescriptor: writeEnd, bytes)
-            close(writeEnd)
-        }
-        writer.start()
+        let readEnd = try Self.readEndOfPipe(fedWith: bytes)
         struct Stop: Error, Equatable { var count: Int }
         let fromPipe = try FileIO.withContents(ofFileDescriptor: readEnd) { (contents) throws(Stop) -> Int in
             throw Stop(count: contents.count)
