@@ -113,6 +113,8 @@ import Glibc
             #expect(reused.report == fresh.report)
         }
         #expect(shared.partBuffers.keptCount == 1, "one caller at a time needs one set of buffers")
+        let kept = shared.partBuffers.take()
+        #expect(kept.decoded.capacity >= 400 * 80, "the largest part's storage is kept for reuse, not given back")
     }
 
     @Test func buffersOverTheRetentionCapAreReleased() throws {
