@@ -2,8 +2,9 @@
 # Process-level benchmarks for the MTA pipe case (issue 6), on the RELEASE binary:
 #  - hyperfine: `linktrack filter --input html` per message vs `xmllint --html --noout` on the same
 #    HTML vs `cat`, for the 30 KB mail and the 1 MB newsletter;
+#  - the same two comparisons again in short alternating rounds (Results/rounds/), robust to drift;
 #  - peak RSS (/usr/bin/time -v) of `linktrack filter` on the 50 MB message vs a tiny message.
-# Writes Benchmarks/Results/process-*.json and Benchmarks/Results/rss.json. Run from anywhere.
+# Writes Benchmarks/Results/process-*.json, rounds/ and rss.json. Run from anywhere.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
@@ -49,6 +50,26 @@ for input in transactional-30k newsletter-1m; do
         "xmllint --html --noout '$html' 2>/dev/null || true" \
         --command-name "cat ($input)" \
         "cat < '$html' > /dev/null"
+done
+
+# The same comparison in alternating rounds: hyperfine runs one command's block after the other's,
+# so a change in the machine's load between the two blocks (common on a shared, noisy machine) moves
+# the ratio. Here each round is a short hyperfine run of both commands, the order swapped every
+# round; summarize.py reports the median of the per-round ratios next to the ratio above.
+ROUNDS="${PROCESS_BENCH_ROUNDS:-8}"
+ROUND_RUNS="${PROCESS_BENCH_ROUND_RUNS:-20}"
+mkdir -p "$RESULTS/rounds"
+for input in transactional-30k newsletter-1m; do
+    html="$INPUTS/$input.html"
+    lt=(--command-name "linktrack filter --input html ($input)"
+        "'$BIN' filter --config '$CONFIG' --input html < '$html' > /dev/null")
+    xl=(--command-name "xmllint --html --noout ($input)" "xmllint --html --noout '$html' 2>/dev/null || true")
+    for round in $(seq 1 "$ROUNDS"); do
+        if [ $((round % 2)) = 1 ]; then order=("${lt[@]}" "${xl[@]}"); else order=("${xl[@]}" "${lt[@]}"); fi
+        hyperfine --style none --warmup 3 --runs "$ROUND_RUNS" \
+            --export-json "$RESULTS/rounds/process-$input-$round.json" "${order[@]}" >/dev/null
+    done
+    echo "process-bench: $input, $ROUNDS alternating rounds of $ROUND_RUNS runs" >&2
 done
 
 # Peak RSS, median of 3 runs each.

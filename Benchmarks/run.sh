@@ -30,7 +30,7 @@ echo "== linktrack-ratio (interleaved ContinuousClock medians; two callers vs on
 "$BIN/linktrack-ratio" "$RESULTS/ratio.json" $QUICK | tee "$RESULTS/ratio.txt"
 
 echo "== process-bench.sh (hyperfine; peak RSS)" >&2
-if [ -n "$QUICK" ]; then export PROCESS_BENCH_RUNS=10; fi
+if [ -n "$QUICK" ]; then export PROCESS_BENCH_RUNS=10 PROCESS_BENCH_ROUNDS=2 PROCESS_BENCH_ROUND_RUNS=5; fi
 bash "$HERE/process-bench.sh" | tee "$RESULTS/process.txt"
 
 { date -u +%Y-%m-%dT%H:%M:%SZ; uptime; } >> "$RESULTS/machine.txt"
