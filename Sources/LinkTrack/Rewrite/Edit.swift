@@ -91,36 +91,46 @@ public enum Splicer {
     /// document-sized buffer. A piece is valid only during its `write`.
     public static func apply<E: Error>(_ edits: EditList, to original: UnsafeBufferPointer<UInt8>, bufferSize: Int = 65536,
                                        write: (UnsafeBufferPointer<UInt8>) throws(E) -> Void) throws(E) {
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(bufferSize)
-        func flush() throws(E) {
-            let result = buffer.withUnsafeBufferPointer { pointer in Result { () throws(E) in try write(pointer) } }
-            try result.get()
-            buffer.removeAll(keepingCapacity: true)
-        }
-        func emit(_ bytes: UnsafeBufferPointer<UInt8>) throws(E) {
-            if buffer.count + bytes.count <= bufferSize {
-                buffer.append(contentsOf: bytes)
-                return
-            }
-            if !buffer.isEmpty { try flush() }
-            if bytes.count >= bufferSize {
-                try write(bytes)
-            } else {
-                buffer.append(contentsOf: bytes)
-            }
-        }
+        // One loop, no nested functions and no closure per edit: this runs once per link of a
+        // document, and in its unspecialized form (callers in other modules) a closure capturing
+        // the buffer, or a `Result` of the error type per edit, cost more than the copying.
+        let capacity = max(1, bufferSize)
+        let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        defer { buffer.deallocate() }
+        var used = 0
         var cursor = 0
-        for edit in edits.edits {
-            precondition(edit.range.lowerBound >= cursor && edit.range.upperBound <= original.count,
+        let list = edits.edits
+        var index = 0
+        while true {
+            let gapEnd = index < list.count ? list[index].range.lowerBound : original.count
+            precondition(gapEnd >= cursor && (index == list.count || list[index].range.upperBound <= original.count),
                          "edit outside buffer or out of order")
-            try emit(UnsafeBufferPointer(rebasing: original[cursor..<edit.range.lowerBound]))
-            let result = edit.replacement.withUnsafeBufferPointer { replacement in Result { () throws(E) in try emit(replacement) } }
-            try result.get()
-            cursor = edit.range.upperBound
+            // Original bytes: gathered when they fit; a run at least a buffer long goes out in place.
+            let gap = UnsafeBufferPointer(rebasing: original[cursor..<gapEnd])
+            if used + gap.count > capacity {
+                if used > 0 { try write(UnsafeBufferPointer(start: buffer, count: used)); used = 0 }
+            }
+            if gap.count >= capacity {
+                try write(gap)
+            } else if let base = gap.baseAddress, gap.count > 0 {
+                (buffer + used).update(from: base, count: gap.count)
+                used += gap.count
+            }
+            guard index < list.count else { break }
+            // The replacement: gathered, a buffer at a time when it is longer than one.
+            let replacement = list[index].replacement
+            var taken = 0
+            while taken < replacement.count {
+                if used == capacity { try write(UnsafeBufferPointer(start: buffer, count: used)); used = 0 }
+                let n = min(capacity - used, replacement.count - taken)
+                replacement.withUnsafeBufferPointer { (buffer + used).update(from: $0.baseAddress! + taken, count: n) }
+                used += n
+                taken += n
+            }
+            cursor = list[index].range.upperBound
+            index += 1
         }
-        try emit(UnsafeBufferPointer(rebasing: original[cursor...]))
-        if !buffer.isEmpty { try flush() }
+        if used > 0 { try write(UnsafeBufferPointer(start: buffer, count: used)) }
     }
 
     /// ``apply(_:to:bufferSize:write:)`` of a document held in an array.

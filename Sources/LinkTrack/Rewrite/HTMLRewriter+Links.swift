@@ -33,6 +33,8 @@ final class LinkRewriting {
     @exclusivity(unchecked) var urlBuffer: [UInt8] = []
     /// Every destination is decoded into this buffer (the report derives it again when asked).
     @exclusivity(unchecked) var destinationBuffer: [UInt8] = []
+    /// Every replacement is escaped into this buffer first (see ``HTMLEscaping/urlAttributeValue(_:addQuotes:scratch:)``).
+    @exclusivity(unchecked) var escapeBuffer: [UInt8] = []
 
     init(document: UnsafeBufferPointer<UInt8>, storage: [UInt8]?, reportingLinks: Bool, set: ConfigurationSet,
          domain: String, family: CharsetFamily, charsetName: String, signer: MessageSigner) {
@@ -163,7 +165,7 @@ final class LinkRewriting {
             report.warnings.append("the link to \(String(decoding: trimmed.prefix(80), as: UTF8.self))... is too long to track (tracking URLs are limited to \(LinkSigner.maximumURLLength) bytes)")
             return
         }
-        let replacement = HTMLEscaping.urlAttributeValue(urlBuffer, addQuotes: href.quote == nil)
+        let replacement = HTMLEscaping.urlAttributeValue(urlBuffer, addQuotes: href.quote == nil, scratch: &escapeBuffer)
         guard edits.add(Edit(range: valueRange, replacement: replacement)) else {
             link.untrackedReason = .unlocated; return
         }

@@ -67,6 +67,15 @@ enum HTMLEscaping {
     /// no other `&`): memchr finds those few, and the result is built at its exact size. Any other
     /// value still comes out right, through ``appendAttributeValue(_:to:)``.
     static func urlAttributeValue(_ url: [UInt8], addQuotes: Bool) -> [UInt8] {
+        var scratch: [UInt8] = []
+        return urlAttributeValue(url, addQuotes: addQuotes, scratch: &scratch)
+    }
+
+    /// ``urlAttributeValue(_:addQuotes:)`` written first into `scratch`, whose storage a caller that
+    /// escapes many URLs keeps from one to the next; the result is then copied out at its exact
+    /// size. (Building the result in place, through `Array(unsafeUninitializedCapacity:)`, looked
+    /// up the array's type metadata in the runtime on every call: more work than the escaping.)
+    static func urlAttributeValue(_ url: [UInt8], addQuotes: Bool, scratch: inout [UInt8]) -> [UInt8] {
         url.withUnsafeBufferPointer { bytes -> [UInt8] in
             let quote = UInt8(ascii: "\"")
             guard let base = bytes.baseAddress,
@@ -85,10 +94,11 @@ enum HTMLEscaping {
                 i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self)) + 1
             }
             let size = bytes.count + ampersands * 4 + (addQuotes ? 2 : 0)  // `&` becomes `&amp;`
-            return [UInt8](unsafeUninitializedCapacity: size) { out, initialized in
-                // Safe: exactly `size` bytes are written, as counted above. Eight bytes at a time
-                // while they hold no `&`, one by one otherwise: the pieces between `&`s are too
-                // short for memmove calls to pay off.
+            if scratch.count < size { scratch = [UInt8](repeating: 0, count: max(size, 2 * scratch.count)) }
+            return scratch.withUnsafeMutableBufferPointer { out -> [UInt8] in
+                // Safe: `size` bytes are written, as counted above, and `out` holds at least that many.
+                // Eight bytes at a time while they hold no `&`, one by one otherwise: the pieces
+                // between `&`s are too short for memmove calls to pay off.
                 let target = UnsafeMutableRawPointer(out.baseAddress!)
                 let source = UnsafeRawPointer(base)
                 let entity: StaticString = "&amp;"
@@ -119,7 +129,7 @@ enum HTMLEscaping {
                     }
                 }
                 if addQuotes { out[o] = quote; o += 1 }
-                initialized = o
+                return Array(UnsafeBufferPointer(rebasing: out[0..<o]))
             }
         }
     }
