@@ -45,6 +45,22 @@ final class Latin1Reading {
         var i = 0
         var o = 0
         while i + 8 <= count, o + 16 <= capacity {
+            // Thirty-two bytes at once while they are all ASCII (most of a document).
+            if i + 32 <= count, o + 32 <= capacity {
+                let a = source.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                let b = source.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)
+                let c = source.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self)
+                let d = source.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self)
+                if (a | b | c | d) & top == 0 {
+                    target.storeBytes(of: a, toByteOffset: o, as: UInt64.self)
+                    target.storeBytes(of: b, toByteOffset: o + 8, as: UInt64.self)
+                    target.storeBytes(of: c, toByteOffset: o + 16, as: UInt64.self)
+                    target.storeBytes(of: d, toByteOffset: o + 24, as: UInt64.self)
+                    i += 32
+                    o += 32
+                    continue
+                }
+            }
             let word = source.loadUnaligned(fromByteOffset: i, as: UInt64.self)
             if word & top == 0 {
                 target.storeBytes(of: word, toByteOffset: o, as: UInt64.self)

@@ -51,7 +51,8 @@ public struct EditList: Sendable, Hashable {
         while index > 0, !precedesOrTies(edits[index - 1]) { index -= 1 }
         if index > 0, edits[index - 1].range.upperBound > edit.range.lowerBound { return false }
         if index < edits.count, edit.range.upperBound > edits[index].range.lowerBound { return false }
-        edits.insert(edit, at: index)
+        // In document order the edit goes at the end: appending skips `insert`'s general path.
+        if index == edits.count { edits.append(edit) } else { edits.insert(edit, at: index) }
         return true
     }
 }

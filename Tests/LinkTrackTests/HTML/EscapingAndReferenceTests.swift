@@ -72,6 +72,7 @@ struct EscapingAndReferenceTests {
             }
         }
         var generator = SeededGenerator(seed: 7)
+        var scratch: [UInt8] = []
         for _ in 0..<500 {
             let value = (0..<Int(generator.next() % 300)).map { _ -> UInt8 in
                 let r = generator.next()
@@ -86,6 +87,11 @@ struct EscapingAndReferenceTests {
             #expect(HTMLEscaping.urlAttributeValue(noQuotes, addQuotes: true)
                     == [UInt8(ascii: "\"")] + Self.referenceEscape(noQuotes) + [UInt8(ascii: "\"")])
             #expect(HTMLEscaping.urlAttributeValue(value, addQuotes: false) == Self.referenceEscape(value))
+            // One scratch buffer for every value, as the rewriter keeps it (short and long values
+            // in turn, so that it is both larger and smaller than the value).
+            #expect(HTMLEscaping.urlAttributeValue(noQuotes, addQuotes: true, scratch: &scratch)
+                    == [UInt8(ascii: "\"")] + Self.referenceEscape(noQuotes) + [UInt8(ascii: "\"")])
+            #expect(HTMLEscaping.urlAttributeValue(value, addQuotes: false, scratch: &scratch) == Self.referenceEscape(value))
             // The report reads the URL back from what was written.
             #expect(HTMLEscaping.unescapeAttributeValue(Self.referenceEscape(value)) == value)
         }
