@@ -309,27 +309,30 @@ private final class ScanState {
         var documentOffset = cursor.document
         defer { cursor = (parserOffset, documentOffset) }
         guard let start = bytes.baseAddress else { return 0 }
-        // Eight bytes at a time while the target is surely not inside them (eight document bytes are
-        // at most sixteen parser bytes): each byte >= 0x80 counts twice.
+        // Whole blocks of bytes while the target lies at or past a block's end: each byte >= 0x80
+        // counts twice. A block is measured before it is taken, so the bytes left for the loops
+        // below are fewer than a block's parser bytes.
         let raw = UnsafeRawPointer(start)
         let top: UInt64 = 0x8080_8080_8080_8080
-        // Thirty-two bytes at a time (at most 64 parser bytes): the top bits of four words, each
-        // moved to the bottom of its byte, add up without carries (at most 4 per byte).
-        while parserOffset + 64 <= target, documentOffset + 32 <= end {
+        // Thirty-two bytes at a time: the top bits of four words, each moved to the bottom of its
+        // byte, add up without carries (at most 4 per byte), and one multiplication sums the bytes
+        // into the top byte (no popcount instruction needed).
+        while parserOffset + 32 <= target, documentOffset + 32 <= end {
             let a = raw.loadUnaligned(fromByteOffset: documentOffset, as: UInt64.self)
             let b = raw.loadUnaligned(fromByteOffset: documentOffset + 8, as: UInt64.self)
             let c = raw.loadUnaligned(fromByteOffset: documentOffset + 16, as: UInt64.self)
             let d = raw.loadUnaligned(fromByteOffset: documentOffset + 24, as: UInt64.self)
             let high = (a & top) >> 7 &+ (b & top) >> 7 &+ (c & top) >> 7 &+ (d & top) >> 7
-            parserOffset += 32 + Int((high &* 0x0101_0101_0101_0101) >> 56)
+            let step = 32 + Int((high &* 0x0101_0101_0101_0101) >> 56)
+            guard parserOffset + step <= target else { break }
+            parserOffset += step
             documentOffset += 32
         }
-        while parserOffset + 16 <= target, documentOffset + 8 <= end {
+        while parserOffset + 8 <= target, documentOffset + 8 <= end {
             let word = raw.loadUnaligned(fromByteOffset: documentOffset, as: UInt64.self)
-            // The number of bytes >= 0x80: their top bits, moved to the bottom of each byte and
-            // summed into the top byte by one multiplication (no popcount instruction needed).
-            let high = (word & top) >> 7
-            parserOffset += 8 + Int((high &* 0x0101_0101_0101_0101) >> 56)
+            let step = 8 + Int((((word & top) >> 7) &* 0x0101_0101_0101_0101) >> 56)
+            guard parserOffset + step <= target else { break }
+            parserOffset += step
             documentOffset += 8
         }
         while parserOffset < target, documentOffset < end {

@@ -63,7 +63,9 @@ final class MessageSigner {
                             + destination.count * 3 + 32)  // every destination byte may become %XX
         url.append(contentsOf: head)
         let macStart = url.count
-        url.append(contentsOf: repeatElement(0, count: LinkSigner.macCharacters))
+        // Literals go in from static strings: appending a `repeatElement` or a `String.UTF8View`
+        // takes the general, element-by-element path, several times the cost of a copy.
+        Self.append(Self.macPlaceholder, to: &url)
         url.append(UInt8(ascii: "?"))
         url.append(contentsOf: queryStart)
         let restStart = url.count
@@ -71,7 +73,7 @@ final class MessageSigner {
         LinkSigner.appendTags(linkTags, name: "t", pairSeparator: UInt8(ascii: ";"),
                               keyValueSeparator: UInt8(ascii: ":"), to: &url)
         url.append(contentsOf: messageTagsField)
-        url.append(contentsOf: "&u=".utf8)
+        Self.append("&u=", to: &url)
         PercentEncoding.append(destination, to: &url)
         guard url.count <= LinkSigner.maximumURLLength else { return false }
 
@@ -79,6 +81,13 @@ final class MessageSigner {
         url.withUnsafeBytes { state.update(UnsafeRawBufferPointer(rebasing: $0[restStart...])) }
         key.writeMAC(finishing: state, into: &url, at: macStart)
         return true
+    }
+
+    /// Where the MAC goes, filled in once the query is hashed (``LinkSigner/macCharacters`` bytes).
+    static let macPlaceholder: StaticString = "0000000000000000"
+
+    static func append(_ literal: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
 
     static func appendDecimal(_ value: Int, to out: inout [UInt8]) {

@@ -472,6 +472,8 @@ struct TrackingMACTests {
             code.withUnsafeBytes { Base64URL.append(UnsafeRawBufferPointer(rebasing: $0.prefix(12)), to: &expected) }
             #expect(Array(url[macStart..<mark]) == expected)
         }
+        // The placeholder the MAC is written over has the MAC's length.
+        #expect(MessageSigner.macPlaceholder.utf8CodeUnitCount == LinkSigner.macCharacters)
     }
 }
 
