@@ -29,7 +29,7 @@ final class LinkRewriting {
     @exclusivity(unchecked) var report = HTMLRewriteReport()
     @exclusivity(unchecked) var linkIndex = 0
     @exclusivity(unchecked) var pixelPresent = false
-    /// Every click URL is built in this buffer, then escaped into its own replacement.
+    /// Every click URL is built at the start of this buffer, then escaped into its own replacement.
     @exclusivity(unchecked) var urlBuffer: [UInt8] = []
     /// Every destination is decoded into this buffer (the report derives it again when asked).
     @exclusivity(unchecked) var destinationBuffer: [UInt8] = []
@@ -156,16 +156,19 @@ final class LinkRewriting {
             }
         }
         let scheme = httpsPolicy.clickScheme(original: originalScheme)
-        let signed = trimmed.withUnsafeBufferPointer {
+        let urlLength = trimmed.withUnsafeBufferPointer {
             signer.writeClickURL(destination: $0, linkIndex: linkIndex, linkTags: linkTags, scheme: scheme,
-                                      into: &urlBuffer)
+                                 intoBuffer: &urlBuffer)
         }
-        guard signed else {
+        guard let urlLength else {
             link.untrackedReason = .tooLong(trimmed.count)
             report.warnings.append("the link to \(String(decoding: trimmed.prefix(80), as: UTF8.self))... is too long to track (tracking URLs are limited to \(LinkSigner.maximumURLLength) bytes)")
             return
         }
-        let replacement = HTMLEscaping.urlAttributeValue(urlBuffer, addQuotes: href.quote == nil, scratch: &escapeBuffer)
+        let replacement = urlBuffer.withUnsafeBufferPointer {
+            HTMLEscaping.urlAttributeValue(UnsafeBufferPointer(rebasing: $0[..<urlLength]), addQuotes: href.quote == nil,
+                                           scratch: &escapeBuffer)
+        }
         guard edits.add(Edit(range: valueRange, replacement: replacement)) else {
             link.untrackedReason = .unlocated; return
         }

@@ -51,60 +51,93 @@ final class MessageSigner {
     }
 
     /// ``clickURL(destination:linkIndex:linkTags:scheme:)`` written over `url`, whose storage is
-    /// reused (a rewrite passes the same buffer for every link); false when there is no URL.
+    /// reused; false when there is no URL.
     func writeClickURL(destination: UnsafeBufferPointer<UInt8>, linkIndex: Int, linkTags: [Tag],
                        scheme: HttpsPolicy.Scheme, into url: inout [UInt8]) -> Bool {
-        url.removeAll(keepingCapacity: true)
-        guard messageTagsValid, linkTags.allSatisfy(Tag.isValid) else { return false }
-        let head = scheme == .https ? httpsHead : httpHead
-        // The URL is written in place: head, room for the MAC, `?`, the query start and the rest
-        // of the query, which is then hashed where it stands and the MAC filled in.
-        url.reserveCapacity(head.count + LinkSigner.macCharacters + 1 + queryStart.count + messageTagsField.count
-                            + destination.count * 3 + 32)  // every destination byte may become %XX
-        url.append(contentsOf: head)
-        let macStart = url.count
-        // Literals go in from static strings: appending a `repeatElement` or a `String.UTF8View`
-        // takes the general, element-by-element path, several times the cost of a copy.
-        Self.append(Self.macPlaceholder, to: &url)
-        url.append(UInt8(ascii: "?"))
-        url.append(contentsOf: queryStart)
-        let restStart = url.count
-        Self.appendDecimal(linkIndex, to: &url)
-        LinkSigner.appendTags(linkTags, name: "t", pairSeparator: UInt8(ascii: ";"),
-                              keyValueSeparator: UInt8(ascii: ":"), to: &url)
-        url.append(contentsOf: messageTagsField)
-        Self.append("&u=", to: &url)
-        PercentEncoding.append(destination, to: &url)
-        guard url.count <= LinkSigner.maximumURLLength else { return false }
-
-        var state = inner
-        url.withUnsafeBytes { state.update(UnsafeRawBufferPointer(rebasing: $0[restStart...])) }
-        key.writeMAC(finishing: state, into: &url, at: macStart)
+        guard let count = writeClickURL(destination: destination, linkIndex: linkIndex, linkTags: linkTags,
+                                        scheme: scheme, intoBuffer: &url) else {
+            url.removeAll(keepingCapacity: true)
+            return false
+        }
+        url.removeSubrange(count...)
         return true
     }
 
-    /// Where the MAC goes, filled in once the query is hashed (``LinkSigner/macCharacters`` bytes).
-    static let macPlaceholder: StaticString = "0000000000000000"
-
-    static func append(_ literal: StaticString, to out: inout [UInt8]) {
-        out.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    /// The click URL written at the start of `buffer`, which a rewrite passes for every link: it
+    /// grows when a URL needs more room and never shrinks. Returns the URL's length (the bytes
+    /// after it are left over from earlier URLs), or nil when there is no URL.
+    ///
+    /// The URL is written through one pointer: head, room for the MAC, `?`, the query start and the
+    /// rest of the query, percent-encoding the destination on the way. The rest of the query is
+    /// then hashed where it stands and the MAC filled in. (Appending piece by piece to an array
+    /// cost more than the writing itself: a capacity and uniqueness check per piece.)
+    func writeClickURL(destination: UnsafeBufferPointer<UInt8>, linkIndex: Int, linkTags: [Tag],
+                       scheme: HttpsPolicy.Scheme, intoBuffer buffer: inout [UInt8]) -> Int? {
+        guard messageTagsValid, linkTags.allSatisfy(Tag.isValid) else { return nil }
+        let head = scheme == .https ? httpsHead : httpHead
+        var linkTagsField: [UInt8] = []
+        LinkSigner.appendTags(linkTags, name: "t", pairSeparator: UInt8(ascii: ";"),
+                              keyValueSeparator: UInt8(ascii: ":"), to: &linkTagsField)
+        // At most: every destination byte becomes %XX, and a link index has at most 19 digits.
+        let room = head.count + LinkSigner.macCharacters + 1 + queryStart.count + 20 + linkTagsField.count
+            + messageTagsField.count + 3 + destination.count * 3
+        if buffer.count < room { buffer = [UInt8](repeating: 0, count: max(room, 2 * buffer.count, 256)) }
+        let macStart = head.count
+        let restStart = macStart + LinkSigner.macCharacters + 1 + queryStart.count
+        let count = buffer.withUnsafeMutableBufferPointer { out -> Int in
+            // Safe: at most `room` bytes are written, and `out` holds at least that many.
+            let p = out.baseAddress!
+            var n = 0
+            @inline(__always) func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+                if let base = bytes.baseAddress { (p + n).update(from: base, count: bytes.count) }
+                n += bytes.count
+            }
+            head.withUnsafeBufferPointer { put($0) }
+            n += LinkSigner.macCharacters  // written over once the query is hashed
+            p[n] = UInt8(ascii: "?")
+            n += 1
+            queryStart.withUnsafeBufferPointer { put($0) }
+            n += Self.writeDecimal(linkIndex, at: p + n)
+            linkTagsField.withUnsafeBufferPointer { put($0) }
+            messageTagsField.withUnsafeBufferPointer { put($0) }
+            put(UnsafeBufferPointer(start: Self.destinationField.utf8Start, count: Self.destinationField.utf8CodeUnitCount))
+            let table = PercentEncoding.literalTable.utf8Start
+            let digits = PercentEncoding.hex.utf8Start
+            for b in destination {
+                if table[Int(b)] == 1 {
+                    p[n] = b
+                    n += 1
+                } else {
+                    p[n] = UInt8(ascii: "%")
+                    p[n + 1] = digits[Int(b >> 4)]
+                    p[n + 2] = digits[Int(b & 0xF)]
+                    n += 3
+                }
+            }
+            return n
+        }
+        guard count <= LinkSigner.maximumURLLength else { return nil }
+        var state = inner
+        buffer.withUnsafeBytes { state.update(UnsafeRawBufferPointer(rebasing: $0[restStart..<count])) }
+        key.writeMAC(finishing: state, into: &buffer, at: macStart)
+        return count
     }
 
-    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+    /// The field that carries the destination, last in the query.
+    static let destinationField: StaticString = "&u="
+
+    /// Writes the decimal digits of `value` (not negative) at `out`; returns how many.
+    static func writeDecimal(_ value: Int, at out: UnsafeMutablePointer<UInt8>) -> Int {
         precondition(value >= 0, "a link index is never negative")
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        var rest = value
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
-                buffer[count] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-                count += 1
-            } while rest > 0
-            for i in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[i]) }
+        var count = 1
+        var rest = value / 10
+        while rest > 0 { count += 1; rest /= 10 }
+        rest = value
+        for i in stride(from: count - 1, through: 0, by: -1) {
+            out[i] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
         }
+        return count
     }
 }
 

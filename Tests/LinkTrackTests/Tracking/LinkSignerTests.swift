@@ -472,8 +472,19 @@ struct TrackingMACTests {
             code.withUnsafeBytes { Base64URL.append(UnsafeRawBufferPointer(rebasing: $0.prefix(12)), to: &expected) }
             #expect(Array(url[macStart..<mark]) == expected)
         }
-        // The placeholder the MAC is written over has the MAC's length.
-        #expect(MessageSigner.macPlaceholder.utf8CodeUnitCount == LinkSigner.macCharacters)
+        // The buffer a rewrite passes for every link: a long URL, then a short one, then long again,
+        // each the same as built alone (the bytes after the short one are left over).
+        var buffer: [UInt8] = []
+        for (index, destination) in [(1, String(repeating: "https://e.example/x?q=%C3", count: 40)), (123_456, "http://a.b/"),
+                                     (Int.max, "https://e.example/caf\u{E9} &\"'<>")] {
+            var d = destination
+            let alone = try #require(d.withUTF8 { messageSigner.clickURL(destination: $0, linkIndex: index, linkTags: [], scheme: .https) })
+            let count = try #require(d.withUTF8 {
+                messageSigner.writeClickURL(destination: $0, linkIndex: index, linkTags: [], scheme: .https, intoBuffer: &buffer)
+            })
+            #expect(Array(buffer[..<count]) == alone)
+            #expect(String(decoding: alone, as: UTF8.self).contains("i=\(index)&"))
+        }
     }
 }
 
