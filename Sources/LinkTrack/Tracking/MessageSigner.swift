@@ -79,8 +79,9 @@ final class MessageSigner {
         LinkSigner.appendTags(linkTags, name: "t", pairSeparator: UInt8(ascii: ";"),
                               keyValueSeparator: UInt8(ascii: ":"), to: &linkTagsField)
         // At most: every destination byte becomes %XX, and a link index has at most 19 digits.
+        // (One byte more: each destination byte is written as four, of which one to three count.)
         let room = head.count + LinkSigner.macCharacters + 1 + queryStart.count + 20 + linkTagsField.count
-            + messageTagsField.count + 3 + destination.count * 3
+            + messageTagsField.count + 3 + destination.count * 3 + 1
         if buffer.count < room { buffer = [UInt8](repeating: 0, count: max(room, 2 * buffer.count, 256)) }
         let macStart = head.count
         let restStart = macStart + LinkSigner.macCharacters + 1 + queryStart.count
@@ -101,17 +102,12 @@ final class MessageSigner {
             linkTagsField.withUnsafeBufferPointer { put($0) }
             messageTagsField.withUnsafeBufferPointer { put($0) }
             put(UnsafeBufferPointer(start: Self.destinationField.utf8Start, count: Self.destinationField.utf8CodeUnitCount))
-            let table = PercentEncoding.literalTable.utf8Start
-            let digits = PercentEncoding.hex.utf8Start
-            for b in destination {
-                if table[Int(b)] == 1 {
-                    p[n] = b
-                    n += 1
-                } else {
-                    p[n] = UInt8(ascii: "%")
-                    p[n + 1] = digits[Int(b >> 4)]
-                    p[n + 2] = digits[Int(b & 0xF)]
-                    n += 3
+            Self.percentEncodings.withUnsafeBufferPointer { encodings in
+                let target = UnsafeMutableRawPointer(p)
+                for b in destination {
+                    let encoding = encodings[Int(b)]
+                    target.storeBytes(of: encoding.littleEndian, toByteOffset: n, as: UInt32.self)
+                    n += Int(encoding >> 24)
                 }
             }
             return n
@@ -121,6 +117,15 @@ final class MessageSigner {
         buffer.withUnsafeBytes { state.update(UnsafeRawBufferPointer(rebasing: $0[restStart..<count])) }
         key.writeMAC(finishing: state, into: &buffer, at: macStart)
         return count
+    }
+
+    /// For each byte, its percent-encoding (``PercentEncoding``) as a little-endian word: the byte
+    /// itself or `%XX` in the low three bytes, and how many of them count in the top one. Writing
+    /// the whole word and counting its length spares a branch per destination byte.
+    static let percentEncodings: [UInt32] = (0...255).map { (b: Int) -> UInt32 in
+        if PercentEncoding.isLiteral(UInt8(b)) { return 1 << 24 | UInt32(b) }
+        let digits = Array(UnsafeBufferPointer(start: PercentEncoding.hex.utf8Start, count: 16))
+        return 3 << 24 | UInt32(digits[b & 0xF]) << 16 | UInt32(digits[b >> 4]) << 8 | UInt32(UInt8(ascii: "%"))
     }
 
     /// The field that carries the destination, last in the query.

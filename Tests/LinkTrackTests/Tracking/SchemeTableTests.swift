@@ -96,6 +96,19 @@ struct ByteTableTests {
         }
     }
 
+    /// The click URL's word per byte holds the byte's percent-encoding and its length.
+    @Test func percentEncodingWordsMatchTheEncoder() {
+        #expect(MessageSigner.percentEncodings.count == 256)
+        for b in 0...255 {
+            var expected: [UInt8] = []
+            [UInt8(b)].withUnsafeBufferPointer { PercentEncoding.append($0, to: &expected) }
+            let word = MessageSigner.percentEncodings[b]
+            let length = Int(word >> 24)
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: word >> (8 * UInt32($0))) }
+            #expect(bytes == expected, "byte \(b)")
+        }
+    }
+
     @Test func destinationByteClassesFollowIsForbidden() {
         #expect(LinkDestination.byteClasses.utf8CodeUnitCount == 256)
         for b in 0...255 {
