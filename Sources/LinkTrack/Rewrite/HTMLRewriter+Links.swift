@@ -29,11 +29,11 @@ final class LinkRewriting {
     @exclusivity(unchecked) var report = HTMLRewriteReport()
     @exclusivity(unchecked) var linkIndex = 0
     @exclusivity(unchecked) var pixelPresent = false
-    /// Every click URL is built at the start of this buffer, then escaped into its own replacement.
+    /// Every click URL is built at the start of this buffer.
     @exclusivity(unchecked) var urlBuffer: [UInt8] = []
     /// Every destination is decoded into this buffer (the report derives it again when asked).
     @exclusivity(unchecked) var destinationBuffer: [UInt8] = []
-    /// Every replacement is escaped into this buffer first (see ``HTMLEscaping/urlAttributeValue(_:addQuotes:scratch:)``).
+    /// Every replacement is put together in this buffer first (see ``MessageSigner/clickAttributeValue(destination:linkIndex:linkTags:scheme:addQuotes:buffer:scratch:)``).
     @exclusivity(unchecked) var escapeBuffer: [UInt8] = []
 
     init(document: UnsafeBufferPointer<UInt8>, storage: [UInt8]?, reportingLinks: Bool, set: ConfigurationSet,
@@ -156,18 +156,14 @@ final class LinkRewriting {
             }
         }
         let scheme = httpsPolicy.clickScheme(original: originalScheme)
-        let urlLength = trimmed.withUnsafeBufferPointer {
-            signer.writeClickURL(destination: $0, linkIndex: linkIndex, linkTags: linkTags, scheme: scheme,
-                                 intoBuffer: &urlBuffer)
+        let written = trimmed.withUnsafeBufferPointer {
+            signer.clickAttributeValue(destination: $0, linkIndex: linkIndex, linkTags: linkTags, scheme: scheme,
+                                       addQuotes: href.quote == nil, buffer: &urlBuffer, scratch: &escapeBuffer)
         }
-        guard let urlLength else {
+        guard let replacement = written else {
             link.untrackedReason = .tooLong(trimmed.count)
             report.warnings.append("the link to \(String(decoding: trimmed.prefix(80), as: UTF8.self))... is too long to track (tracking URLs are limited to \(LinkSigner.maximumURLLength) bytes)")
             return
-        }
-        let replacement = urlBuffer.withUnsafeBufferPointer {
-            HTMLEscaping.urlAttributeValue(UnsafeBufferPointer(rebasing: $0[..<urlLength]), addQuotes: href.quote == nil,
-                                           scratch: &escapeBuffer)
         }
         guard edits.add(Edit(range: valueRange, replacement: replacement)) else {
             link.untrackedReason = .unlocated; return

@@ -19,6 +19,11 @@ final class MessageSigner {
     let inner: SHA256State
     /// False when a message tag is not valid: then no click URL can be built.
     let messageTagsValid: Bool
+    /// ``httpsHead``, ``httpHead`` and ``queryStart`` escaped for an attribute value (see
+    /// ``clickAttributeValue(destination:linkIndex:linkTags:scheme:addQuotes:buffer:scratch:)``).
+    let escapedHttpsHead: [UInt8]
+    let escapedHttpHead: [UInt8]
+    let escapedQueryStart: [UInt8]
 
     init(_ signer: LinkSigner, messageId: String, configurationSet: String, messageTags: [Tag], domain: String) {
         key = signer.keys[0]
@@ -37,6 +42,14 @@ final class MessageSigner {
         var state = key.clickInner
         start.withUnsafeBytes { state.update($0) }
         inner = state
+        func escaped(_ bytes: [UInt8]) -> [UInt8] {
+            var out: [UInt8] = []
+            HTMLEscaping.appendAttributeValue(bytes, to: &out)
+            return out
+        }
+        escapedHttpsHead = escaped(httpsHead)
+        escapedHttpHead = escaped(httpHead)
+        escapedQueryStart = escaped(queryStart)
     }
 
     /// The click URL for one link, or nil when it would be longer than ``LinkSigner/maximumURLLength``
@@ -73,6 +86,25 @@ final class MessageSigner {
     /// cost more than the writing itself: a capacity and uniqueness check per piece.)
     func writeClickURL(destination: UnsafeBufferPointer<UInt8>, linkIndex: Int, linkTags: [Tag],
                        scheme: HttpsPolicy.Scheme, intoBuffer buffer: inout [UInt8]) -> Int? {
+        writeClickURLLayout(destination: destination, linkIndex: linkIndex, linkTags: linkTags, scheme: scheme,
+                            into: &buffer)?.count
+    }
+
+    /// Where the parts of a click URL written by ``writeClickURLLayout(destination:linkIndex:linkTags:scheme:into:)`` stand.
+    struct Layout {
+        /// The URL's length.
+        var count: Int
+        /// Where the link index starts (just after ``queryStart``).
+        var indexStart: Int
+        /// Where the fields after the index start: link tags, message tags, then `&u=`.
+        var fieldsStart: Int
+        /// Where the percent-encoded destination starts (just after `&u=`).
+        var destinationStart: Int
+    }
+
+    /// ``writeClickURL(destination:linkIndex:linkTags:scheme:intoBuffer:)``, saying where its parts stand.
+    func writeClickURLLayout(destination: UnsafeBufferPointer<UInt8>, linkIndex: Int, linkTags: [Tag],
+                             scheme: HttpsPolicy.Scheme, into buffer: inout [UInt8]) -> Layout? {
         guard messageTagsValid, linkTags.allSatisfy(Tag.isValid) else { return nil }
         let head = scheme == .https ? httpsHead : httpHead
         var linkTagsField: [UInt8] = []
@@ -85,6 +117,8 @@ final class MessageSigner {
         if buffer.count < room { buffer = [UInt8](repeating: 0, count: max(room, 2 * buffer.count, 256)) }
         let macStart = head.count
         let restStart = macStart + LinkSigner.macCharacters + 1 + queryStart.count
+        var fieldsStart = 0
+        var destinationStart = 0
         let count = buffer.withUnsafeMutableBufferPointer { out -> Int in
             // Safe: at most `room` bytes are written, and `out` holds at least that many.
             let p = out.baseAddress!
@@ -99,9 +133,11 @@ final class MessageSigner {
             n += 1
             queryStart.withUnsafeBufferPointer { put($0) }
             n += Self.writeDecimal(linkIndex, at: p + n)
+            fieldsStart = n
             linkTagsField.withUnsafeBufferPointer { put($0) }
             messageTagsField.withUnsafeBufferPointer { put($0) }
             put(UnsafeBufferPointer(start: Self.destinationField.utf8Start, count: Self.destinationField.utf8CodeUnitCount))
+            destinationStart = n
             Self.percentEncodings.withUnsafeBufferPointer { encodings in
                 let target = UnsafeMutableRawPointer(p)
                 for b in destination {
@@ -116,7 +152,61 @@ final class MessageSigner {
         var state = inner
         buffer.withUnsafeBytes { state.update(UnsafeRawBufferPointer(rebasing: $0[restStart..<count])) }
         key.writeMAC(finishing: state, into: &buffer, at: macStart)
-        return count
+        return Layout(count: count, indexStart: restStart, fieldsStart: fieldsStart, destinationStart: destinationStart)
+    }
+
+    /// The click URL escaped for an href value (in quotes when `addQuotes`): what
+    /// `HTMLEscaping.urlAttributeValue(clickURL(...), addQuotes:)` gives, without searching the URL
+    /// for bytes to escape. The URL is written into `buffer` (see
+    /// ``writeClickURL(destination:linkIndex:linkTags:scheme:intoBuffer:)``), then its value is put
+    /// together in `scratch` from parts whose escaping is known: the head and the query start
+    /// escaped once per message, the MAC (base64url), the index (digits), the short fields after it
+    /// escaped here, and the percent-encoded destination, which holds no `&` and no quote (the
+    /// encoding leaves only letters, digits, `%` and `-._~!$*,;:@/?=`). Nil when there is no URL.
+    func clickAttributeValue(destination: UnsafeBufferPointer<UInt8>, linkIndex: Int, linkTags: [Tag],
+                             scheme: HttpsPolicy.Scheme, addQuotes: Bool, buffer: inout [UInt8],
+                             scratch: inout [UInt8]) -> [UInt8]? {
+        guard let layout = writeClickURLLayout(destination: destination, linkIndex: linkIndex, linkTags: linkTags,
+                                               scheme: scheme, into: &buffer) else { return nil }
+        let head = scheme == .https ? escapedHttpsHead : escapedHttpHead
+        let rawHead = scheme == .https ? httpsHead : httpHead
+        // The fields between the index and the destination: `&u=` alone (no tags: a constant), or
+        // after tags (short; escaped here).
+        let onlyDestinationField = layout.destinationStart - layout.fieldsStart == Self.destinationField.utf8CodeUnitCount
+        var fields: [UInt8] = []
+        if !onlyDestinationField {
+            HTMLEscaping.appendAttributeValue(Array(buffer[layout.fieldsStart..<layout.destinationStart]), to: &fields)
+        }
+        let fieldsCount = onlyDestinationField ? Self.escapedDestinationField.utf8CodeUnitCount : fields.count
+        let room = 2 + head.count + LinkSigner.macCharacters + 1 + escapedQueryStart.count
+            + (layout.fieldsStart - layout.indexStart) + fieldsCount + (layout.count - layout.destinationStart)
+        if scratch.count < room { scratch = [UInt8](repeating: 0, count: max(room, 2 * scratch.count, 256)) }
+        return buffer.withUnsafeBufferPointer { url in
+            scratch.withUnsafeMutableBufferPointer { out -> [UInt8] in
+                // Safe: at most `room` bytes are written, and `out` holds at least that many.
+                let p = out.baseAddress!
+                var n = 0
+                @inline(__always) func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+                    if let base = bytes.baseAddress { (p + n).update(from: base, count: bytes.count) }
+                    n += bytes.count
+                }
+                if addQuotes { p[n] = UInt8(ascii: "\""); n += 1 }
+                head.withUnsafeBufferPointer { put($0) }
+                // The MAC and `?`.
+                put(UnsafeBufferPointer(rebasing: url[rawHead.count..<(rawHead.count + LinkSigner.macCharacters + 1)]))
+                escapedQueryStart.withUnsafeBufferPointer { put($0) }
+                put(UnsafeBufferPointer(rebasing: url[layout.indexStart..<layout.fieldsStart]))
+                if onlyDestinationField {
+                    put(UnsafeBufferPointer(start: Self.escapedDestinationField.utf8Start,
+                                            count: Self.escapedDestinationField.utf8CodeUnitCount))
+                } else {
+                    fields.withUnsafeBufferPointer { put($0) }
+                }
+                put(UnsafeBufferPointer(rebasing: url[layout.destinationStart..<layout.count]))
+                if addQuotes { p[n] = UInt8(ascii: "\""); n += 1 }
+                return Array(UnsafeBufferPointer(rebasing: out[0..<n]))
+            }
+        }
     }
 
     /// For each byte, its percent-encoding (``PercentEncoding``) as a little-endian word: the byte
@@ -128,8 +218,9 @@ final class MessageSigner {
         return 3 << 24 | UInt32(digits[b & 0xF]) << 16 | UInt32(digits[b >> 4]) << 8 | UInt32(UInt8(ascii: "%"))
     }
 
-    /// The field that carries the destination, last in the query.
+    /// The field that carries the destination, last in the query, and the same escaped.
     static let destinationField: StaticString = "&u="
+    static let escapedDestinationField: StaticString = "&amp;u="
 
     /// Writes the decimal digits of `value` (not negative) at `out`; returns how many.
     static func writeDecimal(_ value: Int, at out: UnsafeMutablePointer<UInt8>) -> Int {

@@ -61,80 +61,15 @@ enum HTMLEscaping {
         }
     }
 
-    /// A URL from ``LinkSigner`` escaped for an attribute value, in quotes when `addQuotes`.
-    ///
-    /// Its only byte to escape is the `&` between query fields (percent-encoding leaves no quote and
-    /// no other `&`): memchr finds those few, and the result is built at its exact size. Any other
-    /// value still comes out right, through ``appendAttributeValue(_:to:)``.
+    /// A URL escaped for an attribute value, in quotes when `addQuotes`. (The rewriter puts its
+    /// click URLs' values together from parts, ``MessageSigner/clickAttributeValue(destination:linkIndex:linkTags:scheme:addQuotes:buffer:scratch:)``;
+    /// the tests hold that to this.)
     static func urlAttributeValue(_ url: [UInt8], addQuotes: Bool) -> [UInt8] {
-        var scratch: [UInt8] = []
-        return urlAttributeValue(url, addQuotes: addQuotes, scratch: &scratch)
-    }
-
-    /// ``urlAttributeValue(_:addQuotes:)`` written first into `scratch`, whose storage a caller that
-    /// escapes many URLs keeps from one to the next; the result is then copied out at its exact
-    /// size. (Building the result in place, through `Array(unsafeUninitializedCapacity:)`, looked
-    /// up the array's type metadata in the runtime on every call: more work than the escaping.)
-    static func urlAttributeValue(_ url: [UInt8], addQuotes: Bool, scratch: inout [UInt8]) -> [UInt8] {
-        url.withUnsafeBufferPointer { urlAttributeValue($0, addQuotes: addQuotes, scratch: &scratch) }
-    }
-
-    /// ``urlAttributeValue(_:addQuotes:scratch:)`` of bytes held elsewhere (the rewriter's URL buffer).
-    static func urlAttributeValue(_ bytes: UnsafeBufferPointer<UInt8>, addQuotes: Bool, scratch: inout [UInt8]) -> [UInt8] {
         let quote = UInt8(ascii: "\"")
-        guard let base = bytes.baseAddress,
-              memchr(base, Int32(quote), bytes.count) == nil,
-              memchr(base, Int32(UInt8(ascii: "'")), bytes.count) == nil else {
-            var out: [UInt8] = addQuotes ? [quote] : []
-            appendAttributeValue(Array(bytes), to: &out)
-            if addQuotes { out.append(quote) }
-            return out
-        }
-        let amp = Int32(UInt8(ascii: "&"))
-        var ampersands = 0
-        var i = 0
-        while i < bytes.count, let hit = memchr(base + i, amp, bytes.count - i) {
-            ampersands += 1
-            i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self)) + 1
-        }
-        let size = bytes.count + ampersands * 4 + (addQuotes ? 2 : 0)  // `&` becomes `&amp;`
-        if scratch.count < size { scratch = [UInt8](repeating: 0, count: max(size, 2 * scratch.count)) }
-        return scratch.withUnsafeMutableBufferPointer { out -> [UInt8] in
-            // Safe: `size` bytes are written, as counted above, and `out` holds at least that many.
-            // Eight bytes at a time while they hold no `&`, one by one otherwise: the pieces
-            // between `&`s are too short for memmove calls to pay off.
-            let target = UnsafeMutableRawPointer(out.baseAddress!)
-            let source = UnsafeRawPointer(base)
-            let entity: StaticString = "&amp;"
-            var o = 0
-            if addQuotes { out[o] = quote; o += 1 }
-            var i = 0
-            while i < bytes.count {
-                if i + 8 <= bytes.count {
-                    let word = source.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                    let x = word ^ 0x2626_2626_2626_2626
-                    if (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080 == 0 {
-                        target.storeBytes(of: word, toByteOffset: o, as: UInt64.self)
-                        i += 8
-                        o += 8
-                        continue
-                    }
-                }
-                let stop = min(i + 8, bytes.count)
-                while i < stop {
-                    let b = bytes[i]
-                    i += 1
-                    if b == UInt8(ascii: "&") {
-                        for k in 0..<entity.utf8CodeUnitCount { out[o] = entity.utf8Start[k]; o += 1 }
-                    } else {
-                        out[o] = b
-                        o += 1
-                    }
-                }
-            }
-            if addQuotes { out[o] = quote; o += 1 }
-            return Array(UnsafeBufferPointer(rebasing: out[0..<o]))
-        }
+        var out: [UInt8] = addQuotes ? [quote] : []
+        appendAttributeValue(url, to: &out)
+        if addQuotes { out.append(quote) }
+        return out
     }
 
     /// Whether one of the eight bytes is `&`, `"` or `'` (the classic "has a zero byte" test on the
