@@ -107,7 +107,8 @@ final class LinkRewriting {
         destinationBuffer.trimASCIIWhitespace()
         let trimmed = destinationBuffer
         var link = LinkReport(
-            element: HTMLRewriter.elementName(UnsafeBufferPointer(rebasing: document[tag.nameRange])),
+            // Only a report reads the element's name (for `v:roundrect` and the like, a String on the heap).
+            element: reportingLinks ? HTMLRewriter.elementName(UnsafeBufferPointer(rebasing: document[tag.nameRange])) : "",
             originalBytes: reportingLinks ? bytes(valueRange) : [],
             documentOffset: valueRange.lowerBound, writtenValue: nil, linkIndex: nil, untrackedReason: nil,
             inConditionalComment: tag.context == .conditionalComment)
