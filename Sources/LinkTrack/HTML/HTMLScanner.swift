@@ -627,7 +627,7 @@ private final class ScanState {
         }
     }
 
-    static let endifMarker = Array("<![endif]".utf8)
+    static let endifMarker: StaticString = "<![endif]"
 
     /// Whether `range` holds `href` in any case.
     static func containsHref(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
@@ -673,20 +673,25 @@ private final class ScanState {
         return nil
     }
 
-    /// `script` or `style` as bytes when `range` names one (their content is text).
-    func rawTextElementName(_ range: Range<Int>) -> [UInt8]? {
-        for name in Self.textElementNames where name.count == range.count {
-            var same = true
-            for k in 0..<name.count where bytes[range.lowerBound + k].asciiLowercased != name[k] { same = false; break }
-            if same { return name }
+    /// `script` or `style` when `range` names one (their content is text).
+    func rawTextElementName(_ range: Range<Int>) -> StaticString? {
+        func named(_ name: StaticString) -> Bool {
+            guard name.utf8CodeUnitCount == range.count else { return false }
+            for k in 0..<range.count where bytes[range.lowerBound + k].asciiLowercased != name.utf8Start[k] { return false }
+            return true
         }
+        if named(Self.script) { return Self.script }
+        if named(Self.style) { return Self.style }
         return nil
     }
 
-    static let textElementNames = [Array("script".utf8), Array("style".utf8)]
+    // Static strings, not arrays: constant memory, with no reference count for threads to share.
+    static let script: StaticString = "script"
+    static let style: StaticString = "style"
 
     /// The index just after the `>` of the first `</name` ... `>` at or after `start`.
-    func endTag(_ name: [UInt8], from start: Int, limit: Int) -> Int? {
+    func endTag(_ staticName: StaticString, from start: Int, limit: Int) -> Int? {
+        let name = UnsafeBufferPointer(start: staticName.utf8Start, count: staticName.utf8CodeUnitCount)
         var i = start
         while let lt = index(of: UInt8(ascii: "<"), from: i, limit: limit) {
             i = lt + 1
@@ -726,7 +731,7 @@ private final class ScanState {
         }
         guard let start else { return nil }
         // The markup ends at the last "<![endif]".
-        let endif = endifMarker
+        let endif = UnsafeBufferPointer(start: endifMarker.utf8Start, count: endifMarker.utf8CodeUnitCount)
         var k = range.upperBound - endif.count
         while k >= start {
             guard bytes[k] == UInt8(ascii: "<") else { k -= 1; continue }

@@ -96,11 +96,21 @@ enum LinkDestination: Equatable {
         return .web(scheme: webScheme, isASCII: isASCII)
     }
 
-    static let http = Array("http".utf8)
-    static let https = Array("https".utf8)
+    // Static strings, not arrays: constant memory, with no reference count for threads to share.
+    static let http: StaticString = "http"
+    static let https: StaticString = "https"
 
     /// Whether `url[range]`, lowercased, is `text` (which is lowercase).
     static func equalsLowercased(_ url: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ expected: [UInt8]) -> Bool {
+        expected.withUnsafeBufferPointer { equalsLowercased(url, range, $0) }
+    }
+
+    static func equalsLowercased(_ url: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ expected: StaticString) -> Bool {
+        equalsLowercased(url, range, UnsafeBufferPointer(start: expected.utf8Start, count: expected.utf8CodeUnitCount))
+    }
+
+    static func equalsLowercased(_ url: UnsafeBufferPointer<UInt8>, _ range: Range<Int>,
+                                 _ expected: UnsafeBufferPointer<UInt8>) -> Bool {
         guard expected.count == range.count else { return false }
         var k = range.lowerBound
         for b in expected {

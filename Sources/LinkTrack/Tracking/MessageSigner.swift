@@ -138,13 +138,12 @@ final class MessageSigner {
             messageTagsField.withUnsafeBufferPointer { put($0) }
             put(UnsafeBufferPointer(start: Self.destinationField.utf8Start, count: Self.destinationField.utf8CodeUnitCount))
             destinationStart = n
-            Self.percentEncodings.withUnsafeBufferPointer { encodings in
-                let target = UnsafeMutableRawPointer(p)
-                for b in destination {
-                    let encoding = encodings[Int(b)]
-                    target.storeBytes(of: encoding.littleEndian, toByteOffset: n, as: UInt32.self)
-                    n += Int(encoding >> 24)
-                }
+            let encodings = Self.percentEncodings
+            let target = UnsafeMutableRawPointer(p)
+            for b in destination {
+                let encoding = encodings[Int(b)]
+                target.storeBytes(of: encoding.littleEndian, toByteOffset: n, as: UInt32.self)
+                n += Int(encoding >> 24)
             }
             return n
         }
@@ -212,11 +211,19 @@ final class MessageSigner {
     /// For each byte, its percent-encoding (``PercentEncoding``) as a little-endian word: the byte
     /// itself or `%XX` in the low three bytes, and how many of them count in the top one. Writing
     /// the whole word and counting its length spares a branch per destination byte.
-    static let percentEncodings: [UInt32] = (0...255).map { (b: Int) -> UInt32 in
-        if PercentEncoding.isLiteral(UInt8(b)) { return 1 << 24 | UInt32(b) }
-        let digits = Array(UnsafeBufferPointer(start: PercentEncoding.hex.utf8Start, count: 16))
-        return 3 << 24 | UInt32(digits[b & 0xF]) << 16 | UInt32(digits[b >> 4]) << 8 | UInt32(UInt8(ascii: "%"))
-    }
+    ///
+    /// Memory set once and never freed, read through a plain pointer: a table in an array would be
+    /// retained and released on every use, and callers on two threads would contend for its
+    /// reference count (see ``PercentEncoding``).
+    nonisolated(unsafe) static let percentEncodings: UnsafePointer<UInt32> = {
+        let table = UnsafeMutablePointer<UInt32>.allocate(capacity: 256)
+        let digits = PercentEncoding.hex.utf8Start
+        for b in 0...255 {
+            table[b] = PercentEncoding.isLiteral(UInt8(b)) ? 1 << 24 | UInt32(b)
+                : 3 << 24 | UInt32(digits[b & 0xF]) << 16 | UInt32(digits[b >> 4]) << 8 | UInt32(UInt8(ascii: "%"))
+        }
+        return UnsafePointer(table)
+    }()
 
     /// The field that carries the destination, last in the query, and the same escaped.
     static let destinationField: StaticString = "&u="
