@@ -137,7 +137,8 @@ public struct HTMLRewriter: Sendable {
         let links = LinkRewriting(document: document, storage: storage, reportingLinks: reportingLinks, set: set,
                                   domain: domain, family: family, charsetName: charset ?? "unknown",
                                   signer: MessageSigner(signer, messageId: context.messageId, configurationSet: set.name,
-                                                        messageTags: context.messageTags, domain: domain))
+                                                        messageTags: context.messageTags, domain: domain,
+                                                        forAttributes: true))
         let scan: HTMLScan
         do {
             scan = try HTMLScanner.scan(document) { links.visit($0) }

@@ -20,12 +20,15 @@ final class MessageSigner {
     /// False when a message tag is not valid: then no click URL can be built.
     let messageTagsValid: Bool
     /// ``httpsHead``, ``httpHead`` and ``queryStart`` escaped for an attribute value (see
-    /// ``clickAttributeValue(destination:linkIndex:linkTags:scheme:addQuotes:buffer:scratch:)``).
+    /// ``clickAttributeValue(destination:linkIndex:linkTags:scheme:addQuotes:buffer:scratch:)``);
+    /// empty unless the signer was made `forAttributes` (a rewrite's).
+    let forAttributes: Bool
     let escapedHttpsHead: [UInt8]
     let escapedHttpHead: [UInt8]
     let escapedQueryStart: [UInt8]
 
-    init(_ signer: LinkSigner, messageId: String, configurationSet: String, messageTags: [Tag], domain: String) {
+    init(_ signer: LinkSigner, messageId: String, configurationSet: String, messageTags: [Tag], domain: String,
+         forAttributes: Bool = false) {
         key = signer.keys[0]
         httpsHead = LinkSigner.urlHead(kind: "c", scheme: .https, domain: domain, keyId: key.keyId)
         httpHead = LinkSigner.urlHead(kind: "c", scheme: .http, domain: domain, keyId: key.keyId)
@@ -43,10 +46,12 @@ final class MessageSigner {
         start.withUnsafeBytes { state.update($0) }
         inner = state
         func escaped(_ bytes: [UInt8]) -> [UInt8] {
+            guard forAttributes else { return [] }
             var out: [UInt8] = []
             HTMLEscaping.appendAttributeValue(bytes, to: &out)
             return out
         }
+        self.forAttributes = forAttributes
         escapedHttpsHead = escaped(httpsHead)
         escapedHttpHead = escaped(httpHead)
         escapedQueryStart = escaped(queryStart)
@@ -114,7 +119,7 @@ final class MessageSigner {
         // (One byte more: each destination byte is written as four, of which one to three count.)
         let room = head.count + LinkSigner.macCharacters + 1 + queryStart.count + 20 + linkTagsField.count
             + messageTagsField.count + 3 + destination.count * 3 + 1
-        if buffer.count < room { buffer = [UInt8](repeating: 0, count: max(room, 2 * buffer.count, 256)) }
+        Self.grow(&buffer, to: room)
         let macStart = head.count
         let restStart = macStart + LinkSigner.macCharacters + 1 + queryStart.count
         var fieldsStart = 0
@@ -165,6 +170,7 @@ final class MessageSigner {
     func clickAttributeValue(destination: UnsafeBufferPointer<UInt8>, linkIndex: Int, linkTags: [Tag],
                              scheme: HttpsPolicy.Scheme, addQuotes: Bool, buffer: inout [UInt8],
                              scratch: inout [UInt8]) -> [UInt8]? {
+        precondition(forAttributes, "a MessageSigner made without forAttributes has no escaped parts")
         guard let layout = writeClickURLLayout(destination: destination, linkIndex: linkIndex, linkTags: linkTags,
                                                scheme: scheme, into: &buffer) else { return nil }
         let head = scheme == .https ? escapedHttpsHead : escapedHttpHead
@@ -179,7 +185,7 @@ final class MessageSigner {
         let fieldsCount = onlyDestinationField ? Self.escapedDestinationField.utf8CodeUnitCount : fields.count
         let room = 2 + head.count + LinkSigner.macCharacters + 1 + escapedQueryStart.count
             + (layout.fieldsStart - layout.indexStart) + fieldsCount + (layout.count - layout.destinationStart)
-        if scratch.count < room { scratch = [UInt8](repeating: 0, count: max(room, 2 * scratch.count, 256)) }
+        Self.grow(&scratch, to: room)
         return buffer.withUnsafeBufferPointer { url in
             scratch.withUnsafeMutableBufferPointer { out -> [UInt8] in
                 // Safe: at most `room` bytes are written, and `out` holds at least that many.
@@ -223,6 +229,25 @@ final class MessageSigner {
                 : 3 << 24 | UInt32(digits[b & 0xF]) << 16 | UInt32(digits[b >> 4]) << 8 | UInt32(UInt8(ascii: "%"))
         }
         return UnsafePointer(table)
+    }()
+
+    /// Makes `buffer` at least `count` bytes long (its bytes are to be written over). Through
+    /// `reserveCapacity` and appends of zeros from constant memory: `Array(repeating:count:)` took
+    /// a generic path here that looked up the array's type metadata in the runtime on every call.
+    static func grow(_ buffer: inout [UInt8], to count: Int) {
+        guard buffer.count < count else { return }
+        buffer.reserveCapacity(count)
+        while buffer.count < count {
+            buffer.append(contentsOf: UnsafeBufferPointer(start: zeros, count: min(zeroCount, count - buffer.count)))
+        }
+    }
+
+    static let zeroCount = 4096
+    /// `zeroCount` zero bytes, set once and never freed.
+    nonisolated(unsafe) static let zeros: UnsafePointer<UInt8> = {
+        let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: zeroCount)
+        bytes.initialize(repeating: 0, count: zeroCount)
+        return UnsafePointer(bytes)
     }()
 
     /// The field that carries the destination, last in the query, and the same escaped.

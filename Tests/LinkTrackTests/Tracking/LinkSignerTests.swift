@@ -504,7 +504,8 @@ extension TrackingMACTests {
             for set in sets {
                 for messageTags in tagSets {
                     let messageSigner = MessageSigner(TrackingFixtures.signer, messageId: messageId, configurationSet: set,
-                                                      messageTags: messageTags, domain: TrackingFixtures.domain)
+                                                      messageTags: messageTags, domain: TrackingFixtures.domain,
+                                                      forAttributes: true)
                     for round in 0..<12 {
                         let destination = (0..<Int.random(in: 0...300, using: &generator)).map { _ in
                             UInt8.random(in: 0...255, using: &generator)
