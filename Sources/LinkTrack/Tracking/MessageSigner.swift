@@ -72,8 +72,8 @@ final class MessageSigner {
     /// reused; false when there is no URL.
     func writeClickURL(destination: UnsafeBufferPointer<UInt8>, linkIndex: Int, linkTags: [Tag],
                        scheme: HttpsPolicy.Scheme, into url: inout [UInt8]) -> Bool {
-        guard let count = writeClickURL(destination: destination, linkIndex: linkIndex, linkTags: linkTags,
-                                        scheme: scheme, intoBuffer: &url) else {
+        guard let count = writeClickURLLayout(destination: destination, linkIndex: linkIndex, linkTags: linkTags,
+                                              scheme: scheme, into: &url)?.count else {
             url.removeAll(keepingCapacity: true)
             return false
         }
@@ -81,21 +81,7 @@ final class MessageSigner {
         return true
     }
 
-    /// The click URL written at the start of `buffer`, which a rewrite passes for every link: it
-    /// grows when a URL needs more room and never shrinks. Returns the URL's length (the bytes
-    /// after it are left over from earlier URLs), or nil when there is no URL.
-    ///
-    /// The URL is written through one pointer: head, room for the MAC, `?`, the query start and the
-    /// rest of the query, percent-encoding the destination on the way. The rest of the query is
-    /// then hashed where it stands and the MAC filled in. (Appending piece by piece to an array
-    /// cost more than the writing itself: a capacity and uniqueness check per piece.)
-    func writeClickURL(destination: UnsafeBufferPointer<UInt8>, linkIndex: Int, linkTags: [Tag],
-                       scheme: HttpsPolicy.Scheme, intoBuffer buffer: inout [UInt8]) -> Int? {
-        writeClickURLLayout(destination: destination, linkIndex: linkIndex, linkTags: linkTags, scheme: scheme,
-                            into: &buffer)?.count
-    }
-
-    /// Where the parts of a click URL written by ``writeClickURLLayout(destination:linkIndex:linkTags:scheme:into:)`` stand.
+    /// Where the parts of a click URL stand (see ``writeClickURLLayout(destination:linkIndex:linkTags:scheme:into:)``).
     struct Layout {
         /// The URL's length.
         var count: Int
@@ -107,7 +93,15 @@ final class MessageSigner {
         var destinationStart: Int
     }
 
-    /// ``writeClickURL(destination:linkIndex:linkTags:scheme:intoBuffer:)``, saying where its parts stand.
+    /// The click URL written at the start of `buffer`, which a rewrite passes for every link: it
+    /// grows when a URL needs more room and never shrinks. Returns where its parts stand, its
+    /// length among them (the bytes after it are left over from earlier URLs), or nil when there is
+    /// no URL.
+    ///
+    /// The URL is written through one pointer: head, room for the MAC, `?`, the query start and the
+    /// rest of the query, percent-encoding the destination on the way. The rest of the query is
+    /// then hashed where it stands and the MAC filled in. (Appending piece by piece to an array
+    /// cost more than the writing itself: a capacity and uniqueness check per piece.)
     func writeClickURLLayout(destination: UnsafeBufferPointer<UInt8>, linkIndex: Int, linkTags: [Tag],
                              scheme: HttpsPolicy.Scheme, into buffer: inout [UInt8]) -> Layout? {
         guard messageTagsValid, linkTags.allSatisfy(Tag.isValid) else { return nil }
@@ -128,20 +122,17 @@ final class MessageSigner {
             // Safe: at most `room` bytes are written, and `out` holds at least that many.
             let p = out.baseAddress!
             var n = 0
-            @inline(__always) func put(_ bytes: UnsafeBufferPointer<UInt8>) {
-                if let base = bytes.baseAddress { (p + n).update(from: base, count: bytes.count) }
-                n += bytes.count
-            }
-            head.withUnsafeBufferPointer { put($0) }
+            head.withUnsafeBufferPointer { Self.put($0, at: p, &n) }
             n += LinkSigner.macCharacters  // written over once the query is hashed
             p[n] = UInt8(ascii: "?")
             n += 1
-            queryStart.withUnsafeBufferPointer { put($0) }
+            queryStart.withUnsafeBufferPointer { Self.put($0, at: p, &n) }
             n += Self.writeDecimal(linkIndex, at: p + n)
             fieldsStart = n
-            linkTagsField.withUnsafeBufferPointer { put($0) }
-            messageTagsField.withUnsafeBufferPointer { put($0) }
-            put(UnsafeBufferPointer(start: Self.destinationField.utf8Start, count: Self.destinationField.utf8CodeUnitCount))
+            linkTagsField.withUnsafeBufferPointer { Self.put($0, at: p, &n) }
+            messageTagsField.withUnsafeBufferPointer { Self.put($0, at: p, &n) }
+            Self.put(UnsafeBufferPointer(start: Self.destinationField.utf8Start, count: Self.destinationField.utf8CodeUnitCount),
+                     at: p, &n)
             destinationStart = n
             let encodings = Self.percentEncodings
             let target = UnsafeMutableRawPointer(p)
@@ -162,7 +153,7 @@ final class MessageSigner {
     /// The click URL escaped for an href value (in quotes when `addQuotes`): what
     /// `HTMLEscaping.urlAttributeValue(clickURL(...), addQuotes:)` gives, without searching the URL
     /// for bytes to escape. The URL is written into `buffer` (see
-    /// ``writeClickURL(destination:linkIndex:linkTags:scheme:intoBuffer:)``), then its value is put
+    /// ``writeClickURLLayout(destination:linkIndex:linkTags:scheme:into:)``), then its value is put
     /// together in `scratch` from parts whose escaping is known: the head and the query start
     /// escaped once per message, the MAC (base64url), the index (digits), the short fields after it
     /// escaped here, and the percent-encoded destination, which holds no `&` and no quote (the
@@ -191,23 +182,19 @@ final class MessageSigner {
                 // Safe: at most `room` bytes are written, and `out` holds at least that many.
                 let p = out.baseAddress!
                 var n = 0
-                @inline(__always) func put(_ bytes: UnsafeBufferPointer<UInt8>) {
-                    if let base = bytes.baseAddress { (p + n).update(from: base, count: bytes.count) }
-                    n += bytes.count
-                }
                 if addQuotes { p[n] = UInt8(ascii: "\""); n += 1 }
-                head.withUnsafeBufferPointer { put($0) }
+                head.withUnsafeBufferPointer { Self.put($0, at: p, &n) }
                 // The MAC and `?`.
-                put(UnsafeBufferPointer(rebasing: url[rawHead.count..<(rawHead.count + LinkSigner.macCharacters + 1)]))
-                escapedQueryStart.withUnsafeBufferPointer { put($0) }
-                put(UnsafeBufferPointer(rebasing: url[layout.indexStart..<layout.fieldsStart]))
+                Self.put(UnsafeBufferPointer(rebasing: url[rawHead.count..<(rawHead.count + LinkSigner.macCharacters + 1)]), at: p, &n)
+                escapedQueryStart.withUnsafeBufferPointer { Self.put($0, at: p, &n) }
+                Self.put(UnsafeBufferPointer(rebasing: url[layout.indexStart..<layout.fieldsStart]), at: p, &n)
                 if onlyDestinationField {
-                    put(UnsafeBufferPointer(start: Self.escapedDestinationField.utf8Start,
-                                            count: Self.escapedDestinationField.utf8CodeUnitCount))
+                    Self.put(UnsafeBufferPointer(start: Self.escapedDestinationField.utf8Start,
+                                                 count: Self.escapedDestinationField.utf8CodeUnitCount), at: p, &n)
                 } else {
-                    fields.withUnsafeBufferPointer { put($0) }
+                    fields.withUnsafeBufferPointer { Self.put($0, at: p, &n) }
                 }
-                put(UnsafeBufferPointer(rebasing: url[layout.destinationStart..<layout.count]))
+                Self.put(UnsafeBufferPointer(rebasing: url[layout.destinationStart..<layout.count]), at: p, &n)
                 if addQuotes { p[n] = UInt8(ascii: "\""); n += 1 }
                 return Array(UnsafeBufferPointer(rebasing: out[0..<n]))
             }
@@ -249,6 +236,13 @@ final class MessageSigner {
         bytes.initialize(repeating: 0, count: zeroCount)
         return UnsafePointer(bytes)
     }()
+
+    /// Copies `bytes` to `p + n` and moves `n` past them.
+    @inline(__always)
+    static func put(_ bytes: UnsafeBufferPointer<UInt8>, at p: UnsafeMutablePointer<UInt8>, _ n: inout Int) {
+        if let base = bytes.baseAddress { (p + n).update(from: base, count: bytes.count) }
+        n += bytes.count
+    }
 
     /// The field that carries the destination, last in the query, and the same escaped.
     static let destinationField: StaticString = "&u="

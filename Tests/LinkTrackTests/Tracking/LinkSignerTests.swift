@@ -480,7 +480,8 @@ struct TrackingMACTests {
             var d = destination
             let alone = try #require(d.withUTF8 { messageSigner.clickURL(destination: $0, linkIndex: index, linkTags: [], scheme: .https) })
             let count = try #require(d.withUTF8 {
-                messageSigner.writeClickURL(destination: $0, linkIndex: index, linkTags: [], scheme: .https, intoBuffer: &buffer)
+                messageSigner.writeClickURLLayout(destination: $0, linkIndex: index, linkTags: [], scheme: .https,
+                                                  into: &buffer)?.count
             })
             #expect(Array(buffer[..<count]) == alone)
             #expect(String(decoding: alone, as: UTF8.self).contains("i=\(index)&"))
