@@ -6,7 +6,8 @@ import Darwin
 
 extension Configuration {
     /// The top-level keys of a configuration file.
-    static let topLevelKeys: Set<String> = ["ConfigurationSets", "DefaultConfigurationSet", "SigningKeys"]
+    static let topLevelKeys = Set(["ConfigurationSets", "DefaultConfigurationSet", "SigningKeys"])
+        .union(serverTopLevelKeys)
     /// Keys of a configuration set: the ones LinkTrack reads, and the other ones SES returns, which
     /// are accepted (so `aws sesv2 get-configuration-set` output can be pasted) and ignored.
     static let configurationSetKeys: Set<String> = [
@@ -18,7 +19,7 @@ extension Configuration {
     static let eventDestinationKeys: Set<String> = [
         "Name", "Enabled", "MatchingEventTypes",
         "KinesisFirehoseDestination", "CloudWatchDestination", "SnsDestination",
-        "PinpointDestination", "EventBridgeDestination",
+        "PinpointDestination", "EventBridgeDestination", "LinkTrackDestination",
     ]
     static let eventTypes: Set<String> = [
         "SEND", "REJECT", "BOUNCE", "COMPLAINT", "DELIVERY", "OPEN", "CLICK",
@@ -56,6 +57,7 @@ extension Configuration {
         readFile: (String) throws -> [UInt8] = { try FileIO.readAll(path: $0) }
     ) throws(ConfigurationError) {
         let top = try Self.object(document, field: "configuration", allowed: Self.topLevelKeys)
+        try Self.validateServerKeys(top)
 
         var sets: [ConfigurationSet] = []
         if let value = top["ConfigurationSets"] {
@@ -158,6 +160,7 @@ extension Configuration {
 
         var opens = true
         var clicks = true
+        var parsedDestinations: [EventDestination] = []
         if let destinations = set["EventDestinations"] {
             guard case .array(let items) = destinations else {
                 throw wrongType(field: "\(field).EventDestinations", expected: "array", value: destinations)
@@ -167,7 +170,7 @@ extension Configuration {
             for (i, item) in items.enumerated() {
                 let dField = "\(field).EventDestinations[\(i)]"
                 let destination = try object(item, field: dField, allowed: eventDestinationKeys)
-                _ = try string(destination["Name"], field: "\(dField).Name")
+                let destinationName = try string(destination["Name"], field: "\(dField).Name") ?? ""
                 var enabled = false
                 if let e = destination["Enabled"] {
                     guard case .bool(let b) = e else { throw wrongType(field: "\(dField).Enabled", expected: "boolean", value: e) }
@@ -188,14 +191,22 @@ extension Configuration {
                         types.append(t)
                     }
                 }
+                var sink: LinkTrackDestination?
+                if let d = destination["LinkTrackDestination"] {
+                    sink = try parseLinkTrackDestination(d, field: "\(dField).LinkTrackDestination")
+                }
                 if enabled {
                     opens = opens || types.contains("OPEN")
                     clicks = clicks || types.contains("CLICK")
                 }
+                parsedDestinations.append(EventDestination(name: destinationName, enabled: enabled,
+                                                           matchingEventTypes: types, linkTrackDestination: sink))
             }
         }
-        return ConfigurationSet(name: name, customRedirectDomain: domain, httpsPolicy: policy,
-                                tracksOpens: opens, tracksClicks: clicks)
+        var result = ConfigurationSet(name: name, customRedirectDomain: domain, httpsPolicy: policy,
+                                      tracksOpens: opens, tracksClicks: clicks)
+        result.eventDestinations = parsedDestinations
+        return result
     }
 
     static func parseSigningKey(

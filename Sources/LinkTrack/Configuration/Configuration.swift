@@ -10,6 +10,9 @@ public struct ConfigurationSet: Sendable, Equatable {
     public var tracksOpens: Bool
     /// Whether an enabled event destination matches `CLICK` (true when the set has no `EventDestinations`).
     public var tracksClicks: Bool
+    /// `EventDestinations` as written (empty when the set has none, which tracks both kinds and
+    /// records them in the embedded SQLite store).
+    public var eventDestinations: [EventDestination] = []
 
     public init(name: String, customRedirectDomain: String?, httpsPolicy: HttpsPolicy = .optional,
                 tracksOpens: Bool = true, tracksClicks: Bool = true) {

@@ -93,6 +93,20 @@ public struct TokenError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func unknownKey(_ keyId: String) -> TokenError { TokenError(reason: .unknownKey(keyId)) }
     public static let badSignature = TokenError(reason: .badSignature)
 
+    /// The kind of refusal, for callers that branch on it (the server counts bad tokens by kind).
+    public enum Kind: Sendable, Hashable {
+        case malformed, unknownVersion, unknownKey, badSignature
+    }
+
+    public var kind: Kind {
+        switch reason {
+        case .malformed: return .malformed
+        case .unknownVersion: return .unknownVersion
+        case .unknownKey: return .unknownKey
+        case .badSignature: return .badSignature
+        }
+    }
+
     public var description: String {
         switch reason {
         case .malformed(let why): return "not a LinkTrack tracking URL: \(why)"

@@ -1,0 +1,25 @@
+import LinkTrack
+import LinkTrackServerCore
+
+/// Where a writer puts its batches. One ``EventWriter`` owns each sink: nothing else calls it.
+public protocol EventSink: Sendable {
+    /// A short name for logs and the `sink` metric label (`sqlite`, `jsonlines:/var/log/e.jsonl`).
+    var name: String { get }
+    /// Opens the store (creates the file, schema and indexes). Called again after a failure.
+    func open() async throws
+    /// Writes a batch durably as far as the sink goes (an SQLite commit, one `write(2)`), or throws
+    /// having written none of it (SQLite) or possibly part of it (a short write is retried whole, and
+    /// readers de-duplicate by event id).
+    func write(_ events: [TrackingEvent]) async throws
+    /// Reopens files (log rotation on SIGHUP); a no-op for databases.
+    func reopen() async
+    /// Closes the store.
+    func close() async
+}
+
+/// A sink failure, typed for logs.
+public struct SinkError: Error, CustomStringConvertible, Sendable {
+    public var sink: String
+    public var reason: String
+    public var description: String { "\(sink): \(reason)" }
+}

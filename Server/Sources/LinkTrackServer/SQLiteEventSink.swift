@@ -1,0 +1,143 @@
+import LinkTrack
+import LinkTrackServerCore
+import Logging
+import SQLiteNIO
+import Synchronization
+
+/// The embedded default store: `events.sqlite` in the data directory, in WAL mode, one table
+/// `events` indexed by message id and by time. Each batch is one multi-row
+/// `INSERT OR IGNORE` (one statement, one implicit transaction, one WAL commit); the event id is the
+/// primary key, so a batch written twice is stored once.
+///
+/// `synchronous` is `NORMAL` by default: a commit is in the WAL file before the write returns, so
+/// it survives the process being killed; `FULL` also survives power loss, at the cost of an fsync
+/// per batch (`--sqlite-synchronous full`).
+public final class SQLiteEventSink: EventSink {
+    public let path: String
+    public let synchronous: String
+    private let connection = Mutex<SQLiteConnection?>(nil)
+    let logger: Logger
+
+    public init(path: String, synchronous: String = "NORMAL", logger: Logger) {
+        self.path = path
+        self.synchronous = synchronous
+        self.logger = logger
+    }
+
+    public var name: String { "sqlite" }
+
+    public static let schema = [
+        """
+        CREATE TABLE IF NOT EXISTS events (
+            event_id TEXT PRIMARY KEY,
+            event_type TEXT NOT NULL,
+            configuration_set TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            link_index INTEGER,
+            link TEXT,
+            timestamp_ms INTEGER NOT NULL,
+            ip_address TEXT NOT NULL,
+            user_agent TEXT,
+            machine INTEGER NOT NULL,
+            machine_reasons TEXT NOT NULL,
+            event_json TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS events_message_id ON events(message_id)",
+        "CREATE INDEX IF NOT EXISTS events_time ON events(timestamp_ms)",
+        "CREATE INDEX IF NOT EXISTS events_set_type ON events(configuration_set, event_type)",
+    ]
+
+    static let columnCount = 12
+
+    public func open() async throws {
+        if connection.withLock({ $0 }) != nil { return }
+        let conn = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        do {
+            _ = try await conn.query("PRAGMA journal_mode=WAL", [])
+            _ = try await conn.query("PRAGMA synchronous=\(synchronous)", [])
+            _ = try await conn.query("PRAGMA busy_timeout=5000", [])
+            for statement in Self.schema { _ = try await conn.query(statement, []) }
+        } catch {
+            try? await conn.close()
+            throw error
+        }
+        let previous = connection.withLock { c -> SQLiteConnection? in
+            let old = c
+            c = conn
+            return old
+        }
+        if let previous { try? await previous.close() }
+    }
+
+    public func write(_ events: [TrackingEvent]) async throws {
+        guard let conn = connection.withLock({ $0 }) else {
+            throw SinkError(sink: name, reason: "not open")
+        }
+        // At most 2,000 rows per statement (24,000 binds; the vendored SQLite allows 250,000).
+        var start = 0
+        while start < events.count {
+            let end = min(events.count, start + 2_000)
+            let slice = events[start..<end]
+            let row = "(" + Array(repeating: "?", count: Self.columnCount).joined(separator: ",") + ")"
+            let sql = "INSERT OR IGNORE INTO events (event_id, event_type, configuration_set, message_id, link_index, link, timestamp_ms, ip_address, user_agent, machine, machine_reasons, event_json) VALUES "
+                + Array(repeating: row, count: slice.count).joined(separator: ",")
+            var binds: [SQLiteData] = []
+            binds.reserveCapacity(slice.count * Self.columnCount)
+            for e in slice {
+                binds.append(.text(e.eventId))
+                binds.append(.text(e.kind.rawValue))
+                binds.append(.text(e.configurationSet))
+                binds.append(.text(e.messageId))
+                binds.append(e.linkIndex.map { .integer(SQLiteInt64($0)) } ?? .null)
+                binds.append(e.link.map { .text($0) } ?? .null)
+                binds.append(.integer(SQLiteInt64(e.timestampMilliseconds)))
+                binds.append(.text(e.ipAddress))
+                binds.append(e.userAgent.map { .text($0) } ?? .null)
+                binds.append(.integer(e.isMachine ? 1 : 0))
+                binds.append(.text(e.machineReasons.map(\.rawValue).joined(separator: ",")))
+                binds.append(.text(e.sesJSON))
+            }
+            do {
+                _ = try await conn.query(sql, binds)
+            } catch {
+                // Reopen on the next attempt: the file may have been removed or the disk may be full.
+                connection.withLock { if $0 === conn { $0 = nil } }
+                try? await conn.close()
+                throw SinkError(sink: name, reason: "\(error)")
+            }
+            start = end
+        }
+    }
+
+    public func reopen() async {}
+
+    public func close() async {
+        let conn = connection.withLock { c -> SQLiteConnection? in
+            let old = c
+            c = nil
+            return old
+        }
+        if let conn { try? await conn.close() }
+    }
+
+    /// Reads every event (for `report`), in time order.
+    public static func readAll(path: String, since: Int64?, logger: Logger) async throws -> [StoredEvent] {
+        let conn = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        defer { Task { try? await conn.close() } }
+        let rows = try await conn.query(
+            "SELECT event_id, event_type, configuration_set, message_id, link_index, link, timestamp_ms, machine FROM events WHERE timestamp_ms >= ? ORDER BY timestamp_ms",
+            [.integer(SQLiteInt64(since ?? Int64.min))])
+        return rows.compactMap { row in
+            guard let id = row.column("event_id")?.string,
+                  let kind = row.column("event_type")?.string.flatMap(EventKind.init(rawValue:)),
+                  let set = row.column("configuration_set")?.string,
+                  let message = row.column("message_id")?.string,
+                  let time = row.column("timestamp_ms")?.integer else { return nil }
+            return StoredEvent(eventId: id, kind: kind, configurationSet: set, messageId: message,
+                               linkIndex: row.column("link_index")?.integer.map { Int($0) },
+                               link: row.column("link")?.string, timestampMilliseconds: Int64(time),
+                               isMachine: row.column("machine")?.integer == 1)
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import Synchronization
+
+/// The rules that flag an open or click as a machine's. Flagged events are recorded like any other,
+/// with `linkTrack.machine` true and the reasons; nothing is dropped. The rules, in order:
+///
+/// Opens:
+/// - ``MachineReason/appleMailPrivacyProtection``: the client address is in 17.0.0.0/8 (Apple's
+///   network, from which Mail Privacy Protection fetches) or the user agent is exactly `Mozilla/5.0`
+///   (the bare agent MPP's fetcher sends; no browser sends it bare).
+/// - ``MachineReason/googleImageProxy``: the user agent contains `GoogleImageProxy`.
+/// - ``MachineReason/yahooImageProxy``: the user agent contains `YahooMailProxy`.
+///
+/// Clicks:
+/// - ``MachineReason/missingUserAgent``: no `User-Agent` header, or an empty one.
+/// - ``MachineReason/linkScanner``: the user agent contains (case-insensitively) one of
+///   ``scannerAgentWords``: crawlers, security gateways that follow links before the reader does,
+///   and HTTP libraries no reader clicks with.
+/// - ``MachineReason/clickBurst``: with this click, ``burstLinks`` or more distinct links of the same
+///   message were clicked within ``burstWindow`` (by anyone). The click that completes the burst and
+///   those after it are flagged; the earlier ones were already recorded as they looked then.
+public struct MachineRules: Sendable {
+    public static let appleNetwork = IPAddressRange("17.0.0.0/8")!
+    public static let scannerAgentWords: [String] = [
+        "bot", "spider", "crawl", "scanner", "slurp", "preview", "python-requests", "python-urllib", "curl/",
+        "wget", "go-http-client", "java/", "okhttp", "libwww", "httpclient", "headlesschrome", "phantomjs",
+        "barracuda", "mimecast", "proofpoint", "safelinks", "symantec", "trendmicro", "fortiguard",
+        "sophos", "zscaler", "paloalto", "checkpoint", "cisco",
+    ]
+    /// Distinct links of one message within ``burstWindow`` that make a burst.
+    public static let burstLinks = 3
+    /// The burst window: 2 seconds.
+    public static let burstWindowMilliseconds: Int64 = 2_000
+
+    public init() {}
+
+    /// The reasons an open looks automated; empty for a reader's.
+    public func openReasons(ipAddress: IPAddress?, userAgent: String?) -> [MachineReason] {
+        var reasons: [MachineReason] = []
+        if userAgent == "Mozilla/5.0" || ipAddress.map({ Self.appleNetwork.contains($0) }) == true {
+            reasons.append(.appleMailPrivacyProtection)
+        }
+        if let userAgent {
+            if userAgent.contains("GoogleImageProxy") { reasons.append(.googleImageProxy) }
+            if userAgent.contains("YahooMailProxy") { reasons.append(.yahooImageProxy) }
+        }
+        return reasons
+    }
+
+    /// The reasons a click looks automated, apart from the burst rule (see ``ClickBurstDetector``).
+    public func clickReasons(userAgent: String?) -> [MachineReason] {
+        guard let userAgent, !userAgent.allSatisfy({ $0 == " " || $0 == "\t" }) else { return [.missingUserAgent] }
+        let lowered = userAgent.lowercased()
+        if Self.scannerAgentWords.contains(where: { lowered.contains($0) }) { return [.linkScanner] }
+        return []
+    }
+}
+
+/// Remembers, per message, which links were clicked in the last ``MachineRules/burstWindowMilliseconds``,
+/// to apply the burst rule. Bounded: at most `capacity` messages are remembered (the oldest are
+/// forgotten first), so a flood of distinct message ids costs bounded memory.
+public final class ClickBurstDetector: Sendable {
+    struct Entry {
+        var clicks: [(linkIndex: Int, at: Int64)]
+        var lastSeen: Int64
+    }
+    struct State {
+        var entries: [String: Entry] = [:]
+        var order: [(String, Int64)] = []
+        var orderStart = 0
+    }
+    private let state = Mutex(State())
+    public let capacity: Int
+
+    public init(capacity: Int = 100_000) { self.capacity = capacity }
+
+    /// Records a click and says whether it completes (or extends) a burst.
+    public func record(messageId: String, linkIndex: Int, atMilliseconds now: Int64) -> Bool {
+        state.withLock { s in
+            let windowStart = now - MachineRules.burstWindowMilliseconds
+            var entry = s.entries[messageId] ?? Entry(clicks: [], lastSeen: now)
+            entry.clicks.removeAll { $0.at < windowStart }
+            entry.clicks.append((linkIndex, now))
+            entry.lastSeen = now
+            var distinct = Set<Int>()
+            for click in entry.clicks { distinct.insert(click.linkIndex) }
+            if entry.clicks.count > 64 { entry.clicks.removeFirst(entry.clicks.count - 64) }
+            s.entries[messageId] = entry
+            s.order.append((messageId, now))
+            // Forget messages not seen within the window, and the oldest beyond capacity.
+            while s.orderStart < s.order.count {
+                let (id, at) = s.order[s.orderStart]
+                let stale = at < windowStart || s.entries.count > capacity
+                guard stale else { break }
+                if let e = s.entries[id], e.lastSeen == at { s.entries[id] = nil }
+                s.orderStart += 1
+            }
+            if s.orderStart > 4096, s.orderStart * 2 > s.order.count {
+                s.order.removeFirst(s.orderStart)
+                s.orderStart = 0
+            }
+            return distinct.count >= MachineRules.burstLinks
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import LinkTrack
+
+/// Open or click.
+public enum EventKind: String, Sendable, Hashable, CaseIterable {
+    case open = "Open"
+    case click = "Click"
+
+    /// The `MatchingEventTypes` value that selects this kind.
+    public var matchingEventType: String { self == .open ? "OPEN" : "CLICK" }
+}
+
+/// Why an open or click is thought to come from a machine rather than a reader (see ``MachineRules``).
+public enum MachineReason: String, Sendable, Hashable, CaseIterable {
+    /// Apple Mail Privacy Protection fetches every image when mail arrives.
+    case appleMailPrivacyProtection = "apple-mail-privacy-protection"
+    /// Gmail's image proxy (`GoogleImageProxy`) fetches images for its readers.
+    case googleImageProxy = "google-image-proxy"
+    /// Yahoo Mail's image proxy.
+    case yahooImageProxy = "yahoo-image-proxy"
+    /// A user agent of a known link scanner, security gateway, crawler or HTTP library.
+    case linkScanner = "link-scanner"
+    /// No `User-Agent` at all: browsers always send one.
+    case missingUserAgent = "missing-user-agent"
+    /// Several links of one message clicked within ``MachineRules/burstWindow``: a scanner following
+    /// every link, not a reader.
+    case clickBurst = "click-burst"
+}
+
+/// One open or click, as recorded. Serialised in SES's event-publishing shape by ``sesJSON``.
+public struct TrackingEvent: Sendable, Equatable {
+    /// Unique per event, for de-duplication by stores that may see a batch twice.
+    public var eventId: String
+    public var kind: EventKind
+    /// When the request arrived, in milliseconds since 1970.
+    public var timestampMilliseconds: Int64
+    public var configurationSet: String
+    public var messageId: String
+    public var messageTags: [Tag]
+    /// The client's address (see ``ClientAddress``); empty when unknown.
+    public var ipAddress: String
+    public var userAgent: String?
+    /// Clicks: the destination, exactly as signed.
+    public var link: String?
+    /// Clicks: the link's index in its message.
+    public var linkIndex: Int?
+    public var linkTags: [Tag]
+    public var machineReasons: [MachineReason]
+
+    public init(eventId: String = UUID().uuidString.lowercased(), kind: EventKind, timestampMilliseconds: Int64,
+                configurationSet: String, messageId: String, messageTags: [Tag], ipAddress: String,
+                userAgent: String?, link: String? = nil, linkIndex: Int? = nil, linkTags: [Tag] = [],
+                machineReasons: [MachineReason] = []) {
+        self.eventId = eventId
+        self.kind = kind
+        self.timestampMilliseconds = timestampMilliseconds
+        self.configurationSet = configurationSet
+        self.messageId = messageId
+        self.messageTags = messageTags
+        self.ipAddress = ipAddress
+        self.userAgent = userAgent
+        self.link = link
+        self.linkIndex = linkIndex
+        self.linkTags = linkTags
+        self.machineReasons = machineReasons
+    }
+
+    public var isMachine: Bool { !machineReasons.isEmpty }
+
+    /// The timestamp as SES writes it: ISO 8601 in UTC with milliseconds (`2026-12-03T08:15:02.123Z`).
+    public var timestamp: String { Self.iso8601(milliseconds: timestampMilliseconds) }
+
+    /// The event in SES's event-publishing JSON, on one line:
+    ///
+    /// `{"eventType":"Click","mail":{"messageId":…,"tags":{"ses:configuration-set":[…],…}},
+    ///  "click":{"timestamp":…,"ipAddress":…,"userAgent":…,"link":…,"linkTags":{…}},"linkTrack":{…}}`
+    ///
+    /// What SES knows and LinkTrack cannot (`mail.source`, `mail.destination`, `mail.timestamp`,
+    /// `mail.sendingAccountId`, the headers) is absent, never invented. LinkTrack's additions sit
+    /// under `linkTrack`: `eventId`, `linkIndex` (clicks) and `machine` with its `machineReasons`.
+    public var sesJSON: String {
+        var j = "{\"eventType\":\"\(kind.rawValue)\",\"mail\":{\"messageId\":"
+        j += Self.quoted(messageId)
+        j += ",\"tags\":{\"ses:configuration-set\":[" + Self.quoted(configurationSet) + "]"
+        for (name, values) in Self.grouped(messageTags) where name != "ses:configuration-set" {
+            j += "," + Self.quoted(name) + ":[" + values.map(Self.quoted).joined(separator: ",") + "]"
+        }
+        j += "}},"
+        j += kind == .click ? "\"click\":{" : "\"open\":{"
+        j += "\"timestamp\":\"" + timestamp + "\",\"ipAddress\":" + Self.quoted(ipAddress)
+        j += ",\"userAgent\":" + Self.quoted(userAgent ?? "")
+        if kind == .click {
+            j += ",\"link\":" + Self.quoted(link ?? "") + ",\"linkTags\":{"
+            j += Self.grouped(linkTags).map { Self.quoted($0.0) + ":[" + $0.1.map(Self.quoted).joined(separator: ",") + "]" }
+                .joined(separator: ",")
+            j += "}"
+        }
+        j += "},\"linkTrack\":{\"eventId\":" + Self.quoted(eventId)
+        if let linkIndex { j += ",\"linkIndex\":\(linkIndex)" }
+        j += ",\"machine\":" + (isMachine ? "true" : "false")
+        j += ",\"machineReasons\":[" + machineReasons.map { Self.quoted($0.rawValue) }.joined(separator: ",") + "]}}"
+        return j
+    }
+
+    /// Tags grouped by name in first-seen order, each with its values (SES lists values per name).
+    static func grouped(_ tags: [Tag]) -> [(String, [String])] {
+        var order: [String] = []
+        var values: [String: [String]] = [:]
+        for tag in tags {
+            if values[tag.name] == nil { order.append(tag.name) }
+            values[tag.name, default: []].append(tag.value)
+        }
+        return order.map { ($0, values[$0]!) }
+    }
+
+    static func quoted(_ s: String) -> String { JSONValue.quoted(s) }
+
+    /// `milliseconds` since 1970 as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+    public static func iso8601(milliseconds: Int64) -> String {
+        let seconds = Int(milliseconds.quotientAndRemainder(dividingBy: 1000).quotient)
+        let millis = Int(milliseconds - Int64(seconds) * 1000)
+        var days = seconds / 86_400
+        var rest = seconds % 86_400
+        if rest < 0 { rest += 86_400; days -= 1 }
+        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        func pad(_ n: Int, _ width: Int) -> String {
+            let s = String(n)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(rest / 3600, 2)):\(pad(rest / 60 % 60, 2)):\(pad(rest % 60, 2)).\(pad(millis, 3))Z"
+    }
+
+    /// Parses what ``iso8601(milliseconds:)`` writes, and the shorter forms `YYYY-MM-DD`,
+    /// `YYYY-MM-DDTHH:MM:SSZ` and `YYYY-MM-DDTHH:MM:SS±HH:MM` (for `report --since`).
+    public static func parseISO8601(_ text: String) -> Int64? {
+        let formatter = ISO8601DateFormatter()
+        for options: ISO8601DateFormatter.Options in [
+            [.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime], [.withFullDate],
+        ] {
+            formatter.formatOptions = options
+            if let date = formatter.date(from: text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+        }
+        return nil
+    }
+}
