@@ -51,7 +51,14 @@ let package = Package(
         // @main: flags, logging and metrics bootstrap, ServiceGroup.run().
         .executableTarget(
             name: "linktrack-server",
-            dependencies: ["LinkTrackServer", "LinkTrackServerCore"]
+            dependencies: [
+                "LinkTrackServer", "LinkTrackServerCore",
+                .product(name: "LinkTrack", package: "LinkTrack"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
         ),
         .testTarget(
             name: "LinkTrackServerCoreTests",

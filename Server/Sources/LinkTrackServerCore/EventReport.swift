@@ -140,3 +140,25 @@ public struct EventReportBuilder: Sendable {
         return out
     }
 }
+
+extension StoredEvent {
+    /// Reads back what ``TrackingEvent/sesJSON`` wrote; nil for anything else.
+    public init?(sesJSON value: JSONValue) {
+        guard case .string(let type)? = value["eventType"], let kind = EventKind(rawValue: type),
+              let mail = value["mail"], case .string(let messageId)? = mail["messageId"],
+              case .array(let setValues)? = mail["tags"]?["ses:configuration-set"],
+              case .string(let set)? = setValues.first,
+              let detail = value[kind == .click ? "click" : "open"],
+              case .string(let timestamp)? = detail["timestamp"],
+              let milliseconds = TrackingEvent.parseISO8601(timestamp),
+              let ours = value["linkTrack"], case .string(let eventId)? = ours["eventId"]
+        else { return nil }
+        var linkIndex: Int?
+        if case .number(let n)? = ours["linkIndex"] { linkIndex = Int(n) }
+        var link: String?
+        if case .string(let l)? = detail["link"] { link = l }
+        let machine = ours["machine"] == .bool(true)
+        self.init(eventId: eventId, kind: kind, configurationSet: set, messageId: messageId, linkIndex: linkIndex,
+                  link: link, timestampMilliseconds: milliseconds, isMachine: machine)
+    }
+}
