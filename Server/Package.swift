@@ -60,6 +60,11 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // The benchmarks' baseline: a fixed 302 from a minimal Hummingbird server (Benchmarks/server).
+        .executableTarget(
+            name: "linktrack-bench-baseline",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")]
+        ),
         .testTarget(
             name: "LinkTrackServerCoreTests",
             dependencies: ["LinkTrackServerCore", .product(name: "LinkTrack", package: "LinkTrack")]
