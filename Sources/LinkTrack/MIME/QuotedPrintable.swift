@@ -374,8 +374,10 @@ enum QuotedPrintable {
     /// is written as it is, so CRLF and LF lines both survive a round trip. Encoded as `=XX`: `=`,
     /// bytes below 0x20 other than TAB (including a CR not followed by LF), bytes from 0x7F on, a
     /// space or tab that ends a line, a `.` at the start of a physical line (so SMTP dot-stuffing
-    /// can never see a lone "."; RFC 2049 §3 (8)) and the `F` of a physical line starting with
-    /// `From ` (so mbox "From "-quoting cannot alter the body; RFC 2049 §3 (8)).
+    /// can never see a lone "."; RFC 2049 §3 (8)), the `F` of a physical line starting with
+    /// `From ` (so mbox "From "-quoting cannot alter the body; RFC 2049 §3 (8)) and a `-` at the
+    /// start of a physical line, as `=2D` (see ``startsPhysicalLineUnsafely(_:at:)``: no physical
+    /// line the encoder writes can be read as a multipart boundary delimiter).
     /// - Parameters:
     ///   - decoded: the bytes to encode.
     ///   - defaultLineEnding: the soft line break ending for the last line when it has no line
@@ -480,7 +482,7 @@ enum QuotedPrintable {
     /// Each physical line is either the whole rest of the content, when its encoding fits in
     /// `maxLength` characters, or else as many characters as fit in `maxLength - 1`, followed by a
     /// soft line break. Only the first character of a physical line can be escaped for its
-    /// position (`.`, `From `), so whether the rest fits is decided once, where the physical line
+    /// position (`.`, `-`, `From `), so whether the rest fits is decided once, where the physical line
     /// starts, and only needs computing when at most `maxLength` bytes are left (each byte takes
     /// at least one character).
     /// - Parameters:
@@ -624,12 +626,25 @@ enum QuotedPrintable {
         }
     }
 
-    /// Whether writing `content[index]` literally at the start of a physical line could be altered
-    /// in transport: a leading "." (SMTP) or the "F" of "From " (mbox).
+    /// Whether writing `content[index]` literally at the start of a physical line could change the
+    /// message: a leading "." (SMTP), the "F" of "From " (mbox), or a leading "-".
+    ///
+    /// The "-" rule keeps the encoder from forging a multipart boundary (issue 16, item 13). A
+    /// delimiter line is "--" and a boundary at the start of a line (RFC 2046 §5.1.1), and the
+    /// encoder starts a physical line wherever it puts a soft break, so decoded text such as
+    /// `...--b1` at the end of a line could otherwise come out as a line `--b1` that ends the part
+    /// for every reader. A physical line starting with `=2D` can never begin with "--", whatever the
+    /// boundaries around the part are, so the encoder need not know them (it does not: the HTML part
+    /// is encoded on its own). The rule is wider than needed (any leading "-", not only "--" and a
+    /// boundary) because it must hold for the boundaries of every enclosing multipart, and because a
+    /// lone "-" costs two bytes on the rare line that starts with one. It applies to every physical
+    /// line the encoder starts: after a soft break and at the start of each hard line it encodes.
+    /// Base64 needs no such rule (its alphabet has no "-"); identity-encoded parts are checked by
+    /// ``FilterSession`` instead, which re-encodes them when a rewrite would make such a line.
     @inline(__always)
     private static func startsPhysicalLineUnsafely(_ content: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
         let byte = content[index]
-        if byte == UInt8(ascii: ".") { return true }
+        if byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-") { return true }
         guard byte == UInt8(ascii: "F"), index + 4 < content.count else { return false }
         return content[index + 1] == UInt8(ascii: "r") && content[index + 2] == UInt8(ascii: "o")
             && content[index + 3] == UInt8(ascii: "m") && content[index + 4] == MIMEBytes.space
@@ -726,6 +741,11 @@ enum QuotedPrintable {
     ///   encoded in 75 columns to leave room for its `=`; the physical lines after it follow
     ///   unchanged. (A link in the middle of a long quoted-printable paragraph changes the few
     ///   physical lines it stands on, not the whole paragraph.)
+    ///
+    /// The splice never makes a line that starts like a multipart delimiter ("--" and a boundary):
+    /// a copied physical line was a line of `raw` already, and every physical line of a re-encoded
+    /// run starts where a line of `raw` started or where the encoder put a soft break, and the
+    /// encoder never starts a physical line with a literal `-` (issue 16, item 13).
     ///
     /// Which physical lines an edit touches, in decoded offsets:
     /// - a replacement or deletion of `lower..<upper` touches every physical line its bytes

@@ -96,11 +96,19 @@ extension FilterSession {
             let encoded: [UInt8]
             // RFC 5322 §2.1.1: lines of at most 998 octets. A rewrite that makes a line longer
             // than that (and than it was) re-encodes the part as quoted-printable. `binary` too:
-            // the next hop may not offer BINARYMIME (RFC 3030).
-            if Self.introducesLongLine(original: decoded, output: result.output) {
+            // the next hop may not offer BINARYMIME (RFC 3030). So does a rewrite that leaves a
+            // line starting like an enclosing multipart's delimiter (a removed placeholder before
+            // or after "--boundary" text): that line would end the part (issue 16, item 13). The
+            // encoder never starts a physical line with "-", so the encoded part has no such line.
+            let longLine = Self.introducesLongLine(original: decoded, output: result.output)
+            let delimiterLine = !longLine && Self.introducesDelimiterLikeLine(
+                original: decoded, output: result.output, boundaries: frames.map(\.boundary))
+            if longLine || delimiterLine {
                 encoded = QuotedPrintable.encode(result.output, defaultLineEnding: Self.dominantLineEnding(decoded))
                 header = Self.settingTransferEncoding(header, fields: part.fields, to: "quoted-printable")
-                report.notes.append("part \(part.path): a rewritten line exceeded 998 octets; the part was re-encoded as quoted-printable")
+                report.notes.append(longLine
+                    ? "part \(part.path): a rewritten line exceeded 998 octets; the part was re-encoded as quoted-printable"
+                    : "part \(part.path): a rewritten line would start like an enclosing multipart boundary; the part was re-encoded as quoted-printable")
             } else {
                 encoded = result.output
             }
@@ -130,6 +138,44 @@ extension FilterSession {
         guard !after.isEmpty else { return false }
         let before = Set(longLines(original).map { Array($0) })
         return after.contains { !before.contains(Array($0)) }
+    }
+
+    /// Whether `output` has a line that starts with "--" and one of `boundaries` and is not, byte for
+    /// byte, also a line of `original`.
+    ///
+    /// A line that was in the part already was not a delimiter for the reader of the input (it
+    /// would have ended the part), so only a line the rewrite made can be one. This takes any line
+    /// that merely starts like a delimiter, not only one that RFC 2046 §5.1.1 reads as one (nothing
+    /// but blanks after the boundary), since some readers match the prefix alone.
+    /// - Parameters:
+    ///   - original: the decoded part before the rewrite.
+    ///   - output: the decoded part after it.
+    ///   - boundaries: the boundaries of the enclosing multiparts, without the leading "--".
+    static func introducesDelimiterLikeLine(original: [UInt8], output: [UInt8], boundaries: [[UInt8]]) -> Bool {
+        guard !boundaries.isEmpty else { return false }
+        let after = linesStartingLikeDelimiter(output, boundaries: boundaries)
+        guard !after.isEmpty else { return false }
+        let before = Set(linesStartingLikeDelimiter(original, boundaries: boundaries).map { Array($0) })
+        return after.contains { !before.contains(Array($0)) }
+    }
+
+    /// The lines of `bytes` (without their line endings) that start with "--" and one of
+    /// `boundaries`.
+    static func linesStartingLikeDelimiter(_ bytes: [UInt8], boundaries: [[UInt8]]) -> [ArraySlice<UInt8>] {
+        var lines: [ArraySlice<UInt8>] = []
+        var start = 0
+        while start < bytes.count {
+            let lineFeed = indexOfLineFeed(bytes, from: start) ?? bytes.count
+            if bytes.count - start >= 2, bytes[start] == UInt8(ascii: "-"), bytes[start + 1] == UInt8(ascii: "-") {
+                var end = lineFeed
+                if end > start, end < bytes.count, bytes[end - 1] == MIMEBytes.cr { end -= 1 }
+                let line = bytes[start..<end]
+                let afterDashes = line.dropFirst(2)
+                if boundaries.contains(where: { afterDashes.starts(with: $0) }) { lines.append(line) }
+            }
+            start = lineFeed + 1
+        }
+        return lines
     }
 
     /// The header block with `Content-Transfer-Encoding` set to `value` (the field's name and line

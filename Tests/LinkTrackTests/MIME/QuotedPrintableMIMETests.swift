@@ -110,6 +110,14 @@ import Testing
         EncodeCase(name: "fromAtLineStart", decoded: "From me\n", encoded: "=46rom me\n"),
         EncodeCase(name: "fromNotAtLineStart", decoded: "x From me\n", encoded: "x From me\n"),
         EncodeCase(name: "utf8", decoded: "é", encoded: "=C3=A9"),
+        // Issue 16, item 13: no physical line may start like a multipart delimiter ("--boundary").
+        EncodeCase(name: "dashAtLineStart", decoded: "--b1\r\n", encoded: "=2D-b1\r\n"),
+        EncodeCase(name: "loneDashAtLineStart", decoded: "a\n-\n", encoded: "a\n=2D\n"),
+        EncodeCase(name: "dashesNotAtLineStart", decoded: "a--b1\n", encoded: "a--b1\n"),
+        EncodeCase(name: "dashAfterSoftBreak", decoded: String(repeating: "a", count: 75) + "--b1\n",
+                   encoded: String(repeating: "a", count: 75) + "=\n=2D-b1\n"),
+        EncodeCase(name: "dashEndingAPhysicalLine", decoded: String(repeating: "a", count: 74) + "--b1\n",
+                   encoded: String(repeating: "a", count: 74) + "-=\n=2Db1\n"),
         EncodeCase(name: "emptyLines", decoded: "\r\n\r\n", encoded: "\r\n\r\n"),
     ]
 
@@ -161,7 +169,7 @@ import Testing
     func randomRoundTrips(seed: UInt64) {
         var generator = SeededGenerator(seed: seed)
         let alphabet: [[UInt8]] = [
-            [0x0D], [0x0A], [0x0D, 0x0A], [0x20], [0x09], [0x3D], [0x2E], Array(mime: "From "),
+            [0x0D], [0x0A], [0x0D, 0x0A], [0x20], [0x09], [0x3D], [0x2E], Array(mime: "From "), Array(mime: "--b1"),
             [0x00], [0x7F], [0x80], [0xFF], Array(mime: "a"), Array(mime: "href=\"https://x.test/\""),
         ]
         for _ in 0..<100 {
@@ -178,7 +186,10 @@ import Testing
             let maxLength = [76, 76, 10, 4].randomElement(using: &generator)!
             let encoded = QuotedPrintable.encode(decoded, defaultLineEnding: ending, maxLineLength: maxLength)
             #expect(QuotedPrintable.decode(encoded) == decoded, "\(mimeDebug(decoded))")
-            for line in mimePhysicalLines(encoded) { #expect(line.count <= maxLength) }
+            for line in mimePhysicalLines(encoded) {
+                #expect(line.count <= maxLength)
+                #expect(line.first != UInt8(ascii: "-"), "\(mimeDebug(decoded))")
+            }
             for byte in encoded {
                 #expect(byte == 0x0D || byte == 0x0A || byte == 0x09 || (0x20...0x7E).contains(byte))
             }

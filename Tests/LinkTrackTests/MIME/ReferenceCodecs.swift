@@ -152,8 +152,9 @@ enum ReferenceQuotedPrintable {
     /// is written as it is, so CRLF and LF lines both survive a round trip. Encoded as `=XX`: `=`,
     /// bytes below 0x20 other than TAB (including a CR not followed by LF), bytes from 0x7F on, a
     /// space or tab that ends a line, a `.` at the start of a physical line (so SMTP dot-stuffing
-    /// can never see a lone "."; RFC 2049 §3 (8)) and the `F` of a physical line starting with
-    /// `From ` (so mbox "From "-quoting cannot alter the body; RFC 2049 §3 (8)).
+    /// can never see a lone "."; RFC 2049 §3 (8)), the `F` of a physical line starting with
+    /// `From ` (so mbox "From "-quoting cannot alter the body; RFC 2049 §3 (8)) and a `-` at the
+    /// start of a physical line (so no line can read as a multipart delimiter; issue 16, item 13).
     /// - Parameters:
     ///   - decoded: the bytes to encode.
     ///   - defaultLineEnding: the soft line break ending for the last line when it has no line
@@ -270,11 +271,12 @@ enum ReferenceQuotedPrintable {
     }
 
     /// Whether writing `content[index]` literally at the start of a physical line could be altered
-    /// in transport: a leading "." (SMTP) or the "F" of "From " (mbox).
+    /// in transport: a leading "." (SMTP), the "F" of "From " (mbox), or a leading "-" (which could
+    /// start a multipart delimiter line).
     @inline(__always)
     private static func startsPhysicalLineUnsafely(_ content: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
         let byte = content[index]
-        if byte == UInt8(ascii: ".") { return true }
+        if byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-") { return true }
         guard byte == UInt8(ascii: "F"), index + 4 < content.count else { return false }
         return content[index + 1] == UInt8(ascii: "r") && content[index + 2] == UInt8(ascii: "o")
             && content[index + 3] == UInt8(ascii: "m") && content[index + 4] == MIMEBytes.space
