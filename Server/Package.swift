@@ -75,6 +75,9 @@ let package = Package(
                 "LinkTrackServer", "LinkTrackServerCore",
                 .product(name: "LinkTrack", package: "LinkTrack"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ]
         ),
     ],

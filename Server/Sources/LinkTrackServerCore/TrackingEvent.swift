@@ -117,8 +117,9 @@ public struct TrackingEvent: Sendable, Equatable {
 
     /// `milliseconds` since 1970 as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
     public static func iso8601(milliseconds: Int64) -> String {
-        let seconds = Int(milliseconds.quotientAndRemainder(dividingBy: 1000).quotient)
-        let millis = Int(milliseconds - Int64(seconds) * 1000)
+        var seconds = Int(milliseconds / 1000)
+        var millis = Int(milliseconds % 1000)
+        if millis < 0 { millis += 1000; seconds -= 1 }
         var days = seconds / 86_400
         var rest = seconds % 86_400
         if rest < 0 { rest += 86_400; days -= 1 }

@@ -1,0 +1,179 @@
+import Foundation
+import LinkTrack
+import LinkTrackServer
+import LinkTrackServerCore
+import Logging
+import Prometheus
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+/// A sink that fails or stalls on demand: failure injection for the writer's logic. The real sinks
+/// are tested against real files and a real SQLite database below.
+final class ControlledSink: EventSink {
+    struct State {
+        var written: [TrackingEvent] = []
+        var batches: [Int] = []
+        var failing = false
+        var delay: Duration = .zero
+    }
+    let state = Mutex(State())
+    var name: String { "controlled" }
+    func open() async throws {}
+    func write(_ events: [TrackingEvent]) async throws {
+        let (failing, delay) = state.withLock { ($0.failing, $0.delay) }
+        if delay > .zero { try? await Task.sleep(for: delay) }
+        if failing { throw SinkError(sink: name, reason: "injected failure") }
+        state.withLock {
+            $0.written += events
+            $0.batches.append(events.count)
+        }
+    }
+    func reopen() async {}
+    func close() async {}
+}
+
+func makeEvent(_ i: Int, set: String = "marketing") -> TrackingEvent {
+    TrackingEvent(eventId: "e\(i)", kind: .click, timestampMilliseconds: 1_000 + Int64(i), configurationSet: set,
+                  messageId: "m\(i % 7)", messageTags: [], ipAddress: "127.0.0.1", userAgent: "ua",
+                  link: "https://example.org/\(i)", linkIndex: i % 5)
+}
+
+/// Runs `service` in a ServiceGroup, calls `body`, then shuts the group down gracefully.
+func withRunning<S: Service>(_ service: S, _ body: () async throws -> Void) async throws {
+    let group = ServiceGroup(configuration: .init(services: [service], logger: Logger(label: "test")))
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask { try await group.run() }
+        do {
+            try await body()
+        } catch {
+            await group.triggerGracefulShutdown()
+            throw error
+        }
+        await group.triggerGracefulShutdown()
+        try await tasks.waitForAll()
+    }
+}
+
+struct EventWriterTests {
+    let registry = PrometheusCollectorRegistry()
+    var metrics: ServerMetrics { ServerMetrics(factory: PrometheusMetricsFactory(registry: registry)) }
+
+    @Test func concurrentEventsShareBatchesAndAreAllWritten() async throws {
+        let sink = ControlledSink()
+        sink.state.withLock { $0.delay = .milliseconds(5) }
+        let writer = EventWriter(sink: sink, metrics: metrics, logger: Logger(label: "t"), acknowledgementTimeout: .seconds(10))
+        try await withRunning(writer) {
+            let acks = await withTaskGroup(of: WriteAcknowledgement.self) { group in
+                for i in 0..<500 { group.addTask { await writer.submit(makeEvent(i)) } }
+                return await group.reduce(into: [WriteAcknowledgement]()) { $0.append($1) }
+            }
+            #expect(acks.allSatisfy { $0 == .written })
+        }
+        let state = sink.state.withLock { $0 }
+        #expect(Set(state.written.map(\.eventId)).count == 500)
+        #expect(state.written.count == 500)
+        // Group commit: far fewer batches than events.
+        #expect(state.batches.count < 250, "\(state.batches.count) batches")
+    }
+
+    @Test func aSlowSinkDefersTheAnswerButKeepsTheEvent() async throws {
+        let sink = ControlledSink()
+        sink.state.withLock { $0.delay = .milliseconds(400) }
+        let writer = EventWriter(sink: sink, metrics: metrics, logger: Logger(label: "t"), acknowledgementTimeout: .milliseconds(50))
+        try await withRunning(writer) {
+            let started = ContinuousClock.now
+            let ack = await writer.submit(makeEvent(1))
+            #expect(ack == .deferred)
+            #expect(ContinuousClock.now - started < .milliseconds(350))
+        }
+        // Shutdown flushed it.
+        #expect(sink.state.withLock { $0.written.map(\.eventId) } == ["e1"])
+        #expect(registry.emitToString().contains("linktrack_events_deferred_total{sink=\"controlled\"} 1"))
+    }
+
+    @Test func aFailingSinkIsRetriedUntilItRecovers() async throws {
+        let sink = ControlledSink()
+        sink.state.withLock { $0.failing = true }
+        let writer = EventWriter(sink: sink, metrics: metrics, logger: Logger(label: "t"), acknowledgementTimeout: .milliseconds(20))
+        try await withRunning(writer) {
+            for i in 0..<10 { #expect(await writer.submit(makeEvent(i)) == .deferred) }
+            #expect(!writer.isHealthy)
+            #expect(writer.queueDepth == 10)
+            sink.state.withLock { $0.failing = false }
+            let deadline = ContinuousClock.now + .seconds(10)
+            while writer.queueDepth > 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(writer.isHealthy)
+        }
+        #expect(sink.state.withLock { $0.written.map(\.eventId) } == (0..<10).map { "e\($0)" })
+        #expect(registry.emitToString().contains("linktrack_sink_failures_total{sink=\"controlled\"}"))
+    }
+
+    @Test func aFullQueueDropsAndCountsTheLoss() async throws {
+        let sink = ControlledSink()
+        sink.state.withLock { $0.failing = true }
+        let writer = EventWriter(sink: sink, metrics: metrics, logger: Logger(label: "t"),
+                                 acknowledgementTimeout: .milliseconds(10), queueLimit: 3, shutdownFlushLimit: .milliseconds(200))
+        try await withRunning(writer) {
+            for i in 0..<3 { #expect(await writer.submit(makeEvent(i)) == .deferred) }
+            #expect(await writer.submit(makeEvent(3)) == .dropped)
+        }
+        // The sink never came back: shutdown gave up after its flush limit and counted the rest as lost.
+        let text = registry.emitToString()
+        #expect(text.contains("linktrack_events_lost_total{sink=\"controlled\"} 4"), "\(text)")
+        #expect(sink.state.withLock { $0.written.isEmpty })
+    }
+}
+
+struct SinkTests {
+    func temporaryDirectory() throws -> String {
+        let path = NSTemporaryDirectory() + "linktrack-sink-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    @Test func sqliteStoresEachEventOnceAndReadsThemBack() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/events.sqlite"
+        let sink = SQLiteEventSink(path: path, logger: Logger(label: "t"))
+        try await sink.open()
+        let events = (0..<2_500).map { makeEvent($0) }
+        try await sink.write(events)
+        try await sink.write(Array(events[0..<10]))   // a replayed batch
+        await sink.close()
+        let stored = try await SQLiteEventSink.readAll(path: path, since: nil, logger: Logger(label: "t"))
+        #expect(stored.count == 2_500)
+        #expect(stored.map(\.eventId) == events.map(\.eventId))
+        #expect(stored[3] == StoredEvent(events[3]))
+        let later = try await SQLiteEventSink.readAll(path: path, since: 1_000 + 2_000, logger: Logger(label: "t"))
+        #expect(later.count == 500)
+        // WAL mode is on.
+        #expect(FileManager.default.fileExists(atPath: path + "-wal") || FileManager.default.fileExists(atPath: path))
+    }
+
+    @Test func jsonLinesAppendsOneLinePerEventAndReopens() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/events.jsonl"
+        let sink = JSONLinesEventSink(path: path)
+        try await sink.open()
+        try await sink.write([makeEvent(1), makeEvent(2)])
+        // Rotation: move the file away, reopen, write again.
+        try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
+        await sink.reopen()
+        try await sink.write([makeEvent(3)])
+        await sink.close()
+        let rotated = try JSONLinesReader.read(path: path + ".1")
+        let current = try JSONLinesReader.read(path: path)
+        #expect(rotated.map(\.eventId) == ["e1", "e2"])
+        #expect(current.map(\.eventId) == ["e3"])
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text == makeEvent(3).sesJSON + "\n")
+    }
+
+    @Test func jsonLinesFailureIsTyped() async throws {
+        let sink = JSONLinesEventSink(path: "/nonexistent-dir/x/events.jsonl")
+        await #expect(throws: SinkError.self) { try await sink.open() }
+    }
+}
