@@ -168,6 +168,28 @@ import Testing
         }
     }
 
+    // MARK: - The checker
+
+    /// What the encoder wrote before the fix (a literal "-" after the soft break) is a changed
+    /// multipart structure for ``InvariantChecker``, for the MIME parser and for this suite.
+    @Test(arguments: ["\r\n", "\n"])
+    func checkerSeesADelimiterForgedBySoftBreak(_ eol: String) throws {
+        let boundaries = Self.boundarySets[0]
+        // An alignment where the soft break falls just before the boundary text.
+        let forged = try #require((Path.quotedPrintableTouchedLine.offsets).lazy.compactMap { k -> ([UInt8], [UInt8], [UInt8])? in
+            let (input, expected) = Self.sweepCase(path: .quotedPrintableTouchedLine, boundaries: boundaries,
+                                                   forged: "--b1", offset: k, eol: eol)
+            let output = try? F.run(input).output
+            guard let output, output.text.contains("=" + eol + "=2D-b1" + eol) else { return nil }
+            return (input, output, expected)
+        }.first)
+        let (input, output, expected) = forged
+        #expect(Self.problems(input: input, output: output, expectedHTML: expected, boundaries: boundaries).isEmpty)
+        let unescaped = Array(output.text.replacingOccurrences("=" + eol + "=2D-b1" + eol, with: "=" + eol + "--b1" + eol).utf8)
+        #expect(Self.checker.check(input: input, output: unescaped).contains("part 1: the multipart structure changed"))
+        #expect(!Self.problems(input: input, output: unescaped, expectedHTML: expected, boundaries: boundaries).isEmpty)
+    }
+
     // MARK: - Building and checking
 
     /// A multipart/mixed holding a multipart/alternative (plain and HTML) and a plain part.
