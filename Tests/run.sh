@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs every test of the project: the root package (library, CLI, corpus), the server package (unit,
+# writer and sink tests), and the server's tests against the real binaries and real components:
+# pytest suites (redirects, events, limits, reload, kill -9; nginx in front; two servers behind a
+# balancer with PostgreSQL), and the real aws CLI and boto3 against the control API.
+#
+# What it needs (CI's .ci/run installs it): Swift 6, libxml2-dev, python3 with pytest, awscli and
+# boto3, nginx, PostgreSQL 15. PostgreSQL: when LINKTRACK_TEST_POSTGRES_URL is unset and
+# PostgreSQL's initdb is installed, a throwaway cluster is started in a temporary directory on a
+# free port and removed at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+echo "== root package: swift build && swift test"
+swift build
+swift test
+
+echo "== server package: swift build --package-path Server --build-tests"
+swift build --package-path Server --build-tests
+swift build --package-path Server --product linktrack
+export LINKTRACK_SERVER_BIN="$ROOT/Server/.build/debug/linktrack-server"
+export LINKTRACK_BIN="$ROOT/Server/.build/debug/linktrack"
+
+PG_DIR=""
+cleanup() {
+    if [ -n "$PG_DIR" ]; then bash Server/Tests/integration/pg-cluster.sh stop "$PG_DIR" || true; fi
+}
+trap cleanup EXIT
+if [ -z "${LINKTRACK_TEST_POSTGRES_URL:-}" ] && [ -f Server/Tests/integration/pg-cluster.sh ] &&
+   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    PG_DIR=$(mktemp -d /tmp/linktrack-pg.XXXXXX)
+    LINKTRACK_TEST_POSTGRES_URL=$(bash Server/Tests/integration/pg-cluster.sh start "$PG_DIR")
+    export LINKTRACK_TEST_POSTGRES_URL
+    echo "== PostgreSQL for the tests: $LINKTRACK_TEST_POSTGRES_URL"
+fi
+
+echo "== server package: swift test"
+swift test --package-path Server --skip-build
+
+echo "== server integration (pytest)"
+suites=()
+for d in Server/Tests/integration Server/Tests/deploy Server/Tests/scaleout; do
+    if ls "$d"/test_*.py >/dev/null 2>&1; then suites+=("$d"); fi
+done
+python3 -m pytest -q "${suites[@]}"
+
+if [ -f Server/Tests/integration/control-api.sh ]; then
+    echo "== control API with the real aws CLI and boto3"
+    bash Server/Tests/integration/control-api.sh
+fi
+echo "== all tests passed"
