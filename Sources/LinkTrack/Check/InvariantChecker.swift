@@ -3,6 +3,9 @@
 /// - the top-level header block is unchanged except the removal of `X-SES-CONFIGURATION-SET` /
 ///   `X-SES-MESSAGE-TAGS` and the addition of a `Message-ID`;
 /// - the MIME structure is the same, and every part that must not change is byte-identical;
+/// - an HTML part's header block changes only in its `Content-Transfer-Encoding` fields, all set to
+///   `quoted-printable` (or one added); a part whose fields disagree does not change, and a changed
+///   part's fields agree (issue 16, item 14);
 /// - in each HTML part, with tracking URLs and the open pixel taken out, the bytes are identical
 ///   (apart from removed `ses:` attributes and `{{ses:openTracker}}` placeholders); every changed
 ///   href is a tracking URL on the set's redirect domain that verifies and decodes to exactly the
@@ -142,6 +145,10 @@ public struct InvariantChecker: Sendable {
                 problems.append("part \(path): the header block changed")
                 return
             }
+            if !sameHeader, let problem = Self.transferEncodingOnlyChange(input, output) {
+                problems.append("part \(path): \(problem)")
+                return
+            }
         }
         guard input.typeName == output.typeName else {
             problems.append("part \(path): the content type changed from \(input.typeName) to \(output.typeName)")
@@ -170,11 +177,49 @@ public struct InvariantChecker: Sendable {
         }
         // The top level's header block is compared on its own (it may gain a Message-ID).
         if input.body.elementsEqual(output.body) && (isTop || input.header.elementsEqual(output.header)) { return }
+        // Readers disagree on which of several Content-Transfer-Encoding fields counts, so a part
+        // whose fields disagree must pass untouched, and a changed part's fields must agree.
+        if Self.transferEncodingsDisagree(input) {
+            problems.append("part \(path): its Content-Transfer-Encoding fields disagree, yet the part changed")
+            return
+        }
+        if Self.transferEncodingsDisagree(output) {
+            problems.append("part \(path): the output's Content-Transfer-Encoding fields disagree")
+            return
+        }
         guard let inHTML = Self.decode(input, isTop: isTop), let outHTML = Self.decode(output, isTop: isTop) else {
             problems.append("part \(path): the HTML cannot be decoded")
             return
         }
         problems.append(contentsOf: checkHTML(input: inHTML, output: outHTML, set: set).map { "part \(path): \($0)" })
+    }
+
+    /// Whether `entity` has Content-Transfer-Encoding fields that name different encodings.
+    static func transferEncodingsDisagree(_ entity: MIMEEntity) -> Bool {
+        let encodings = entity.fields.filter { $0.name(is: "content-transfer-encoding") }
+            .map { ContentTransferEncoding(headerValue: $0.unfoldedValue) }
+        return encodings.contains { $0 != encodings[0] }
+    }
+
+    /// Why the header block of an HTML part changed in a way the filter never changes it, or nil
+    /// when the only change is Content-Transfer-Encoding fields set to (or one added as)
+    /// quoted-printable.
+    static func transferEncodingOnlyChange(_ input: MIMEEntity, _ output: MIMEEntity) -> String? {
+        func isTransferEncoding(_ field: HeaderField) -> Bool { field.name(is: "content-transfer-encoding") }
+        func others(_ entity: MIMEEntity) -> [ArraySlice<UInt8>] {
+            let block = Array(entity.header)
+            return entity.fields.filter { !isTransferEncoding($0) }.map { block[$0.range] }
+        }
+        guard others(input).elementsEqual(others(output), by: { $0.elementsEqual($1) }) else {
+            return "the header block changed beyond Content-Transfer-Encoding"
+        }
+        let before = input.fields.filter(isTransferEncoding).count
+        let after = output.fields.filter(isTransferEncoding)
+        guard after.count == max(before, 1),
+              after.allSatisfy({ ContentTransferEncoding(headerValue: $0.unfoldedValue) == .quotedPrintable }) else {
+            return "its Content-Transfer-Encoding fields changed to something other than quoted-printable"
+        }
+        return nil
     }
 
     /// The decoded body. At the top level the last line ending is set aside first, as the filter

@@ -103,6 +103,18 @@ enum ContentTransferEncoding: Sendable, Equatable {
         default: self = .other(name)
         }
     }
+
+    /// The encoding's name as RFC 2045 §6.1 writes it (lowercase), for messages.
+    var name: String {
+        switch self {
+        case .sevenBit: "7bit"
+        case .eightBit: "8bit"
+        case .binary: "binary"
+        case .quotedPrintable: "quoted-printable"
+        case .base64: "base64"
+        case .other(let name): name
+        }
+    }
 }
 
 /// Reads the tokens and parameter list of a MIME structured field (RFC 2045 §5.1, RFC 2231).

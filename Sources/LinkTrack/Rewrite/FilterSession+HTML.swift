@@ -178,14 +178,21 @@ extension FilterSession {
         return lines
     }
 
-    /// The header block with `Content-Transfer-Encoding` set to `value` (the field's name and line
-    /// ending kept), or the field added at the end when there is none.
+    /// The header block with every `Content-Transfer-Encoding` field set to `value` (each field's
+    /// name and line ending kept, its folding dropped), or the field added at the end when there is
+    /// none.
+    ///
+    /// Every field, not only the last: a part reaches here only when its fields agree (see
+    /// ``FilterSession``), and a reader that takes the first field must see the new encoding too
+    /// (issue 16, item 14).
     static func settingTransferEncoding(_ header: [UInt8], fields: [HeaderField], to value: String) -> [UInt8] {
         var edits = EditList()
-        if let field = fields.last(where: { $0.name(is: "content-transfer-encoding") }) {
+        let existing = fields.filter { $0.name(is: "content-transfer-encoding") }
+        for field in existing {
             let replacement = field.rawName + Array(": \(value)".utf8) + field.lineEnding
             edits.add(Edit(range: field.range, replacement: replacement))
-        } else {
+        }
+        if existing.isEmpty {
             var added: [UInt8] = []
             if let last = fields.last, last.lineEnding.isEmpty { added += dominantLineEnding(header) }
             added += Array("Content-Transfer-Encoding: \(value)".utf8) + (fields.last?.lineEnding.isEmpty == false ? fields.last!.lineEnding : dominantLineEnding(header))

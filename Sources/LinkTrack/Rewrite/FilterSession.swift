@@ -14,6 +14,12 @@ import Darwin
 /// - `multipart/signed` and `multipart/encrypted` subtrees, `message/*` parts, attachments, and
 ///   parts beyond ``Limits/maximumNestingDepth`` are copied through byte for byte.
 /// - A multipart without a boundary parameter is treated as an opaque body.
+/// - An HTML part with several `Content-Transfer-Encoding` fields is tracked only when they all name
+///   the same encoding (compared as ``ContentTransferEncoding`` reads them: case, blanks, folding
+///   and comments do not matter), and when it is re-encoded every one of them is rewritten; when
+///   they disagree the part passes through untouched, with a warning (issue 16, item 14). Readers
+///   differ on which of the fields counts, so rewriting the body for one of them corrupts it for
+///   the others (raw `=3D` and broken links where the first field is read).
 public struct FilterSession {
     let filter: MessageFilter
     var limits: Limits { filter.options.limits }
@@ -434,10 +440,17 @@ public struct FilterSession {
         if disposition?.disposition == "attachment" {
             return passThrough("passed through: attachment", contentType: typeName)
         }
-        let encoding = ContentTransferEncoding(
-            headerValue: fields.last(where: { $0.name(is: "content-transfer-encoding") })?.unfoldedValue)
+        let encodings = fields.filter { $0.name(is: "content-transfer-encoding") }
+            .map { ContentTransferEncoding(headerValue: $0.unfoldedValue) }
+        if let first = encodings.first, encodings.contains(where: { $0 != first }) {
+            // Readers disagree on which field counts (Python's email and Thunderbird take the
+            // first, others the last), so there is no one body to rewrite (issue 16, item 14).
+            let names = encodings.map(\.name).joined(separator: ", ")
+            report.warnings.append("part \(displayPath): its \(encodings.count) Content-Transfer-Encoding fields disagree (\(names)); the part passes through untouched")
+            return passThrough("passed through: conflicting Content-Transfer-Encoding fields", contentType: typeName)
+        }
         state = .collecting(HTMLPart(path: displayPath, header: header, blankLine: blankLine, fields: fields,
-                                     contentType: contentType, transferEncoding: encoding))
+                                     contentType: contentType, transferEncoding: encodings.last ?? .sevenBit))
     }
 
 
