@@ -3,8 +3,8 @@
 #
 #   bash Server/Tests/integration/control-api.sh [SERVER_BINARY [LINKTRACK_BINARY]]
 #
-# Defaults: Server/.build/debug/linktrack-server and .build/debug/linktrack (the root package's
-# filter), or $LINKTRACK_SERVER and $LINKTRACK_FILTER. Needs `aws` (aws-cli 1.x) and python3 with
+# Defaults: $LINKTRACK_SERVER_BIN (else Server/.build/debug/linktrack-server) and $LINKTRACK_BIN
+# (else .build/debug/linktrack, the root package's filter), as Server/Tests/integration/conftest.py. Needs `aws` (aws-cli 1.x) and python3 with
 # botocore; `faketime` (Debian's package) for the old-signature case, installed with apt-get
 # when missing and running as root, else that case is skipped with a note.
 #
@@ -21,8 +21,8 @@ export LC_ALL=C
 HERE=$(cd "$(dirname "$0")" && pwd)
 SERVER_DIR=$(cd "$HERE/../.." && pwd)
 REPO=$(cd "$SERVER_DIR/.." && pwd)
-SERVER=${1:-${LINKTRACK_SERVER:-$SERVER_DIR/.build/debug/linktrack-server}}
-FILTER=${2:-${LINKTRACK_FILTER:-$REPO/.build/debug/linktrack}}
+SERVER=${1:-${LINKTRACK_SERVER_BIN:-${LINKTRACK_SERVER:-$SERVER_DIR/.build/debug/linktrack-server}}}
+FILTER=${2:-${LINKTRACK_BIN:-${LINKTRACK_FILTER:-$REPO/.build/debug/linktrack}}}
 for binary in "$SERVER" "$FILTER"; do
     if [ ! -x "$binary" ]; then
         echo "control-api.sh: $binary is missing; build it first (swift build --package-path Server; swift build)" >&2

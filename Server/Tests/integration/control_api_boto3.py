@@ -3,7 +3,7 @@
 
     python3 Server/Tests/integration/control_api_boto3.py [SERVER_BINARY]
 
-The default binary is Server/.build/debug/linktrack-server (or $LINKTRACK_SERVER). Starts it on
+The default binary is $LINKTRACK_SERVER_BIN, else Server/.build/debug/linktrack-server. Starts it on
 127.0.0.1 ports chosen by the kernel, reads the ports from its start line
 (`listening public=HOST:PORT admin=HOST:PORT` on stderr), and drives the admin listener with an
 unmodified boto3 `sesv2` client: every operation, the modelled exceptions
@@ -41,7 +41,8 @@ from botocore.exceptions import ClientError
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER_DIR = os.path.dirname(os.path.dirname(HERE))
 SERVER = (sys.argv[1] if len(sys.argv) > 1
-          else os.environ.get("LINKTRACK_SERVER", os.path.join(SERVER_DIR, ".build", "debug", "linktrack-server")))
+          else os.environ.get("LINKTRACK_SERVER_BIN",
+                              os.environ.get("LINKTRACK_SERVER", os.path.join(SERVER_DIR, ".build", "debug", "linktrack-server"))))
 
 KEY = "AKIALINKTRACKBOTO1"
 SECRET = "boto-secret-" + os.urandom(8).hex()
