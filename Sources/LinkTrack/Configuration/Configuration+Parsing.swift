@@ -60,13 +60,17 @@ extension Configuration {
         try Self.validateServerKeys(top)
 
         var sets: [ConfigurationSet] = []
+        // The names seen so far, so that loading stays linear in the number of sets (a search of
+        // `sets` per set made 40,000 sets take seconds; issue 16, item 17).
+        var setNames: Set<String> = []
         if let value = top["ConfigurationSets"] {
             guard case .array(let items) = value else {
                 throw Self.wrongType(field: "ConfigurationSets", expected: "array", value: value)
             }
+            sets.reserveCapacity(items.count)
             for (index, item) in items.enumerated() {
                 let set = try Self.parseConfigurationSet(item, index: index)
-                if sets.contains(where: { $0.name == set.name }) {
+                if !setNames.insert(set.name).inserted {
                     throw .badRequest("ConfigurationSets[\(index)]: the name \(JSONValue.quoted(set.name)) is used twice.")
                 }
                 sets.append(set)
@@ -78,7 +82,7 @@ extension Configuration {
             switch value {
             case .null: defaultName = nil
             case .string(let name):
-                guard sets.contains(where: { $0.name == name }) else { throw .notFound(configurationSet: name) }
+                guard setNames.contains(name) else { throw .notFound(configurationSet: name) }
                 defaultName = name
             default: throw Self.wrongType(field: "DefaultConfigurationSet", expected: "string", value: value)
             }
