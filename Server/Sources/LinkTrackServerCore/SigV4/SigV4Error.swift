@@ -1,7 +1,7 @@
 /// Why a request's Signature Version 4 authentication failed.
 ///
 /// These stay typed inside; the control API's response builder turns each into AWS's answer
-/// (status 403, `X-Amzn-ErrorType` and message): see `ControlAPIError.awsError`.
+/// (status 403, `X-Amzn-ErrorType` and message): see `ControlAPIError.answer`.
 public enum SigV4Error: Error, Sendable, Equatable {
     /// No `Authorization` header (`MissingAuthenticationTokenException`).
     case missingAuthenticationToken
