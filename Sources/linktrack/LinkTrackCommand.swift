@@ -30,6 +30,14 @@ enum LinkTrackCommand {
             print(help, terminator: "")
             return SysExit.ok
         }
+        if name == "--version" {
+            guard arguments.count == 1 else {
+                StandardError.write("Error: Unexpected argument '\(arguments[1])' after '--version'.\n\(usage)\n")
+                return SysExit.usage
+            }
+            print("linktrack \(LinkTrackVersion.current)")
+            return SysExit.ok
+        }
         // `help NAME` is NAME's help.
         let commandName = name == "help" ? arguments[1] : name
         guard let command = commands.first(where: { $0.spec.name == commandName }) else {
@@ -66,7 +74,7 @@ enum LinkTrackCommand {
     }
 
     static var help: String {
-        var out = "OVERVIEW: \(abstract)\n\nUSAGE: linktrack <subcommand>\n\nOPTIONS:\n  -h, --help              Show help information.\n\nSUBCOMMANDS:\n"
+        var out = "OVERVIEW: \(abstract)\n\nUSAGE: linktrack <subcommand>\n\nOPTIONS:\n  --version               Show the version.\n  -h, --help              Show help information.\n\nSUBCOMMANDS:\n"
         for command in commands { out += CommandSpec.entry(command.spec.name, command.spec.abstract) }
         out += "\n  See 'linktrack help <subcommand>' for detailed help.\n"
         return out
