@@ -45,8 +45,7 @@ for d in Server/Tests/integration Server/Tests/deploy Server/Tests/scaleout; do
 done
 python3 -m pytest -q "${suites[@]}"
 
-if [ -f Server/Tests/integration/control-api.sh ]; then
-    echo "== control API with the real aws CLI and boto3"
-    bash Server/Tests/integration/control-api.sh
-fi
+echo "== control API with the real aws CLI and boto3"
+bash Server/Tests/integration/control-api.sh "$LINKTRACK_SERVER_BIN" "$LINKTRACK_BIN"
+python3 Server/Tests/integration/control_api_boto3.py "$LINKTRACK_SERVER_BIN"
 echo "== all tests passed"
