@@ -64,8 +64,11 @@ public struct PublicResponder: HTTPResponder {
         let isHead = method == .head
         var forwarded: [String] = []
         for field in request.headers[values: .xForwardedFor] { forwarded.append(field) }
+        // The first Host field becomes the authority; a Host left among the fields is a second one. Such a
+        // request is invalid (RFC 9112 section 3.2) and ambiguous: it is routed nowhere (no Host).
+        let host = request.headers[.host] == nil ? request.head.authority : nil
         let tracking = TrackingRequest(
-            isHead: isHead, isGetOrHead: isHead || method == .get, host: request.head.authority,
+            isHead: isHead, isGetOrHead: isHead || method == .get, host: host,
             target: request.uri.string, peer: context.peer, forwardedFor: forwarded,
             userAgent: request.headers[.userAgent], nowMilliseconds: clock())
         let resolver = configuration.resolver
@@ -104,4 +107,5 @@ public struct PublicResponder: HTTPResponder {
 
 extension HTTPField.Name {
     static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
+    static let host = HTTPField.Name("Host")!
 }
