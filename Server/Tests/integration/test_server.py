@@ -372,6 +372,8 @@ def test_admin_endpoints(env, server):
     assert metric_value(m, "linktrack_requests_total", kind="click", configuration_set="marketing", outcome="redirect") == 1
     assert metric_value(m, "linktrack_events_total", kind="click", configuration_set="marketing", sink="sqlite") == 1
     assert metric_value(m, "linktrack_events_lost_total") == 0
+    assert metric_value(m, "linktrack_sink_write_seconds_count", sink="sqlite") >= 1
+    assert "linktrack_event_queue_depth" in m
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -480,9 +482,9 @@ def padded(doc: dict, size: int = 16384) -> bytes:
     return text + b" " * (size - len(text) - 1) + b"\n"
 
 
-def with_third_set(env: Env, name="promo", domain="t.promo.example") -> dict:
+def with_third_set(env: Env, name="promo", domain="t.promo.example", jsonl=None) -> dict:
     doc = json.loads(json.dumps(env.doc))
-    doc["ConfigurationSets"].append(config_set(name, domain, event_destinations(None)))
+    doc["ConfigurationSets"].append(config_set(name, domain, event_destinations(jsonl)))
     return doc
 
 
@@ -537,7 +539,8 @@ def test_reload_on_sighup(env, start_server, tmp_path):
 def test_reload_on_atomic_file_replace(env, start_server, tmp_path):
     server = start_server(env)
     old_link = tracked(env, ["https://example.com/old"], "replace@example.com")[0]
-    new_doc = with_third_set(env)
+    promo_lines = tmp_path / "promo.jsonl"
+    new_doc = with_third_set(env, jsonl=promo_lines)  # with a sink the server has not opened yet
     link = promo_link(env, tmp_path, new_doc)
     assert server.click(link).status == 404
 
@@ -566,6 +569,7 @@ def test_reload_on_atomic_file_replace(env, start_server, tmp_path):
     assert server.click(link).header("location") == b"https://example.com/promo"
     assert server.click(old_link).status == 302
     assert env.sqlite_rows("configuration_set = 'promo'"), "the new set's click was not recorded"
+    assert [e["mail"]["tags"]["ses:configuration-set"] for e in env.jsonl_events(promo_lines)] == [["promo"]] * 2
 
     # A set removed by a reload stops answering.
     lines = server.line_count()
@@ -588,11 +592,15 @@ def test_a_new_config_that_does_not_validate_keeps_the_old_one(env, start_server
         ("bad key", json.dumps(bad_key).encode()),
         ("unknown field", json.dumps(unknown_field).encode()),
         ("empty", b""),
+        ("deleted", None),
     ]
     refusals = 0
     for name, content in invalid:
         lines = server.line_count()
-        replace_atomically(env.config, content)
+        if content is None:
+            os.remove(env.config)
+        else:
+            replace_atomically(env.config, content)
         line = server.wait_for_log("refused", timeout=5, start=lines)
         refusals += 1
         assert "previous one stays in force" in line, line
@@ -1044,6 +1052,43 @@ def test_sigterm_flushes_deferred_events(env, start_server):
     assert "event lost" not in server.log
 
 
+def test_a_failing_sink_still_redirects_keeps_a_bounded_queue_and_retries(env, start_server, tmp_path):
+    # The JSON Lines file's directory does not exist yet: every write fails until it does.
+    missing = tmp_path / "not-yet" / "events.jsonl"
+    sink = f"jsonlines:{missing}"
+    env.doc["ConfigurationSets"][0]["EventDestinations"] = event_destinations(missing)
+    env.write()
+    dests = [f"https://example.com/r{i}" for i in range(3)]
+    urls = tracked(env, dests, "retry@example.com")
+    server = start_server(env, ["--event-queue-limit", "2"])
+    for u in urls:
+        t0 = time.monotonic()
+        r = server.click(u)
+        assert r.status == 302  # a reader always reaches the destination
+        assert time.monotonic() - t0 < 2, "the redirect waited for a failing sink"
+    rows = env.sqlite_rows()
+    assert [r["link"] for r in rows] == dests  # the healthy sink took them all
+    ready = server.admin("/ready")
+    assert ready.status == 503 and b"not ready" in ready.body and b"failing" in ready.body, ready.body
+    m = server.metrics()
+    assert metric_value(m, "linktrack_events_deferred_total", sink=sink) == 2  # kept in memory, retried
+    assert metric_value(m, "linktrack_events_lost_total", sink=sink) == 1  # the queue (2) was full: lost
+    assert metric_value(m, "linktrack_events_lost_total", sink="sqlite") == 0
+    assert metric_value(m, "linktrack_sink_failures_total", sink=sink) >= 1
+    lost_line = server.wait_for_log("event lost")
+    assert rows[2]["event_id"] in lost_line  # the lost event is logged, whole
+
+    missing.parent.mkdir()
+    wait_until(lambda: missing.exists() and len(env.jsonl_events(missing)) == 2, timeout=6,
+               message="the retried events in the JSON Lines file")
+    events = env.jsonl_events(missing)
+    assert [e["click"]["link"] for e in events] == dests[:2]
+    assert [e["linkTrack"]["eventId"] for e in events] == [r["event_id"] for r in rows[:2]]
+    wait_until(lambda: server.admin("/ready").status == 200, timeout=3, message="/ready again")
+    assert server.click(urls[0]).status == 302
+    assert len(env.jsonl_events(missing)) == 3
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Limits
 
@@ -1163,6 +1208,31 @@ def test_oversized_headers_get_400_or_431_and_the_server_keeps_serving(env, serv
     r = server.click(url)
     assert (r.status, r.header("location")) == (302, b"https://example.com/big")
     assert len(env.sqlite_rows()) == 5  # the click under the cap, one after each refusal, the last
+
+
+def test_connection_cap_and_header_cap_flags(env, start_server):
+    url = tracked(env, ["https://example.com/cap"], "cap@example.com")[0]
+    server = start_server(env, ["--max-connections", "4", "--idle-timeout", "2", "--max-header-bytes", "2048"])
+    r = http(server.port, "GET", target_of(url), DOMAIN, [("User-Agent", BROWSER_UA), ("X-Fill", "f" * 1500)])
+    assert r.status == 302
+    r = http(server.port, "GET", target_of(url), DOMAIN, [("User-Agent", BROWSER_UA), ("X-Fill", "f" * 3000)])
+    assert r.status in (400, 431)
+
+    # Four idle connections hold every slot: a fifth client waits until the idle timeout frees one.
+    idle = []
+    for _ in range(4):
+        s = socket.create_connection(("127.0.0.1", server.port))
+        s.sendall(b"GET /c/")
+        idle.append(s)
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    r = http(server.port, "GET", target_of(url), DOMAIN, [("User-Agent", BROWSER_UA)], timeout=10)
+    waited = time.monotonic() - t0
+    for s in idle:
+        s.close()
+    assert r.status == 302
+    assert 1.0 <= waited <= 5, waited
+    assert http(server.port, "GET", target_of(url), DOMAIN, [("User-Agent", BROWSER_UA)], timeout=3).status == 302
 
 
 # ---------------------------------------------------------------------------------------------------------------
