@@ -67,10 +67,10 @@ struct CfgErrorCase: Sendable, CustomTestStringConvertible {
 struct ConfigurationParsingTests {
     @Test func sampleConfigurationFromTheIssueParses() throws {
         let configuration = try cfgParse(cfgSampleJSON)
-        #expect(configuration.configurationSets == [
-            ConfigurationSet(name: "marketing", customRedirectDomain: "links.example.com", httpsPolicy: .require,
-                             tracksOpens: true, tracksClicks: true),
-        ])
+        var expected = ConfigurationSet(name: "marketing", customRedirectDomain: "links.example.com", httpsPolicy: .require,
+                                        tracksOpens: true, tracksClicks: true)
+        expected.eventDestinations = [EventDestination(name: "tracking", enabled: true, matchingEventTypes: ["OPEN", "CLICK"])]
+        #expect(configuration.configurationSets == [expected])
         #expect(configuration.defaultConfigurationSet == "marketing")
         #expect(configuration.signingKeys.map(\.keyId) == ["k2026"])
         #expect(configuration.signingKeys.first?.secret == cfgSecret(1))
@@ -134,10 +134,10 @@ struct ConfigurationParsingTests {
                                      "KinesisFirehoseDestination": { "DeliveryStreamArn": "x", "IamRoleArn": "y" } } ]
             """)
         let configuration = try cfgParse(cfgDocument(sets: [set]))
-        #expect(configuration.configurationSets == [
-            ConfigurationSet(name: "marketing", customRedirectDomain: "links.example.com", httpsPolicy: .optional,
-                             tracksOpens: false, tracksClicks: true),
-        ])
+        var expected = ConfigurationSet(name: "marketing", customRedirectDomain: "links.example.com", httpsPolicy: .optional,
+                                        tracksOpens: false, tracksClicks: true)
+        expected.eventDestinations = [EventDestination(name: "fh", enabled: true, matchingEventTypes: ["CLICK"])]
+        #expect(configuration.configurationSets == [expected])
     }
 
     @Test func defaultConfigurationSetNullMeansNone() throws {
