@@ -110,7 +110,11 @@ public final class EventWriter: Service, Sendable {
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.expireLoop() }
-                await self.writeLoop()
+                // Open the sink now, not on the first event: the first request would otherwise wait for
+                // the open (SQLite: the file, WAL, the schema) within its acknowledgement bound, and
+                // `/ready` would say ok for a sink that cannot be opened.
+                let opened = await self.openAtStart()
+                await self.writeLoop(opened: opened)
                 group.cancelAll()
             }
         } onGracefulShutdown: {
@@ -146,8 +150,25 @@ public final class EventWriter: Service, Sendable {
         }
     }
 
-    func writeLoop() async {
-        var opened = false
+    /// Opens the sink; on failure marks the writer unhealthy (the write loop retries with the first batch).
+    func openAtStart() async -> Bool {
+        do {
+            try await sink.open()
+            return true
+        } catch {
+            state.withLock { s in
+                s.healthy = false
+                s.lastError = "\(error)"
+            }
+            metrics.sinkFailure(sink: sink.name)
+            logger.error("sink cannot be opened; events will be kept in memory and retried",
+                         metadata: ["sink": .string(sink.name), "error": .string("\(error)")])
+            return false
+        }
+    }
+
+    func writeLoop(opened initiallyOpened: Bool = false) async {
+        var opened = initiallyOpened
         var backoff = Duration.milliseconds(50)
         var stopDeadline: ContinuousClock.Instant?
         while true {
