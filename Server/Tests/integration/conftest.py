@@ -399,6 +399,26 @@ class Env:
         finally:
             con.close()
 
+    def wait_rows(self, count: int, where: str = "1=1", params: tuple = (), timeout: float = 5.0) -> list[dict]:
+        """The rows once there are at least `count`. A response may go out before its event is written when the
+        sink takes longer than --event-ack-timeout (100 ms) (EventWriter's guarantee), so a test that checks
+        fields rather than that guarantee waits for them; one that checks that nothing else was recorded
+        asserts the exact rows after a last, valid request (each sink's writer is first in, first out)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            rows = self.sqlite_rows(where, params)
+            if len(rows) >= count or time.monotonic() > deadline:
+                return rows
+            time.sleep(0.02)
+
+    def wait_jsonl(self, count: int, path: Path | None = None, timeout: float = 5.0) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while True:
+            events = self.jsonl_events(path)
+            if len(events) >= count or time.monotonic() > deadline:
+                return events
+            time.sleep(0.02)
+
     def jsonl_events(self, path: Path | None = None) -> list[dict]:
         p = path or self.jsonl
         if not p.exists():

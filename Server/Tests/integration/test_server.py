@@ -156,9 +156,9 @@ def test_fifty_awkward_destinations_round_trip_byte_exact(env, server):
             assert r.body == b""
             assert [n for n in r.header_names() if n == "location"] == ["location"]
 
-    rows = env.sqlite_rows("event_type = 'Click'")
+    rows = env.wait_rows(50)
     assert sorted((row["link_index"], row["link"]) for row in rows) == [(i, d) for i, (d, _) in enumerate(AWKWARD)]
-    lines = env.jsonl_events()
+    lines = env.wait_jsonl(50)
     assert [e["click"]["link"] for e in sorted(lines, key=lambda e: e["linkTrack"]["linkIndex"])] == [d for d, _ in AWKWARD]
     assert len(rows) == 50
 
@@ -174,7 +174,7 @@ def test_every_single_byte_change_of_a_token_is_404_never_a_redirect(env, server
     url = tracked(env, ["https://example.com/a?b=1&c=2"], "tamper@example.com")[0]
     target = target_of(url).encode()
     assert server.click(url).status == 302  # the untouched token works
-    before = len(env.sqlite_rows())
+    assert len(env.wait_rows(1)) == 1
 
     mutants = set()
     for pos in range(len(target)):
@@ -218,13 +218,13 @@ def test_every_single_byte_change_of_a_token_is_404_never_a_redirect(env, server
         else:
             assert status in (0, 400, 404), (m, status)
 
-    assert len(env.sqlite_rows()) == before, "a tampered token recorded an event"
     metrics = server.metrics()
     bad_clicks = metric_value(metrics, "linktrack_bad_tokens_total", kind="click")
     assert bad_clicks == sum(1 for m in rest if m.startswith(b"/c/"))
     assert metric_value(metrics, "linktrack_bad_tokens_total", kind="click", reason="bad-signature") > 0
     assert metric_value(metrics, "linktrack_bad_tokens_total", kind="click", reason="unknown-key") > 0
     assert server.click(url).status == 302  # and the server still serves the real one
+    assert len(env.wait_rows(2)) == 2, "a tampered token recorded an event"
 
 
 def test_signing_key_rotation_old_key_verifies_unknown_key_is_404(env, start_server, tmp_path):
@@ -278,7 +278,8 @@ def test_a_signed_destination_that_cannot_be_a_location_is_404(env, server):
                        headers=[("User-Agent", BROWSER_UA)])
         assert r.status == 404 and r.header("location") is None, (dest, r.status)
         assert b"injected" not in r.head_bytes.lower()
-    assert len(env.sqlite_rows()) == 1
+    assert server.get(ok, headers=[("User-Agent", BROWSER_UA)]).status == 302
+    assert [r["link"] for r in env.wait_rows(2)] == ["https://example.com/ok"] * 2
     m = server.metrics()
     assert metric_value(m, "linktrack_bad_tokens_total", kind="click", reason="unsafe-destination") == len(unsafe)
 
@@ -337,8 +338,9 @@ def test_host_routing(env, server):
     assert r.status == 404 and r.header("location") is None
     for path in ("/health", "/ready", "/metrics"):
         assert http(server.port, "GET", path, DOMAIN).status == 404
-    clicks = env.sqlite_rows("event_type = 'Click'")
-    assert len(clicks) == 7  # the six accepted Host spellings and the news click; nothing refused was recorded
+    assert server.click(url).status == 302
+    # The six accepted Host spellings, the news click and the last one; nothing refused was recorded.
+    assert len(env.wait_rows(8)) == 8
 
 
 def test_two_host_fields_are_never_served(env, server):
@@ -358,11 +360,13 @@ def test_two_host_fields_are_never_served(env, server):
                 assert r.status in (400, 404), (hosts, r.status)
             else:
                 assert r.status in (200, 400) and (r.status == 400 or r.body == GIF), (hosts, r.status)
-    assert env.sqlite_rows() == [], "a request with two Host fields was recorded"
+    assert server.click(url).status == 302
+    assert len(env.wait_rows(1)) == 1, "a request with two Host fields was recorded"
 
 
 def test_admin_endpoints(env, server):
     assert server.admin("/health").status == 200
+    assert env.sqlite_path.exists(), "the SQLite store is not opened at start"
     r = server.admin("/ready")
     assert r.status == 200 and r.body.startswith(b"ready\n"), r.body
     assert b"sqlite ok" in r.body and b"jsonlines:" in r.body
@@ -370,7 +374,9 @@ def test_admin_endpoints(env, server):
     assert server.click(url).status == 302
     m = server.metrics()
     assert metric_value(m, "linktrack_requests_total", kind="click", configuration_set="marketing", outcome="redirect") == 1
-    assert metric_value(m, "linktrack_events_total", kind="click", configuration_set="marketing", sink="sqlite") == 1
+    wait_until(lambda: metric_value(server.metrics(), "linktrack_events_total", kind="click",
+                                    configuration_set="marketing", sink="sqlite") == 1, message="the event counted")
+    m = server.metrics()
     assert metric_value(m, "linktrack_events_lost_total") == 0
     assert metric_value(m, "linktrack_sink_write_seconds_count", sink="sqlite") >= 1
     assert "linktrack_event_queue_depth" in m
@@ -422,7 +428,7 @@ def test_head_answers_like_get_without_body_and_records_nothing(env, server):
     status, fields = header_set(heads["open"])
     assert status.startswith(b"HTTP/1.1 200") and b"content-length: 43" in fields and b"content-type: image/gif" in fields
     assert header_set(heads["bad"])[0].startswith(b"HTTP/1.1 404")
-    assert [r["event_type"] for r in env.sqlite_rows()] == ["Click", "Open"]  # only the two GETs
+    assert [r["event_type"] for r in env.wait_rows(2)] == ["Click", "Open"]  # only the two GETs
 
 
 def test_bad_open_token_gets_the_gif_and_records_nothing(env, server):
@@ -456,7 +462,7 @@ def test_bad_open_token_gets_the_gif_and_records_nothing(env, server):
     assert metric_value(m, "linktrack_requests_total", kind="open", outcome="refused") == len(cases)
     # The real pixel records its open.
     assert server.get(t, headers=[("User-Agent", BROWSER_UA)]).body == GIF
-    assert [r["event_type"] for r in env.sqlite_rows()] == ["Open"]
+    assert [r["event_type"] for r in env.wait_rows(1)] == ["Open"]
 
 
 def test_other_methods_get_405(env, server):
@@ -470,6 +476,8 @@ def test_other_methods_get_405(env, server):
             assert r.header("location") is None
             assert r.header("allow") == b"GET, HEAD"
     assert env.sqlite_rows() == [] and env.jsonl_events() == []
+    assert server.click(url).status == 302
+    assert [r["event_type"] for r in env.wait_rows(1)] == ["Click"]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -530,9 +538,10 @@ def test_reload_on_sighup(env, start_server, tmp_path):
     assert (r.status, r.header("location")) == (302, b"https://example.com/promo")
     wait_until(lambda: server.click(old_link).status == 302 and env.jsonl.exists(), timeout=3,
                message="a new JSON Lines file after SIGHUP")
-    assert len(env.jsonl_events(rotated)) == 2
-    assert all(e["click"]["link"] == "https://example.com/old" for e in env.jsonl_events())
-    assert len(env.jsonl_events(rotated)) + len(env.jsonl_events()) == len(env.sqlite_rows("configuration_set = 'marketing'"))
+    assert len(env.wait_jsonl(2, rotated)) == 2
+    assert all(e["click"]["link"] == "https://example.com/old" for e in env.wait_jsonl(1))
+    in_files = len(env.jsonl_events(rotated)) + len(env.jsonl_events())
+    assert len(env.wait_rows(in_files, "configuration_set = 'marketing'")) == in_files  # none lost by the rotation
     assert metric_value(server.metrics(), "linktrack_configuration_reloads_total", result="success") == 1
 
 
@@ -568,8 +577,8 @@ def test_reload_on_atomic_file_replace(env, start_server, tmp_path):
     wait_until(lambda: server.click(link).status == 302, timeout=3, message="the new set's link works")
     assert server.click(link).header("location") == b"https://example.com/promo"
     assert server.click(old_link).status == 302
-    assert env.sqlite_rows("configuration_set = 'promo'"), "the new set's click was not recorded"
-    assert [e["mail"]["tags"]["ses:configuration-set"] for e in env.jsonl_events(promo_lines)] == [["promo"]] * 2
+    assert len(env.wait_rows(2, "configuration_set = 'promo'")) == 2, "the new set's clicks were not recorded"
+    assert [e["mail"]["tags"]["ses:configuration-set"] for e in env.wait_jsonl(2, promo_lines)] == [["promo"]] * 2
 
     # A set removed by a reload stops answering.
     lines = server.line_count()
@@ -702,7 +711,7 @@ def test_event_fields_in_sqlite_and_json_lines(env, start_server, tmp_path):
     assert r.header("location") == "https://bücher.de/ü".encode()
     t1 = now_ms()
 
-    rows = env.sqlite_rows()
+    rows = env.wait_rows(3)
     assert [r["event_type"] for r in rows] == ["Click", "Open", "Click"]
     con = sqlite3.connect(str(env.sqlite_path))
     columns = [c[1] for c in con.execute("PRAGMA table_info(events)")]
@@ -747,13 +756,13 @@ def test_event_fields_in_sqlite_and_json_lines(env, start_server, tmp_path):
          "linkTrack": {"eventId": bare["event_id"], "linkIndex": 1, "machine": True,
                        "machineReasons": ["missing-user-agent"]}},
     ]
-    lines = env.jsonl_events()
+    lines = env.wait_jsonl(3)
     assert lines == expected  # whole objects: nothing SES knows and we cannot (source, destination...) invented
     assert [json.loads(r["event_json"]) for r in rows] == expected
     raw_lines = env.jsonl.read_bytes().decode().splitlines()
     assert [r["event_json"] for r in rows] == raw_lines  # the same bytes in both stores
     # MatchingEventTypes per destination: the CLICK-only file has the clicks; the disabled one nothing.
-    assert env.jsonl_events(clicks_only) == [expected[0], expected[2]]
+    assert env.wait_jsonl(2, clicks_only) == [expected[0], expected[2]]
     assert not disabled.exists() or disabled.read_bytes() == b""
 
 
@@ -779,9 +788,9 @@ def test_x_forwarded_for_counts_only_from_trusted_proxies(env, server):
     for source, xff, _ in cases:
         r = server.click(url, headers=[("X-Forwarded-For", v) for v in xff], source=source)
         assert r.status == 302, (source, xff)
-    rows = env.sqlite_rows()
+    rows = env.wait_rows(len(cases))
     assert [r["ip_address"] for r in rows] == [c[2] for c in cases]
-    assert [e["click"]["ipAddress"] for e in env.jsonl_events()] == [c[2] for c in cases]
+    assert [e["click"]["ipAddress"] for e in env.wait_jsonl(len(cases))] == [c[2] for c in cases]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -841,11 +850,11 @@ def test_machine_flags_for_opens(env, server):
         r = server.click(pixel, ua=ua, headers=headers, source="127.0.0.2" if xff else None)
         assert r.body == GIF
     r = server.click(pixel, ua=None)  # no agent: not an open rule
-    rows = env.sqlite_rows()
     expected = [c[2] for c in OPEN_CASES] + [[]]
+    rows = env.wait_rows(len(expected))
     assert [r["machine_reasons"].split(",") if r["machine_reasons"] else [] for r in rows] == expected
     assert [r["machine"] for r in rows] == [1 if e else 0 for e in expected]
-    events = env.jsonl_events()
+    events = env.wait_jsonl(len(expected))
     assert [e["linkTrack"]["machineReasons"] for e in events] == expected
     assert [e["linkTrack"]["machine"] for e in events] == [bool(e) for e in expected]
 
@@ -865,10 +874,10 @@ def test_machine_flags_for_clicks_by_user_agent(env, server):
     # An Apple address is an open rule only.
     assert server.click(url, ua=CHROME, headers=[("X-Forwarded-For", "17.0.0.9")], source="127.0.0.2").status == 302
     cases.append((CHROME, []))
-    rows = env.sqlite_rows()
+    rows = env.wait_rows(len(cases))
     got = [r["machine_reasons"].split(",") if r["machine_reasons"] else [] for r in rows]
     assert got == [c[1] for c in cases], [(c[0], g) for c, g in zip(cases, got) if c[1] != g]
-    assert [e["linkTrack"]["machineReasons"] for e in env.jsonl_events()] == [c[1] for c in cases]
+    assert [e["linkTrack"]["machineReasons"] for e in env.wait_jsonl(len(cases))] == [c[1] for c in cases]
 
 
 def test_machine_flags_for_click_bursts(env, server):
@@ -890,7 +899,7 @@ def test_machine_flags_for_click_bursts(env, server):
             time.sleep(1.15)
         assert server.click(u).status == 302
 
-    by_link = [(r["link"], r["machine_reasons"]) for r in env.sqlite_rows()]
+    by_link = [(r["link"], r["machine_reasons"]) for r in env.wait_rows(10)]
     assert by_link == [
         ("https://example.com/fast/0", ""),
         ("https://example.com/fast/1", ""),
@@ -903,7 +912,7 @@ def test_machine_flags_for_click_bursts(env, server):
         ("https://example.com/slow/1", ""),
         ("https://example.com/slow/2", ""),
     ]
-    assert [e["linkTrack"]["machineReasons"] for e in env.jsonl_events()][4:7] == [
+    assert [e["linkTrack"]["machineReasons"] for e in env.wait_jsonl(10)][4:7] == [
         ["click-burst"], ["link-scanner", "click-burst"], ["click-burst"]]
 
 
@@ -981,7 +990,7 @@ def test_kill_9_under_load_loses_no_acknowledged_click_and_stores_none_twice(env
     # The restarted server serves and records.
     before = len(env.sqlite_rows())
     assert server2.click(urls[1]).status == 302
-    assert len(env.sqlite_rows()) == before + 1
+    assert len(env.wait_rows(before + 1)) == before + 1
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1061,12 +1070,14 @@ def test_a_failing_sink_still_redirects_keeps_a_bounded_queue_and_retries(env, s
     dests = [f"https://example.com/r{i}" for i in range(3)]
     urls = tracked(env, dests, "retry@example.com")
     server = start_server(env, ["--event-queue-limit", "2"])
+    ready = server.admin("/ready")  # before any event: the sink is opened at start
+    assert ready.status == 503 and b"failing" in ready.body and b"sqlite ok" in ready.body, ready.body
     for u in urls:
         t0 = time.monotonic()
         r = server.click(u)
         assert r.status == 302  # a reader always reaches the destination
         assert time.monotonic() - t0 < 2, "the redirect waited for a failing sink"
-    rows = env.sqlite_rows()
+    rows = env.wait_rows(3)
     assert [r["link"] for r in rows] == dests  # the healthy sink took them all
     ready = server.admin("/ready")
     assert ready.status == 503 and b"not ready" in ready.body and b"failing" in ready.body, ready.body
@@ -1086,7 +1097,7 @@ def test_a_failing_sink_still_redirects_keeps_a_bounded_queue_and_retries(env, s
     assert [e["linkTrack"]["eventId"] for e in events] == [r["event_id"] for r in rows[:2]]
     wait_until(lambda: server.admin("/ready").status == 200, timeout=3, message="/ready again")
     assert server.click(urls[0]).status == 302
-    assert len(env.jsonl_events(missing)) == 3
+    assert len(env.wait_jsonl(3, missing)) == 3
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1207,7 +1218,7 @@ def test_oversized_headers_get_400_or_431_and_the_server_keeps_serving(env, serv
     assert server.proc.poll() is None
     r = server.click(url)
     assert (r.status, r.header("location")) == (302, b"https://example.com/big")
-    assert len(env.sqlite_rows()) == 5  # the click under the cap, one after each refusal, the last
+    assert len(env.wait_rows(5)) == 5  # the click under the cap, one after each refusal, the last
 
 
 def test_connection_cap_and_header_cap_flags(env, start_server):
@@ -1258,6 +1269,7 @@ def test_end_to_end_message_clicks_opens_and_report(env, server):
     # A news-set message, to see per-set reports.
     news = tracked(env, ["https://example.com/news"], "e2e-news@example.com", configuration_set="news")[0]
     assert server.click(news).status == 302
+    assert len(env.wait_rows(9)) == 9
 
     p = report(env, "--format", "json")
     doc = json.loads(p.stdout)
