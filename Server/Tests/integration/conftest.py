@@ -50,9 +50,6 @@ BROWSER_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHT
               "Chrome/124.0.0.0 Safari/537.36")
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: takes more than a few seconds")
-
 
 @pytest.fixture(scope="session", autouse=True)
 def _binaries_exist():
