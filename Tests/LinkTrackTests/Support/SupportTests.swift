@@ -87,7 +87,7 @@ import Testing
         let fd = open(path, O_RDONLY)
         defer { close(fd) }
         let fromFile = try FileIO.withContents(ofFileDescriptor: fd) { (contents) throws(Never) in Array(contents) }
-        #expect(try fromFile.get() == bytes)
+        #expect(fromFile.get() == bytes)
 
         let readEnd = try Self.readEndOfPipe(fedWith: bytes)
         struct Stop: Error, Equatable { var count: Int }
