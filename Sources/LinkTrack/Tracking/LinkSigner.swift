@@ -16,15 +16,18 @@
 ///   redirect server's own.
 /// - The token is deterministic: the same message, link and configuration give the same URL.
 ///
-/// The overhead over the percent-encoded destination is about 60 bytes plus the domain, message id,
-/// set name and tags.
+/// A click URL is longer than the percent-encoded destination by 38 bytes (`://`, `/c/`, `1.`, `.`, the
+/// 16-character MAC, `?m=`, `&s=`, `&i=`, `&u=` and one digit of link index) plus the scheme, domain,
+/// key id, percent-encoded message id and set name, each further digit of the link index, and the
+/// tags' fields when there are tags: 114 bytes for `https`, a 17-byte domain, a 5-byte key id, a
+/// 40-byte message id and `marketing`.
 public struct LinkSigner: Sendable {
     /// The URL format version written into every token.
     public static let version = "1"
     /// Tracking links longer than this are not produced; the original link stays untracked.
     public static let maximumURLLength = 2048
-    /// 96 bits: forging one URL takes 2^96 online guesses against the redirect server; the
-    /// shorter MAC keeps tracking URLs within about 100 bytes of the destination.
+    /// 96 bits: forging one URL takes 2^96 online guesses against the redirect server. Truncating
+    /// the 256-bit MAC to 96 bits saves 27 characters in every URL (16 instead of 43).
     static let macLength = 12
     /// The MAC's length in the URL: unpadded base64url of ``macLength`` bytes.
     static let macCharacters = 16
