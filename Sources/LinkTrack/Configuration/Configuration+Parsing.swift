@@ -101,7 +101,7 @@ extension Configuration {
                 keys.append(key)
             }
         }
-        self.init(configurationSets: sets, defaultConfigurationSet: defaultName, signingKeys: keys)
+        self.init(uncheckedConfigurationSets: sets, defaultConfigurationSet: defaultName, signingKeys: keys)
     }
 
     // MARK: - Pieces
@@ -207,10 +207,8 @@ extension Configuration {
                                                            matchingEventTypes: types, linkTrackDestination: sink))
             }
         }
-        var result = ConfigurationSet(name: name, customRedirectDomain: domain, httpsPolicy: policy,
-                                      tracksOpens: opens, tracksClicks: clicks)
-        result.eventDestinations = parsedDestinations
-        return result
+        return ConfigurationSet(uncheckedName: name, customRedirectDomain: domain, httpsPolicy: policy,
+                                tracksOpens: opens, tracksClicks: clicks, eventDestinations: parsedDestinations)
     }
 
     static func parseSigningKey(
@@ -246,8 +244,7 @@ extension Configuration {
             }
             text = v
         }
-        let trimmed = Array(text.utf8).trimmingASCIIWhitespace()
-        guard let secret = try? Base64.decode(Array(trimmed)).bytes, !trimmed.isEmpty else {
+        guard let secret = SigningKey.decodeSecret(text) else {
             throw .badRequest("\(field) (KeyId \(keyId)): the secret is not valid base64.")
         }
         return try SigningKey(keyId: keyId, secret: secret)

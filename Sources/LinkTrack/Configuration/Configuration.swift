@@ -1,26 +1,32 @@
 /// The tracking settings of one SES-style configuration set.
+///
+/// Every value is valid: the initialisers check each field with the rules and messages of the JSON
+/// path (``Configuration/init(json:environment:readFile:)``), and the properties cannot be set from
+/// outside the library.
 public struct ConfigurationSet: Sendable, Equatable {
     /// `ConfigurationSetName`.
-    public var name: String
+    public internal(set) var name: String
     /// `TrackingOptions.CustomRedirectDomain`; without it the set tracks nothing and mail passes unchanged.
-    public var customRedirectDomain: String?
+    public internal(set) var customRedirectDomain: String?
     /// `TrackingOptions.HttpsPolicy`; `OPTIONAL` when absent.
-    public var httpsPolicy: HttpsPolicy
+    public internal(set) var httpsPolicy: HttpsPolicy
     /// Whether an enabled event destination matches `OPEN` (true when the set has no `EventDestinations`).
-    public var tracksOpens: Bool
+    public internal(set) var tracksOpens: Bool
     /// Whether an enabled event destination matches `CLICK` (true when the set has no `EventDestinations`).
-    public var tracksClicks: Bool
+    public internal(set) var tracksClicks: Bool
     /// `EventDestinations` as written (empty when the set has none, which tracks both kinds and
     /// records them in the embedded SQLite store).
-    public var eventDestinations: [EventDestination] = []
+    public internal(set) var eventDestinations: [EventDestination] = []
 
-    public init(name: String, customRedirectDomain: String?, httpsPolicy: HttpsPolicy = .optional,
-                tracksOpens: Bool = true, tracksClicks: Bool = true) {
+    /// A set whose fields the caller has validated (the JSON parser) or that a test builds.
+    init(uncheckedName name: String, customRedirectDomain: String?, httpsPolicy: HttpsPolicy = .optional,
+         tracksOpens: Bool = true, tracksClicks: Bool = true, eventDestinations: [EventDestination] = []) {
         self.name = name
         self.customRedirectDomain = customRedirectDomain
         self.httpsPolicy = httpsPolicy
         self.tracksOpens = tracksOpens
         self.tracksClicks = tracksClicks
+        self.eventDestinations = eventDestinations
     }
 
     /// Whether mail sent through this set is rewritten at all.
@@ -32,9 +38,9 @@ public struct ConfigurationSet: Sendable, Equatable {
 /// A key for signing tracking tokens. The first key of a configuration signs; all of them verify.
 public struct SigningKey: Sendable, Equatable {
     /// `KeyId`: 1 to 32 characters of `[A-Za-z0-9_-]`; it travels in every token.
-    public var keyId: String
+    public internal(set) var keyId: String
     /// The secret, at least 32 bytes.
-    public var secret: [UInt8]
+    public internal(set) var secret: [UInt8]
 
     public init(keyId: String, secret: [UInt8]) throws(ConfigurationError) {
         try Self.validate(keyId: keyId)
@@ -60,14 +66,18 @@ public struct SigningKey: Sendable, Equatable {
 /// A LinkTrack configuration: the SES v2 configuration sets plus the signing keys.
 ///
 /// Load it with ``Configuration/init(json:environment:readFile:)``, which validates every field the way
-/// the SES API validates `PutConfigurationSetTrackingOptions`.
+/// the SES API validates `PutConfigurationSetTrackingOptions`, or build it in code with
+/// ``Configuration/init(configurationSets:defaultConfigurationSet:signingKeys:)``, which checks the
+/// same rules and throws the same errors.
 public struct Configuration: Sendable, Equatable {
-    public var configurationSets: [ConfigurationSet]
-    public var defaultConfigurationSet: String?
+    public internal(set) var configurationSets: [ConfigurationSet]
+    public internal(set) var defaultConfigurationSet: String?
     /// The signing keys; the first one signs.
-    public var signingKeys: [SigningKey]
+    public internal(set) var signingKeys: [SigningKey]
 
-    public init(configurationSets: [ConfigurationSet], defaultConfigurationSet: String? = nil, signingKeys: [SigningKey]) {
+    /// A configuration whose parts the caller has validated (the JSON parser) or that a test builds.
+    init(uncheckedConfigurationSets configurationSets: [ConfigurationSet], defaultConfigurationSet: String? = nil,
+         signingKeys: [SigningKey]) {
         self.configurationSets = configurationSets
         self.defaultConfigurationSet = defaultConfigurationSet
         self.signingKeys = signingKeys

@@ -129,3 +129,16 @@ public struct HTMLRewriteResult: Sendable {
     public var edits: EditList
     public var report: HTMLRewriteReport
 }
+
+extension HTMLRewriteReport {
+    /// The tracking URLs written into the document, in document order, which is link-index order
+    /// (the first is link 0); each verifies with ``LinkSigner/decode(_:)``. Empty when the report was
+    /// made without per-link entries (`reportingLinks: false`).
+    public var trackingURLs: [String] { links.compactMap(\.trackingURL) }
+}
+
+extension FilterReport {
+    /// The tracking URLs written into the message, part by part in message order (see
+    /// ``HTMLRewriteReport/trackingURLs``).
+    public var trackingURLs: [String] { parts.flatMap { $0.html?.trackingURLs ?? [] } }
+}
