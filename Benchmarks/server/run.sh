@@ -8,8 +8,8 @@
 #       requests/s, p50/p99 latency, peak RSS (VmHWM) and CPU of the server; after each server run the
 #       events in the store must equal the 302s the server sent, with no non-2xx/3xx and no socket
 #       errors in wrk;
-#   (d) p99 at half of (c)'s rate (SQLite): the same wrk with a random think time per connection
-#       (clicks.lua's delay()), calibrated by a short probe;
+#   (d) p99 at half of (c)'s rate (SQLite, and the baseline at the same rate): the same wrk with a
+#       random think time per connection (clicks.lua's delay()), calibrated by a short probe;
 #   (e) VmRSS of linktrack-server holding 10,000 idle connections (idle.py; --idle-timeout 120);
 #   (f) the filter: `linktrack filter` start-up on an empty message (an empty stdin; hyperfine -N,
 #       alternating rounds),
@@ -191,15 +191,17 @@ if [ "$STAGE" = all ] || [ "$STAGE" = server ]; then
     fi
     start_baseline; measure a2-baseline; stop_server                    # (a'), after the servers
 
-    # (d) half of (c)'s rate, SQLite, a fresh store: a probe calibrates the think time, then the run.
+    # (d) half of (c)'s rate: SQLite with a fresh store, and the baseline at the same rate (what the
+    # machine and wrk alone give at that rate). A 5 s probe calibrates each one's think time.
     C_RATE="$(python3 -c 'import json,sys; w=json.load(open(sys.argv[1])); print(w["requests"]/(w["duration_us"]/1e6))' "$RESULTS/c-sqlite.wrk.json")"
     TARGET="$(python3 -c "print(round($C_RATE / 2, 1))")"
-    start_server d-half "$WORK/config-sqlite.json" "$WORK/data-d"
-    THINK="$(python3 -c "print($CONNECTIONS / $TARGET * 1000)")"
-    log "d-half: target $TARGET requests/s (half of (c)); probe 5 s with a mean think time of $THINK ms"
-    wrk_run "$WORK/d-probe" 5 LT_BENCH_RATE="$TARGET" LT_BENCH_CONNECTIONS="$CONNECTIONS" LT_BENCH_THINK_MS="$THINK"
-    # Each connection's cycle is its think time plus the request's own time: take the probe's extra off.
-    THINK2="$(python3 - "$WORK/d-probe.wrk.json" "$THINK" "$TARGET" "$CONNECTIONS" <<'EOF'
+    rate_run() { # name ; the server at SERVER_PID/PORT at TARGET requests/s
+        local name="$1" think think2
+        think="$(python3 -c "print(round($CONNECTIONS / $TARGET * 1000, 3))")"
+        log "$name: target $TARGET requests/s (half of (c)); probe 5 s with a mean think time of $think ms"
+        wrk_run "$WORK/$name-probe" 5 LT_BENCH_RATE="$TARGET" LT_BENCH_CONNECTIONS="$CONNECTIONS" LT_BENCH_THINK_MS="$think"
+        # A connection's cycle is its think time plus the request's own time: take the probe's extra off.
+        think2="$(python3 - "$WORK/$name-probe.wrk.json" "$think" "$TARGET" "$CONNECTIONS" <<'EOF'
 import json, sys
 w = json.load(open(sys.argv[1])); think, target, conns = map(float, sys.argv[2:5])
 rate = w["requests"] / (w["duration_us"] / 1e6)
@@ -207,12 +209,16 @@ extra = conns / rate * 1000 - think
 print(round(max(0.5, conns / target * 1000 - extra), 3))
 EOF
 )"
-    log "d-half: the probe gave $(python3 -c 'import json,sys; w=json.load(open(sys.argv[1])); print(round(w["requests"]/(w["duration_us"]/1e6)))' "$WORK/d-probe.wrk.json") requests/s; think time $THINK2 ms; measured run ${DURATION}s"
-    "${TOOL[@]}" proc "$SERVER_PID" >"$RESULTS/d-half.proc-before.json"
-    wrk_run "$RESULTS/d-half" "$DURATION" LT_BENCH_RATE="$TARGET" LT_BENCH_CONNECTIONS="$CONNECTIONS" LT_BENCH_THINK_MS="$THINK2"
-    "${TOOL[@]}" proc "$SERVER_PID" >"$RESULTS/d-half.proc-after.json"
-    "${TOOL[@]}" record "$RESULTS/d-half.target.json" "c_rate=$C_RATE" "target=$TARGET" "think_probe_ms=$THINK" "think_ms=$THINK2"
-    cp "$WORK/d-probe.wrk.json" "$RESULTS/d-half.warmup.wrk.json"   # the probe is (d)'s warm-up
+        log "$name: the probe gave $(python3 -c 'import json,sys; w=json.load(open(sys.argv[1])); print(round(w["requests"]/(w["duration_us"]/1e6)))' "$WORK/$name-probe.wrk.json") requests/s; think time $think2 ms; measured run ${DURATION}s"
+        "${TOOL[@]}" proc "$SERVER_PID" >"$RESULTS/$name.proc-before.json"
+        wrk_run "$RESULTS/$name" "$DURATION" LT_BENCH_RATE="$TARGET" LT_BENCH_CONNECTIONS="$CONNECTIONS" LT_BENCH_THINK_MS="$think2"
+        "${TOOL[@]}" proc "$SERVER_PID" >"$RESULTS/$name.proc-after.json"
+        "${TOOL[@]}" record "$RESULTS/$name.target.json" "c_rate=$C_RATE" "target=$TARGET" "think_probe_ms=$think" "think_ms=$think2"
+        cp "$WORK/$name-probe.wrk.json" "$RESULTS/$name.warmup.wrk.json"   # the probe is the warm-up
+    }
+    start_baseline; rate_run d0-baseline-half; stop_server
+    start_server d-half "$WORK/config-sqlite.json" "$WORK/data-d"
+    rate_run d-half
     check_events d-half sqlite "$WORK/data-d/events.sqlite"
 
     # (e) idle connections
