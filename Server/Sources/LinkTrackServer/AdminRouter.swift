@@ -19,7 +19,7 @@ public func buildAdminRouter(sinks: EventSinks, registry: PrometheusCollectorReg
         for writer in sinks.allWriters.sorted(by: { $0.sink.name < $1.sink.name }) {
             let healthy = writer.isHealthy
             ready = ready && healthy
-            lines.append("\(writer.sink.name) \(healthy ? "ok" : "failing: \(writer.lastError ?? "")") queued=\(writer.queueDepth)")
+            lines.append("\(writer.sink.name) \(healthy ? "ok" : "failing: \(writer.lastError ?? "")") queued=\(writer.queueDepth)\(writer.spoolSummary)")
         }
         let body = (ready ? "ready\n" : "not ready\n") + lines.map { $0 + "\n" }.joined()
         return Response(status: ready ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain"],

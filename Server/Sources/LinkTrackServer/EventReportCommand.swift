@@ -2,9 +2,10 @@ import LinkTrack
 import LinkTrackServerCore
 import Logging
 
-/// `linktrack-server report`: reads the stores the configuration's sets write to and folds their
-/// events into per-set counts (``EventReportBuilder``). Events are de-duplicated by event id, so a
-/// set that writes to two stores counts each event once.
+/// `linktrack-server report`: reads the stores the configuration's sets write to (SQLite, JSON
+/// Lines, PostgreSQL; a webhook's receiver keeps its own) and folds their events into per-set
+/// counts (``EventReportBuilder``). Events are de-duplicated by event id, so a set that writes to
+/// two stores counts each event once. Events still waiting in a server's spool count once replayed.
 public enum EventReportCommand {
     public struct Options: Sendable {
         public var configurationPath: String
@@ -25,6 +26,7 @@ public enum EventReportCommand {
         }
         var builder = EventReportBuilder(since: options.since, configurationSet: options.configurationSet)
         let logger = Logger(label: "linktrack-server.report")
+        var readStores = Set<String>()
         for sink in configuration.allSinks {
             switch sink {
             case .sqlite:
@@ -36,7 +38,21 @@ public enum EventReportCommand {
             case .jsonLines(let path):
                 guard fileExists(path) else { continue }
                 for event in try JSONLinesReader.read(path: path) { builder.add(event) }
-            case .postgreSQL, .webhook:
+            case .postgreSQL(let connectionString, let passwordFile, let passwordEnvironmentVariable):
+                // The store may hold other sets' events (several configurations can share it):
+                // read only the sets this report is about.
+                let settings = try PostgreSQLConnectionSettings(connectionString: connectionString)
+                let password = try PostgreSQLEventSink.password(file: passwordFile, environmentVariable: passwordEnvironmentVariable,
+                                                                inURL: settings.password)
+                let sets = options.configurationSet.map { [$0] } ?? configuration.configuration.configurationSets.map(\.name)
+                if readStores.insert("postgresql:" + settings.displayName).inserted {
+                    for event in try await PostgreSQLEventSink.readAll(settings: settings, password: password, since: options.since,
+                                                                       configurationSets: sets, logger: logger) {
+                        builder.add(event)
+                    }
+                }
+            case .webhook:
+                // The receiver has the events; nothing to read here.
                 continue
             }
         }

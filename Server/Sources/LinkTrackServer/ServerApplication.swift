@@ -26,6 +26,8 @@ public struct ServerSettings: Sendable {
     public var eventQueueLimit = 100_000
     public var sqliteSynchronous = "NORMAL"
     public var shutdownGracePeriod: Duration = .seconds(25)
+    /// The cap of each remote sink's disk spool (`--spool-limit-bytes`).
+    public var spoolLimitBytes: Int64 = 1 << 30
 
     public init(configurationPath: String, dataDirectory: String) {
         self.configurationPath = configurationPath
@@ -87,6 +89,7 @@ public struct LinkTrackServerServices: Sendable {
         sinkOptions.acknowledgementTimeout = settings.acknowledgementTimeout
         sinkOptions.queueLimit = settings.eventQueueLimit
         sinkOptions.sqliteSynchronous = settings.sqliteSynchronous
+        sinkOptions.spoolLimitBytes = settings.spoolLimitBytes
         let sinks = EventSinks(options: sinkOptions, metrics: metrics, logger: logger)
         sinks.prepare(for: configuration.configuration)
         configuration.onChange { sinks.prepare(for: $0) }

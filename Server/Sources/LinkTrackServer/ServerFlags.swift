@@ -33,6 +33,10 @@ public enum ServerUsage {
                                 SQLite's synchronous mode: normal survives a killed process, full also
                                 survives power loss (default: normal)
       --shutdown-grace SECONDS  on SIGTERM, how long to drain requests and flush events (default: 25)
+      --spool-limit-bytes N     cap of each PostgreSQL or webhook sink's disk spool, DIR/spool/*.log, where
+                                events wait while the sink is down or slow (default: 1073741824, 1 GiB);
+                                what finds it full waits in memory (--event-queue-limit), then is lost,
+                                counted in linktrack_events_lost_total
       The first line logged once both listeners are up reads:
         linktrack-server listening public=HOST:PORT admin=HOST:PORT
 
@@ -51,7 +55,7 @@ public enum ServerUsage {
     public static let serveFlags: [String: Bool] = [
         "config": true, "data-directory": true, "listen": true, "admin-listen": true, "max-header-bytes": true,
         "idle-timeout": true, "max-connections": true, "event-ack-timeout": true, "event-queue-limit": true,
-        "sqlite-synchronous": true, "shutdown-grace": true, "help": false,
+        "sqlite-synchronous": true, "shutdown-grace": true, "spool-limit-bytes": true, "help": false,
     ]
     public static let reportFlags: [String: Bool] = [
         "config": true, "data-directory": true, "configuration-set": true, "since": true, "format": true, "help": false,
@@ -138,6 +142,7 @@ public enum ServerFlags {
         if let n = try positive(flags, "event-ack-timeout") { s.acknowledgementTimeout = .milliseconds(n) }
         if let n = try positive(flags, "event-queue-limit") { s.eventQueueLimit = n }
         if let n = try positive(flags, "shutdown-grace") { s.shutdownGracePeriod = .seconds(n) }
+        if let n = try positive(flags, "spool-limit-bytes") { s.spoolLimitBytes = Int64(n) }
         if let mode = flags["sqlite-synchronous"] {
             guard ["normal", "full"].contains(mode.lowercased()) else {
                 throw UsageError("--sqlite-synchronous \(mode): expected normal or full")
