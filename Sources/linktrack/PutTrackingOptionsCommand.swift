@@ -4,7 +4,7 @@ struct PutTrackingOptionsCommand: Command {
     static let spec = CommandSpec(
         name: "put-configuration-set-tracking-options",
         abstract: "Replace a configuration set's TrackingOptions in the file, as SES v2's PutConfigurationSetTrackingOptions does.",
-        discussion: "An omitted option is removed (the API's PUT semantics). The file is validated and replaced atomically; on any error it is left untouched.",
+        discussion: "An omitted option is removed (the API's PUT semantics): without --custom-redirect-domain the set tracks nothing, which a note on stderr says. The file is validated and replaced atomically, and only the set's TrackingOptions change: every other byte stays as written. On any error it is left untouched.",
         options: [
             .option("config", help: "The configuration file to update.", required: true),
             .option("configuration-set-name", help: "The configuration set's name.", required: true),
@@ -34,21 +34,27 @@ struct PutTrackingOptionsCommand: Command {
             throw fail("linktrack: \(error)", code: SysExit.configuration)
         }
         do {
-            let document: JSONValue
             do {
-                document = try JSONValue.parse(bytes)
+                _ = try JSONValue.parse(bytes)
             } catch {
                 throw ConfigurationError.badRequest("\(config) is not valid JSON: \(error.description).")
             }
             let updated = try Configuration.putConfigurationSetTrackingOptions(
-                document: document, configurationSetName: configurationSetName,
+                json: bytes, configurationSetName: configurationSetName,
                 customRedirectDomain: customRedirectDomain, httpsPolicy: httpsPolicy)
-            try FileIO.writeAtomically(path: config, contents: Array(updated.serialized().utf8))
+            try FileIO.writeAtomically(path: config, contents: updated)
         } catch let error as ConfigurationError {
             throw fail("\(error.exceptionName): \(error.message)",
                        code: SysExit.dataError)
         } catch let error as IOError {
             throw fail("linktrack: \(error)", code: SysExit.ioError)
+        }
+        if customRedirectDomain == nil {
+            // The PUT removed CustomRedirectDomain (as SES's does): say so, since the set's mail now
+            // passes untracked although the command succeeded.
+            StandardError.write("linktrack: note: configuration set \(configurationSetName) now has no CustomRedirectDomain "
+                + "(the PUT replaces TrackingOptions whole), so its mail is no longer tracked; "
+                + "give --custom-redirect-domain to keep tracking.\n")
         }
     }
 }

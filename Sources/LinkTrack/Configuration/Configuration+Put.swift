@@ -55,3 +55,137 @@ extension Configuration {
     public static func placeholderSecretFile(_ path: String) throws -> [UInt8] { Array(placeholderSecret.utf8) }
     static let placeholderSecret = Base64Text.encode([UInt8](repeating: 0x5A, count: 32))
 }
+
+extension Configuration {
+    /// ``putConfigurationSetTrackingOptions(document:configurationSetName:customRedirectDomain:httpsPolicy:environment:readFile:)``
+    /// on the text of a configuration file: the same validation, errors and resulting document, but
+    /// only the set's `TrackingOptions` member changes (its value replaced, or the member inserted
+    /// after `ConfigurationSetName`); every other byte of the file stays as written: spacing, line
+    /// endings, arrays on one line, key order (issue 16, item 2).
+    ///
+    /// The new value follows the old one's layout: on one line (`{ "CustomRedirectDomain": "…" }`)
+    /// when it was on one line, else one member per line at the old members' indentation.
+    ///
+    /// - Parameter json: the file's bytes.
+    /// - Returns: the file's new bytes.
+    /// - Throws: `BadRequestException` for text that is not JSON, an invalid domain, policy or
+    ///   document; `NotFoundException` when no set has that name.
+    public static func putConfigurationSetTrackingOptions(
+        json: [UInt8], configurationSetName name: String,
+        customRedirectDomain: String?, httpsPolicy: String?,
+        environment: (String) -> String? = Self.placeholderSecretEnvironment,
+        readFile: (String) throws -> [UInt8] = Self.placeholderSecretFile
+    ) throws(ConfigurationError) -> [UInt8] {
+        let parsed: (value: JSONValue, location: JSONLocation)
+        do {
+            parsed = try JSONValue.parseWithLocations(json)
+        } catch {
+            throw .badRequest("The configuration is not valid JSON: \(error.description).")
+        }
+        let updated = try putConfigurationSetTrackingOptions(
+            document: parsed.value, configurationSetName: name, customRedirectDomain: customRedirectDomain,
+            httpsPolicy: httpsPolicy, environment: environment, readFile: readFile)
+        var options: [(key: String, value: String)] = []
+        if let customRedirectDomain { options.append(("CustomRedirectDomain", customRedirectDomain)) }
+        if let httpsPolicy { options.append(("HttpsPolicy", httpsPolicy)) }
+        let spliced = TrackingOptionsSplice(json: json, location: parsed.location, value: parsed.value,
+                                            setName: name, options: options).apply()
+        // The splice must give exactly the document the API call gives; it does by construction, and
+        // is checked so that a file is never written wrong. Should it ever not, the document is
+        // written whole instead (correct, but reflowed).
+        if let spliced, (try? JSONValue.parse(spliced)) == updated { return spliced }
+        return Array(updated.serialized().utf8)
+    }
+}
+
+/// Replaces (or inserts) one configuration set's `TrackingOptions` member in a file's bytes.
+struct TrackingOptionsSplice {
+    let json: [UInt8]
+    let location: JSONLocation
+    let value: JSONValue
+    let setName: String
+    let options: [(key: String, value: String)]
+
+    /// The new bytes, or nil when the set cannot be found (the document-level call has failed then).
+    func apply() -> [UInt8]? {
+        guard case .array(let sets)? = value["ConfigurationSets"], let setsLocation = location["ConfigurationSets"],
+              let index = sets.firstIndex(where: { $0["ConfigurationSetName"] == .string(setName) }),
+              index < setsLocation.items.count else { return nil }
+        let set = setsLocation.items[index]
+        let replacement: [UInt8]
+        let range: Range<Int>
+        if let member = set.members.first(where: { $0.key == "TrackingOptions" }) {
+            range = member.value.documentRange
+            let old = json[range]
+            if old.contains(0x0A) {
+                let memberIndent = member.value.members.first.map { indentation(at: $0.keyDocumentRange.lowerBound) }
+                    ?? indentation(at: member.keyDocumentRange.lowerBound) + indentUnit(set: set)
+                replacement = multiLineObject(memberIndent: memberIndent, closingIndent: indentation(at: range.upperBound - 1))
+            } else {
+                replacement = oneLineObject()
+            }
+        } else {
+            guard let nameMember = set.members.first(where: { $0.key == "ConfigurationSetName" }) else { return nil }
+            range = nameMember.value.documentRange.upperBound..<nameMember.value.documentRange.upperBound
+            // The set spreads over lines when its first member starts a line of its own.
+            if startsLine(nameMember.keyDocumentRange.lowerBound) {
+                let keyIndent = indentation(at: nameMember.keyDocumentRange.lowerBound)
+                replacement = Array(",".utf8) + lineEnding + keyIndent + Array("\"TrackingOptions\": ".utf8)
+                    + multiLineObject(memberIndent: keyIndent + indentUnit(set: set), closingIndent: keyIndent)
+            } else {
+                replacement = Array(", \"TrackingOptions\": ".utf8) + oneLineObject()
+            }
+        }
+        return Array(json[..<range.lowerBound]) + replacement + Array(json[range.upperBound...])
+    }
+
+    /// `{ "CustomRedirectDomain": "…", "HttpsPolicy": "…" }`, or `{}`.
+    func oneLineObject() -> [UInt8] {
+        guard !options.isEmpty else { return Array("{}".utf8) }
+        let members = options.map { JSONValue.quoted($0.key) + ": " + JSONValue.quoted($0.value) }
+        return Array(("{ " + members.joined(separator: ", ") + " }").utf8)
+    }
+
+    /// One member per line at `memberIndent`, the `}` at `closingIndent`; `{}` when empty.
+    func multiLineObject(memberIndent: [UInt8], closingIndent: [UInt8]) -> [UInt8] {
+        guard !options.isEmpty else { return Array("{}".utf8) }
+        var out = Array("{".utf8) + lineEnding
+        for (n, option) in options.enumerated() {
+            out += memberIndent + Array((JSONValue.quoted(option.key) + ": " + JSONValue.quoted(option.value)).utf8)
+            if n < options.count - 1 { out.append(UInt8(ascii: ",")) }
+            out += lineEnding
+        }
+        return out + closingIndent + Array("}".utf8)
+    }
+
+    /// CRLF when the file's first line ends so, else LF.
+    var lineEnding: [UInt8] {
+        if let lf = json.firstIndex(of: 0x0A), lf > 0, json[lf - 1] == 0x0D { return [0x0D, 0x0A] }
+        return [0x0A]
+    }
+
+    /// The blanks that start the line holding `offset`.
+    func indentation(at offset: Int) -> [UInt8] {
+        var start = offset
+        while start > 0, json[start - 1] != 0x0A { start -= 1 }
+        var end = start
+        while end < json.count, json[end] == 0x20 || json[end] == 0x09 { end += 1 }
+        return Array(json[start..<end])
+    }
+
+    /// Whether only blanks stand between the start of its line and `offset`.
+    func startsLine(_ offset: Int) -> Bool {
+        var i = offset
+        while i > 0, json[i - 1] == 0x20 || json[i - 1] == 0x09 { i -= 1 }
+        return i == 0 || json[i - 1] == 0x0A
+    }
+
+    /// One level of indentation as the set writes it: its first member's indentation beyond the
+    /// set's own line, else two spaces.
+    func indentUnit(set: JSONLocation) -> [UInt8] {
+        guard let first = set.members.first, startsLine(first.keyDocumentRange.lowerBound) else { return Array("  ".utf8) }
+        let outer = indentation(at: set.documentRange.lowerBound)
+        let inner = indentation(at: first.keyDocumentRange.lowerBound)
+        return inner.count > outer.count && inner.starts(with: outer) ? Array(inner[outer.count...]) : Array("  ".utf8)
+    }
+}

@@ -65,12 +65,45 @@ public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertib
     public var description: String { "invalid JSON at byte \(offset): \(reason)" }
 }
 
+/// Where a parsed JSON value stands in the document's bytes, so that an edit can replace one value
+/// and keep every other byte as written (see ``JSONValue/parseWithLocations(_:)``).
+public struct JSONLocation: Sendable, Equatable {
+    /// An object member: its key, the key's bytes with their quotes, and where its value stands.
+    public struct Member: Sendable, Equatable {
+        public var key: String
+        public var keyDocumentRange: Range<Int>
+        public var value: JSONLocation
+    }
+
+    /// The value's bytes in the document, from its first byte to its last (`{` to `}`, `"` to `"`).
+    public var documentRange: Range<Int>
+    /// An object's members, in document order (empty for other values).
+    public var members: [Member] = []
+    /// An array's items, in document order (empty for other values).
+    public var items: [JSONLocation] = []
+
+    /// The location of the member named `key`, or nil.
+    public subscript(key: String) -> JSONLocation? { members.first { $0.key == key }?.value }
+}
+
 extension JSONValue {
     /// Parses a complete JSON document (RFC 8259). Duplicate object keys are kept; callers reject them.
     public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
+        var none: JSONLocation? = nil
+        return try parse(bytes, location: &none)
+    }
+
+    /// Parses a complete JSON document like ``parse(_:)``, and gives where each value stands in it.
+    public static func parseWithLocations(_ bytes: [UInt8]) throws(JSONSyntaxError) -> (value: JSONValue, location: JSONLocation) {
+        var location: JSONLocation? = JSONLocation(documentRange: 0..<0)
+        let value = try parse(bytes, location: &location)
+        return (value, location!)
+    }
+
+    private static func parse(_ bytes: [UInt8], location: inout JSONLocation?) throws(JSONSyntaxError) -> JSONValue {
         var parser = JSONParser(bytes: bytes)
         parser.skipWhitespace()
-        let value = try parser.parseValue(depth: 0)
+        let value = try parser.parseValue(depth: 0, location: &location)
         parser.skipWhitespace()
         if parser.index != bytes.count { throw parser.error("unexpected data after the document") }
         return value
@@ -165,9 +198,18 @@ private struct JSONParser {
         while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
     }
 
-    mutating func parseValue(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+    /// Parses the value at ``index``; when `location` is not nil, records where it and its parts stand.
+    mutating func parseValue(depth: Int, location: inout JSONLocation?) throws(JSONSyntaxError) -> JSONValue {
+        let start = index
+        let value = try parseValueBody(depth: depth, location: &location)
+        location?.documentRange = start..<index
+        return value
+    }
+
+    private mutating func parseValueBody(depth: Int, location: inout JSONLocation?) throws(JSONSyntaxError) -> JSONValue {
         guard depth < Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth)") }
         guard index < bytes.count else { throw error("unexpected end of input") }
+        let recording = location != nil
         switch bytes[index] {
         case UInt8(ascii: "{"):
             index += 1
@@ -177,13 +219,17 @@ private struct JSONParser {
             while true {
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+                let keyStart = index
                 let key = try parseString()
+                let keyRange = keyStart..<index
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
                 index += 1
                 skipWhitespace()
-                let value = try parseValue(depth: depth + 1)
+                var child: JSONLocation? = recording ? JSONLocation(documentRange: index..<index) : nil
+                let value = try parseValue(depth: depth + 1, location: &child)
                 members.append((key, value))
+                if let child { location?.members.append(JSONLocation.Member(key: key, keyDocumentRange: keyRange, value: child)) }
                 skipWhitespace()
                 guard index < bytes.count else { throw error("unexpected end of input in an object") }
                 if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
@@ -197,7 +243,9 @@ private struct JSONParser {
             if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
             while true {
                 skipWhitespace()
-                items.append(try parseValue(depth: depth + 1))
+                var child: JSONLocation? = recording ? JSONLocation(documentRange: index..<index) : nil
+                items.append(try parseValue(depth: depth + 1, location: &child))
+                if let child { location?.items.append(child) }
                 skipWhitespace()
                 guard index < bytes.count else { throw error("unexpected end of input in an array") }
                 if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
