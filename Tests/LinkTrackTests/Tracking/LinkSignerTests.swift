@@ -621,3 +621,21 @@ struct SHA256StateTests {
         #expect(!SHA256State(accelerated: false).isAccelerated)
     }
 }
+
+@Suite("Tracking: LinkSigner reads URLs copied from HTML")
+struct LinkSignerHTMLTests {
+    /// The value as the rewriter writes it into an href decodes to the same token as the URL, and so
+    /// do other spellings of its references; a URL without references is read as it is.
+    @Test func htmlAttributeValueDecodesToTheSameToken() throws {
+        let url = TrackingFixtures.clickURL()
+        let written = String(decoding: HTMLEscaping.urlAttributeValue(Array(url.utf8), addQuotes: false), as: UTF8.self)
+        #expect(written != url && written.contains("&amp;"))
+        let signer = TrackingFixtures.signer
+        let token = try signer.decode(url)
+        #expect(try signer.decode(htmlAttributeValue: written) == token)
+        #expect(try signer.decode(htmlAttributeValue: url) == token)
+        #expect(try signer.decode(htmlAttributeValue: "\n " + url.replacingOccurrences(of: "&", with: "&#x26;") + " ") == token)
+        #expect(throws: TokenError.badSignature) { try signer.decode(written) != token }
+        #expect(LinkSigner.unescapedHTMLAttributeValue(written) == url)
+    }
+}
