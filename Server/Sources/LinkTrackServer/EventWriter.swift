@@ -305,10 +305,10 @@ public final class EventWriter: Service, Sendable {
                     for p in work.pending { if let id = p.waiter, let c = s.waiters.removeValue(forKey: id) { out.append(c) } }
                     return (out, s.takeWakes())
                 }
-                for c in resumed { c.resume(returning: .spooled) }
-                for w in wakes { w.resume() }
                 metrics.eventsSpooled(sink: sink.name, count: events.count)
                 metrics.spoolBytes(sink: sink.name, bytes: spool.status.pendingBytes)
+                for c in resumed { c.resume(returning: .spooled) }
+                for w in wakes { w.resume() }
             } catch {
                 let first = failures == 0
                 failures += 1
