@@ -170,7 +170,7 @@ public struct HTMLRewriter: Sendable {
             // The pixel goes at the first placeholder that stands in rendered body text; one inside
             // a tag, a comment, a script or the head would hide it.
             let textPlaceholder = scan.textPlaceholderOffsets.lazy.compactMap { offset in
-                placeholders.firstIndex { $0.lowerBound == offset }
+                Self.index(ofPlaceholderAt: offset, in: placeholders)
             }.first
             if let index = textPlaceholder, edits.add(Edit(range: placeholders[index], replacement: pixel)) {
                 report.pixel = .inserted(.placeholder, documentOffset: placeholders[index].lowerBound)
@@ -192,9 +192,14 @@ public struct HTMLRewriter: Sendable {
                 }
             }
         }
+        // All at once: one merge with the link edits, where adding them one by one would insert
+        // each in the middle of the list (issue 16, item 15).
+        var removals: [Edit] = []
+        removals.reserveCapacity(placeholders.count)
         for (index, range) in placeholders.enumerated() where index != pixelPlaceholderIndex {
-            edits.add(Edit(range: range, replacement: []))
+            removals.append(Edit(range: range, replacement: []))
         }
+        edits.add(contentsOf: removals)
 
         let output: [UInt8]
         if !buildOutput {
@@ -251,6 +256,18 @@ public struct HTMLRewriter: Sendable {
             tags.append(Tag(name: String(kv[0]), value: String(kv[1])))
         }
         return tags.isEmpty ? nil : tags
+    }
+
+    /// The index of the placeholder that starts at `offset` in `placeholders` (sorted, as
+    /// ``placeholderRanges(in:)`` finds them), by binary search.
+    static func index(ofPlaceholderAt offset: Int, in placeholders: [Range<Int>]) -> Int? {
+        var low = 0
+        var high = placeholders.count
+        while low < high {
+            let middle = (low + high) / 2
+            if placeholders[middle].lowerBound < offset { low = middle + 1 } else { high = middle }
+        }
+        return low < placeholders.count && placeholders[low].lowerBound == offset ? low : nil
     }
 
     static func placeholderRanges(in document: [UInt8]) -> [Range<Int>] {
