@@ -399,7 +399,8 @@ public struct InvariantChecker: Sendable {
         }
         // One pixel is added unless the input already held one (possibly commented out, which the
         // rewriter rightly does not count, so one may be added then too).
-        if changed, set.tracksOpens, pixels > 1 || (pixels == 0 && Self.existingPixels(input, pixelPrefixes) == 0) {
+        if changed, set.tracksOpens,
+           pixels > 1 || (pixels == 0 && Self.existingPixels(input, domain: Array(domain.lowercased().utf8)) == 0) {
             problems.append("\(pixels) open pixel(s) added to a rewritten part (exactly one is expected)")
         }
         return problems
@@ -446,15 +447,74 @@ public struct InvariantChecker: Sendable {
     }
     static let noTrackName = Array("ses:no-track".utf8)
 
-    static func existingPixels(_ bytes: [UInt8], _ prefixes: [[UInt8]]) -> Int {
-        var n = 0
-        for prefix in prefixes {
-            var i = 0
-            while i + prefix.count <= bytes.count {
-                if bytes[i] == prefix[0], bytes[i..<(i + prefix.count)].elementsEqual(prefix) { n += 1; i += prefix.count } else { i += 1 }
-            }
+    /// How many `<img>` tags of `bytes` have a `src` that is an open pixel URL on `domain` (http or
+    /// https, `/o/` path), wherever they stand (in a comment too), as a browser reads the tag: its
+    /// name ends at whitespace, `/` or `>`; names, the scheme and the host in any case; the value in
+    /// either quote or none, character references decoded. The rewriter adds no pixel where it
+    /// finds one, so every form it can find must count here (fuzz finding crash-aaf6915a: a
+    /// pixel written `httPs://`).
+    /// - Parameter domain: the redirect domain, lowercased.
+    static func existingPixels(_ bytes: [UInt8], domain: [UInt8]) -> Int {
+        let img = Array("<img".utf8)
+        let src = Array("src".utf8)
+        func lowercasedEquals(_ at: Int, _ word: [UInt8]) -> Bool {
+            at + word.count <= bytes.count && bytes[at..<(at + word.count)].lazy.map(\.asciiLowercased).elementsEqual(word)
         }
-        return n
+        var count = 0
+        var i = 0
+        while i < bytes.count {
+            guard bytes[i] == UInt8(ascii: "<"), lowercasedEquals(i, img), i + img.count < bytes.count,
+                  bytes[i + img.count].isASCIIWhitespace || bytes[i + img.count] == UInt8(ascii: "/") else {
+                i += 1
+                continue
+            }
+            // The attributes, up to the tag's `>` outside quotes.
+            var k = i + img.count
+            var found = false
+            while k < bytes.count, bytes[k] != UInt8(ascii: ">") {
+                let before = bytes[k - 1]
+                if lowercasedEquals(k, src), before.isASCIIWhitespace || before == UInt8(ascii: "\"") || before == UInt8(ascii: "'") {
+                    var v = k + src.count
+                    while v < bytes.count, bytes[v].isASCIIWhitespace { v += 1 }
+                    if v < bytes.count, bytes[v] == UInt8(ascii: "=") {
+                        v += 1
+                        while v < bytes.count, bytes[v].isASCIIWhitespace { v += 1 }
+                        var end = v
+                        if v < bytes.count, bytes[v] == UInt8(ascii: "\"") || bytes[v] == UInt8(ascii: "'") {
+                            let quote = bytes[v]
+                            v += 1
+                            end = v
+                            while end < bytes.count, bytes[end] != quote { end += 1 }
+                        } else {
+                            while end < bytes.count, !bytes[end].isASCIIWhitespace, bytes[end] != UInt8(ascii: ">") { end += 1 }
+                        }
+                        let value = CharacterReference.decodeAttributeValue(bytes[v..<end]).trimmingASCIIWhitespace()
+                        if Self.isOpenPixelURL(value, domain: domain) { found = true }
+                        k = min(end + 1, bytes.count)
+                        continue
+                    }
+                }
+                if bytes[k] == UInt8(ascii: "\"") || bytes[k] == UInt8(ascii: "'") {
+                    // A quoted value of another attribute: skipped whole (it may hold `>`).
+                    let quote = bytes[k]
+                    k += 1
+                    while k < bytes.count, bytes[k] != quote { k += 1 }
+                }
+                k += 1
+            }
+            if found { count += 1 }
+            i = k
+        }
+        return count
+    }
+
+    /// Whether `url` is `http://` or `https://` `domain` `/o/`..., scheme and host in any case.
+    static func isOpenPixelURL(_ url: ArraySlice<UInt8>, domain: [UInt8]) -> Bool {
+        for scheme in ["http://", "https://"] {
+            let prefix = Array(scheme.utf8) + domain + Array("/o/".utf8)
+            if url.count >= prefix.count, url.prefix(prefix.count).lazy.map(\.asciiLowercased).elementsEqual(prefix) { return true }
+        }
+        return false
     }
 
     static func unescape(_ value: [UInt8]) -> String {

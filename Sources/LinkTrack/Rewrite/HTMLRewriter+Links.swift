@@ -61,9 +61,49 @@ final class LinkRewriting {
         storage?[range] ?? ArraySlice(UnsafeBufferPointer(rebasing: document[range]))
     }
 
+    /// Whether the element name that ends at `offset` ends there for a browser too: at the end of
+    /// the document, at whitespace, `/` or `>` (HTML5 reads every other byte as part of the name).
+    static func nameEndsAsInBrowsers(_ document: UnsafeBufferPointer<UInt8>, _ offset: Int) -> Bool {
+        offset >= document.count || document[offset].isASCIIWhitespace || document[offset] == UInt8(ascii: "/")
+            || document[offset] == UInt8(ascii: ">")
+    }
+
+    /// Removes every `ses:no-track` and `ses:tags` attribute of `tag`, duplicates included, each with
+    /// the whitespace before it; or, when one of them cannot go, none of them (issue 16, item 21: a
+    /// duplicate left behind would reach the reader while its twin was removed).
+    ///
+    /// An attribute can go only when the tag goes on with whitespace, `/` or `>` after it. Anything
+    /// else (`<a ses:no-track"x" href=...>`, `ses:tags="k:v"x`) would be joined to what precedes: to
+    /// the tag's name (`<a"x"`, which a browser reads as another element, no longer a link) or to
+    /// another attribute. Such a tag keeps its `ses:` attributes as written; browsers ignore them,
+    /// and they are still obeyed.
+    func removeSESAttributes(of tag: ScannedTag) {
+        var removals: [Edit] = []
+        removals.reserveCapacity(tag.sesAttributes.count)
+        for attribute in tag.sesAttributes {
+            let after = attribute.fullRange.upperBound
+            if after < document.count, !Self.endsAttribute(document[after]) {
+                report.warnings.append(tag.sesAttributes.count == 1
+                    ? "an ses: attribute run together with the text after it (offset \(after)) was left in place"
+                    : "an ses: attribute run together with the text after it (offset \(after)) was left in place, and with it the other \(tag.sesAttributes.count - 1) ses: attribute(s) of its tag")
+                return
+            }
+            removals.append(Edit(range: attribute.leadingWhitespaceStart..<attribute.fullRange.upperBound, replacement: []))
+        }
+        guard removals.allSatisfy({ edits.canAdd($0) }) else {
+            report.warnings.append("the ses: attributes of the tag at offset \(tag.tagStart) overlap another edit; they were left in place")
+            return
+        }
+        for removal in removals { edits.add(removal) }
+    }
+
     func visit(_ tag: ScannedTag) {
         if tag.isImage {
-            guard !pixelPresent, let src = tag.attribute(.src), let range = src.valueRange else { return }
+            // Only an `<img>` that browsers read as one: a name run together with other bytes
+            // (`<img[i src=...>`, which libxml2 reads as `img`) is another element to a browser, where
+            // no image loads, so it is no open pixel (fuzz finding crash-512fbed2).
+            guard !pixelPresent, Self.nameEndsAsInBrowsers(document, tag.nameRange.upperBound),
+                  let src = tag.attribute(.src), let range = src.valueRange else { return }
             let raw = UnsafeBufferPointer(rebasing: document[range])
             // Most sources hold no character reference: read them in place, without a decoded copy.
             let isPixel: Bool
@@ -79,20 +119,8 @@ final class LinkRewriting {
         // ses: attributes are SES's instructions to us; they are removed wherever we act on the tag.
         let noTrack = tag.attribute(.sesNoTrack)
         let tagsAttribute = tag.attribute(.sesTags)
-        if tag.context == .body || tag.context == .conditionalComment {
-            for attribute in tag.sesAttributes {
-                // Removed with the whitespace before it only when the tag goes on with whitespace,
-                // `/` or `>` after it. Anything else (`<a ses:no-track"x" href=...>`, `ses:tags="k:v"x`)
-                // would be joined to what precedes: to the tag's name (`<a"x"`, which a browser
-                // reads as another element, no longer a link) or to another attribute. Such an
-                // attribute stays as written; browsers ignore it.
-                let after = attribute.fullRange.upperBound
-                if after < document.count, !Self.endsAttribute(document[after]) {
-                    report.warnings.append("an ses: attribute run together with the text after it (offset \(after)) was left in place")
-                    continue
-                }
-                edits.add(Edit(range: attribute.leadingWhitespaceStart..<attribute.fullRange.upperBound, replacement: []))
-            }
+        if tag.context == .body || tag.context == .conditionalComment, !tag.sesAttributes.isEmpty {
+            removeSESAttributes(of: tag)
         }
         guard let href, let valueRange = href.valueRange else { return }
         let raw = UnsafeBufferPointer(rebasing: document[valueRange])

@@ -131,6 +131,28 @@ struct CheckerFalsePositiveRow: Sendable, CustomTestStringConvertible {
             expected: ["<a ses:no-track9 href=\"https://shop.example.com/z\">"]),
         // crash-c08087e9: text " ses:tags" right before the pixel, which goes ahead of an
         // unterminated tag; the text stays, and the pixel is the only change.
+        // crash-aaf6915a: the rewriter finds an existing pixel whatever the case of the scheme, the
+        // host, the tag and attribute names, and the quotes; so must the checker.
+        CheckerFalsePositiveRow(
+            name: "existing pixel written httPs://",
+            html: ["<img src=\"httPs://links.example.com/o/x\"1/><a href=\"https://shop.example.com/s\">s</a>"],
+            expected: ["<img src=\"httPs://links.example.com/o/x\"1/><a href=\"https://links.example.com/c/"],
+            absent: ["<img src=\"https://links.example.com/o/"]),
+        CheckerFalsePositiveRow(
+            name: "existing pixel in upper case, single-quoted, after another attribute",
+            html: ["<BODY><IMG ALT=\"a>b\" SRC='HTTPS://LINKS.example.com/o/x'><a href=\"https://shop.example.com/s\">s</a></BODY>"],
+            expected: ["<a href=\"https://links.example.com/c/"], absent: ["<img src="]),
+        // crash-512fbed2: `<img[i` is no image for a browser, so the rewriter adds a pixel, and the
+        // checker must see exactly one.
+        CheckerFalsePositiveRow(
+            name: "pixel URL on an <img whose name runs into other bytes",
+            html: ["C=<img[i src=\"https://links.example.com/o/x\"><a href=\"https://n\">"],
+            expected: ["<img[i src=\"https://links.example.com/o/x\">", "<img src=\"https://links.example.com/o/1."]),
+        // Issue 16, item 21: a duplicate ses:tags run together with text keeps its twin in place.
+        CheckerFalsePositiveRow(
+            name: "duplicate ses:tags, one run together with text: both stay",
+            html: ["<html><body><a ses:tags=\"k:v\" href=\"https://shop.example.com/t\" ses:tags=\"a:b\"x>t</a></body></html>"],
+            expected: ["<a ses:tags=\"k:v\" href=\"https://links.example.com/c/", "ses:tags=\"a:b\"x>t</a>"]),
         CheckerFalsePositiveRow(
             name: "text ' ses:tags' just before the pixel",
             html: [" ses:tags<e"],

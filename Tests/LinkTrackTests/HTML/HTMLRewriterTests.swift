@@ -189,6 +189,17 @@ let htmlRewriterCases: [HTMLRewriterCase] = [
         input: "<body><a ses:tags=\"campaign:spring\"x href=\"https://example.com/t\">t</a></body>",
         expected: "<body><a ses:tags=\"campaign:spring\"x href=\"⟦c 0 https://example.com/t tags=campaign:spring⟧\">t</a>⟦p⟧</body>",
         links: [.tracked(index: 0)], pixel: .inserted(.beforeBodyClose), warning: "run together"),
+    // Issue 16, item 21: every ses: attribute of a tag goes, duplicates included, or none does.
+    HTMLRewriterCase(
+        name: "duplicate ses:no-track: both removed",
+        input: "<body><a ses:no-track href=\"https://example.com/n\" SES:NO-TRACK>n</a></body>",
+        expected: "<body><a href=\"https://example.com/n\">n</a>⟦p⟧</body>",
+        links: [.untracked(.noTrack)], pixel: .inserted(.beforeBodyClose), idempotent: false),
+    HTMLRewriterCase(
+        name: "duplicate ses:tags, the second run together with text: both left in place, the first obeyed",
+        input: "<body><a ses:tags=\"k:v\" href=\"https://example.com/t\" ses:tags=\"a:b\"x>t</a></body>",
+        expected: "<body><a ses:tags=\"k:v\" href=\"⟦c 0 https://example.com/t tags=k:v⟧\" ses:tags=\"a:b\"x>t</a>⟦p⟧</body>",
+        links: [.tracked(index: 0)], pixel: .inserted(.beforeBodyClose), warning: "and with it the other 1 ses: attribute(s)"),
     HTMLRewriterCase(
         name: "ses: attribute followed by '/', a tab or '>': removed",
         input: "<body><a href=\"https://example.com/a\" ses:no-track/>a</a><a ses:no-track\thref=\"https://example.com/b\">b</a><a href=\"https://example.com/c\" ses:tags=\"k:v\">c</a></body>",
@@ -306,6 +317,18 @@ let htmlRewriterCases: [HTMLRewriterCase] = [
         input: "<body><p>x</p><img src=\"http://track.example.com/o/1.k1.AAAAAAAAAAAAAAAAAAAAAA?m=a&amp;s=b\" alt=\"\"></body>",
         expected: "<body><p>x</p><img src=\"http://track.example.com/o/1.k1.AAAAAAAAAAAAAAAAAAAAAA?m=a&amp;s=b\" alt=\"\"></body>",
         links: [], pixel: .alreadyPresent),
+    HTMLRewriterCase(
+        name: "existing pixel with an uppercase tag, attribute, scheme and host, single quotes: no second pixel",
+        input: "<BODY><p>x</p><IMG ALT=\"\" SRC='HTTPS://Track.Example.COM/o/1.k1.AAAAAAAAAAAAAAAAAAAAAA'></BODY>",
+        expected: "<BODY><p>x</p><IMG ALT=\"\" SRC='HTTPS://Track.Example.COM/o/1.k1.AAAAAAAAAAAAAAAAAAAAAA'></BODY>",
+        links: [], pixel: .alreadyPresent),
+    // Fuzz finding crash-512fbed2: libxml2 reads `<img[i` as an `img`, a browser as an element named
+    // `img[i`, which loads nothing: it is no pixel, and one is added.
+    HTMLRewriterCase(
+        name: "pixel URL on an <img whose name runs into other bytes: not a pixel, one is added",
+        input: "<body><img[i src=\"http://track.example.com/o/1.k1.AAAAAAAAAAAAAAAAAAAAAA?m=a&amp;s=b\"><p>x</p></body>",
+        expected: "<body><img[i src=\"http://track.example.com/o/1.k1.AAAAAAAAAAAAAAAAAAAAAA?m=a&amp;s=b\"><p>x</p>⟦p⟧</body>",
+        links: [], pixel: .inserted(.beforeBodyClose)),
     HTMLRewriterCase(
         name: "image on the redirect domain outside /o/ is not a pixel",
         input: "<body><img src=\"https://track.example.com/logo.png\"></body>",
