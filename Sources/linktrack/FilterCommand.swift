@@ -8,7 +8,9 @@ struct FilterCommand: Command {
         Exit status (sysexits): 0 delivered (rewritten or passed through), 64 usage, 65 message rejected \
         (unknown configuration set), 74 input/output error, 75 temporary failure (the MTA should retry), \
         78 configuration error. On success nothing is written on stderr unless --explain or --verbose is \
-        given; notes and warnings go to syslog (mail facility) or to --log-file.
+        given; notes and warnings go to --log-file, else to syslog (mail facility), else (no syslog socket, \
+        as in a container) to /var/log/linktrack.log or /tmp/linktrack-UID.log. A --log-file that cannot be \
+        opened is a configuration error (78).
         """,
         options: [
             .option("config", help: "The configuration file (default: $LINKTRACK_CONFIG, else /etc/linktrack/config.json)."),
@@ -22,7 +24,7 @@ struct FilterCommand: Command {
             .flag("rewrite-signed", help: "Rewrite messages that carry a DKIM-Signature (the signature will no longer verify)."),
             .flag("explain", help: "Print on stderr what was done per part and per link."),
             .flag("verbose", help: "Also print notes and warnings on stderr."),
-            .option("log-file", help: "Append notes and warnings to this file instead of syslog."),
+            .option("log-file", help: "Append notes and warnings to this file instead of syslog (it must be writable: else exit 78)."),
         ]
     )
 
@@ -56,7 +58,12 @@ struct FilterCommand: Command {
     }
 
     func run() throws {
-        let log = Logger(logFile: logFile, verbose: verbose)
+        let log: Logger
+        do {
+            log = try Logger(logFile: logFile, verbose: verbose)
+        } catch {
+            throw fail("linktrack: \(error)", code: SysExit.configuration)
+        }
         let configuration = try loadConfiguration(path: config, log: log)
         if ProcessEnvironment.value(of: "LINKTRACK_TEST_FAULT") == "temporary" {
             // Test-only switch for the MTA integration tests: a forced internal failure.
