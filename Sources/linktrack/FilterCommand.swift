@@ -19,7 +19,7 @@ struct FilterCommand: Command {
             .option("configuration-set", help: "The configuration set when the message has no X-SES-CONFIGURATION-SET header."),
             .option("message-id", help: "The message id for --input html (default: derived from the document)."),
             .option("unknown-configuration-set",
-                    help: "reject (exit 65, as SES does) or pass (deliver unchanged) a message whose X-SES-CONFIGURATION-SET does not exist.",
+                    help: "reject (exit 65, as SES does) or pass (deliver unchanged) a message whose configuration set (X-SES-CONFIGURATION-SET, else --configuration-set) does not exist.",
                     choices: FilterOptions.UnknownConfigurationSetAction.allCases.map(\.rawValue), default: "reject"),
             .flag("rewrite-signed", help: "Rewrite messages that carry a DKIM-Signature (the signature will no longer verify)."),
             .flag("explain", help: "Print on stderr what was done per part and per link."),
@@ -76,11 +76,34 @@ struct FilterCommand: Command {
     }
 
     func filterMessage(_ configuration: Configuration, log: Logger) throws {
-        let options = FilterOptions(configurationSetName: configurationSet,
+        var configuration = configuration
+        var options = FilterOptions(configurationSetName: configurationSet,
                                     unknownConfigurationSet: unknownConfigurationSet, rewriteSigned: rewriteSigned)
+        // `--unknown-configuration-set pass` applies to the set `--configuration-set` names too
+        // (issue 16, item 5). MessageFilter refuses an unknown configurationSetName when it is made,
+        // whatever the action; so with `pass` the filter gets neither that name nor a default set,
+        // and a message without X-SES-CONFIGURATION-SET, whose set is the unknown one, passes
+        // unchanged; one whose header names a set still uses it.
+        var passedUnknownSet: String?
+        if unknownConfigurationSet == .pass, let name = configurationSet,
+           !configuration.configurationSets.contains(where: { $0.name == name }) {
+            passedUnknownSet = name
+            options.configurationSetName = nil
+            do {
+                configuration = try Configuration(configurationSets: configuration.configurationSets,
+                                                  defaultConfigurationSet: nil, signingKeys: configuration.signingKeys)
+            } catch {
+                throw fail("linktrack: configuration error in \(config): \(error)", code: SysExit.configuration, log: log)
+            }
+        }
         do {
             let filter = try MessageFilter(configuration: configuration, options: options)
-            let report = try filter.filter(from: 0, to: 1)
+            var report = try filter.filter(from: 0, to: 1)
+            report.notes = Self.notes(of: report, passedUnknownSet: passedUnknownSet)
+            if !report.changed, report.messageId != nil, report.configurationSet != nil,
+               report.notes.contains(where: { $0.hasPrefix(Self.messageIdNotAdded) }) {
+                report.messageId = nil
+            }
             for note in report.notes { log.note(note) }
             for warning in report.warnings { log.warning(warning) }
             if explain { StandardError.write(Explanation.message(report)) }
@@ -91,6 +114,32 @@ struct FilterCommand: Command {
             case .io: throw fail("linktrack: \(error.message)", code: SysExit.ioError, log: log)
             case .temporary: throw fail("linktrack: temporary failure: \(error.message)", code: SysExit.temporaryFailure, log: log)
             }
+        }
+    }
+
+    /// The note for a message that passes because its set does not exist (the library's wording
+    /// for an unknown X-SES-CONFIGURATION-SET).
+    static func unknownSetNote(_ name: String) -> String {
+        "\(ConfigurationError.notFound(configurationSet: name).description) The message passes unchanged (--unknown-configuration-set pass)."
+    }
+
+    static let messageIdAdded = "the message had no Message-ID; added "
+    static let messageIdNotAdded = "the message has no Message-ID; none was added"
+
+    /// The report's notes, worded after what was done:
+    /// - a message the filter left unchanged (it ended inside its header block) was given no
+    ///   Message-ID, although the library notes one as added (issue 16, item 6);
+    /// - a message that passed because the `--configuration-set` it fell back to does not exist
+    ///   says so, not that no set applies (item 5).
+    static func notes(of report: FilterReport, passedUnknownSet: String?) -> [String] {
+        report.notes.map { note in
+            if !report.changed, note.hasPrefix(messageIdAdded) {
+                return messageIdNotAdded + " (the message passes unchanged)"
+            }
+            if let passedUnknownSet, report.configurationSet == nil, note.hasPrefix("no configuration set applies") {
+                return unknownSetNote(passedUnknownSet)
+            }
+            return note
         }
     }
 
@@ -130,7 +179,10 @@ struct FilterCommand: Command {
             do {
                 set = try configuration.configurationSet(named: name)
             } catch {
-                throw .unknownConfigurationSet(error.description)
+                guard unknownConfigurationSet == .pass else { throw .unknownConfigurationSet(error.description) }
+                log.note(Self.unknownSetNote(name))
+                if explain { StandardError.write("linktrack: html\n  note: \(Self.unknownSetNote(name))\n") }
+                return try write(edits, document)
             }
             let context = TrackingContext(configurationSet: set,
                                           messageId: messageId ?? TrackingContext.derivedMessageId(for: document))
@@ -147,6 +199,11 @@ struct FilterCommand: Command {
         } else {
             log.note("no configuration set applies (no --configuration-set, no DefaultConfigurationSet); the document passes unchanged")
         }
+        try write(edits, document)
+    }
+
+    /// Writes `document` with `edits` applied on stdout.
+    func write(_ edits: EditList, _ document: UnsafeBufferPointer<UInt8>) throws(HTMLFailure) {
         do throws(IOError) {
             try Splicer.apply(edits, to: document) { (piece) throws(IOError) in try FileIO.write(fileDescriptor: 1, piece) }
         } catch {
