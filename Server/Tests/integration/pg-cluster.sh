@@ -2,8 +2,9 @@
 # A throwaway PostgreSQL cluster for the tests (Debian's postgresql package, version 15 or newer).
 #
 #   pg-cluster.sh start DIR   initdb in DIR (made if missing), a free port on 127.0.0.1, the Unix
-#                             socket in DIR, trust authentication for the user "linktrack", a
-#                             database "linktrack"; prints postgres://linktrack@127.0.0.1:PORT/linktrack
+#                             socket in DIR, trust authentication for the user "linktrack" (a
+#                             superuser; other roles need a password, SCRAM), a database
+#                             "linktrack"; prints postgres://linktrack@127.0.0.1:PORT/linktrack
 #   pg-cluster.sh stop DIR    stops the cluster and removes DIR
 #   pg-cluster.sh pause DIR   stops the server, keeps the data (an outage)
 #   pg-cluster.sh resume DIR  starts it again on the same port
@@ -53,10 +54,12 @@ start)
         cat "$dir/initdb.log" >&2
         exit 70
     }
-    # Trust for the test user only, over TCP on loopback and the socket.
+    # Trust for the test user only, over TCP on loopback and the socket; other roles (a test may
+    # make one with a password) authenticate with SCRAM.
     cat >"$dir/hba.conf" <<EOF
 local all linktrack trust
 host all linktrack 127.0.0.1/32 trust
+host all all 127.0.0.1/32 scram-sha-256
 EOF
     if [ "$(id -u)" = 0 ]; then chown postgres "$dir/hba.conf"; fi
     as_owner sh -c "cat '$dir/hba.conf' > '$dir/data/pg_hba.conf'"
