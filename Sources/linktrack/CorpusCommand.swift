@@ -15,7 +15,7 @@ struct CorpusCommand: Command {
         Exits 0 only when all pass.
         """,
         options: [
-            .option("config", help: "The configuration for cases without a config.json of their own or in DIR."),
+            .option("config", help: "The configuration for cases without a config.json of their own or in DIR (default: $LINKTRACK_CONFIG, else /etc/linktrack/config.json)."),
             .flag("record", help: "Write the expected files anew from the current output."),
         ],
         arguments: [ArgumentSpec(name: "directory", help: "The corpus folder.")]
@@ -32,12 +32,26 @@ struct CorpusCommand: Command {
     }
 
     func run() throws {
-        let fallback = try config.map { try loadConfiguration(path: $0, log: nil) }
         let cases: [CorpusCase]
         do {
             cases = try CorpusCase.discover(in: directory)
         } catch {
             throw fail("linktrack: \(error)", code: SysExit.ioError)
+        }
+        // Cases without a config.json of their own or in DIR (a flat folder of .eml files) need one
+        // from the command line, else $LINKTRACK_CONFIG or the default file, as for `filter`.
+        // Without any, one usage error says so, rather than one identical failure per case.
+        let unconfigured = cases.filter { $0.configPath == nil }.count
+        var fallback: Configuration?
+        if let config {
+            fallback = try loadConfiguration(path: config, log: nil)
+        } else if unconfigured > 0 {
+            let path = defaultConfigPath()
+            guard ProcessEnvironment.value(of: "LINKTRACK_CONFIG") != nil || FileIO.exists(path) else {
+                throw Self.spec.usageError("\(unconfigured) of the \(cases.count) cases in \(directory) have no configuration "
+                    + "(no config.json in the case's folder or in \(directory)); give --config FILE or set LINKTRACK_CONFIG")
+            }
+            fallback = try loadConfiguration(path: path, log: nil)
         }
         let interactive = isatty(2) != 0
         var passed = 0
