@@ -60,7 +60,7 @@ public final class WebhookEventSink: EventSink {
     /// `webhook:<url>` without its user information and query (they may hold credentials).
     public var name: String { "webhook:" + Self.redacted(url) }
 
-    static func redacted(_ url: String) -> String {
+    public static func redacted(_ url: String) -> String {
         var text = Substring(url)
         if let q = text.firstIndex(where: { $0 == "?" || $0 == "#" }) { text = text[..<q] }
         if let scheme = text.range(of: "://") {
