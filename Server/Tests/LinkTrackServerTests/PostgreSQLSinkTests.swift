@@ -298,7 +298,7 @@ struct PostgreSQLSinkTests {
             let unreachable = PostgreSQLEventSink(settings: down, passwordFile: nil, passwordEnvironmentVariable: nil,
                                                   writeTimeout: .seconds(2), logger: Logger(label: "t"))
             let writer = EventWriter(sink: unreachable, metrics: metrics, logger: Logger(label: "t"),
-                                     acknowledgementTimeout: .milliseconds(100), spool: firstSpool)
+                                     acknowledgementTimeout: .seconds(3), spool: firstSpool)
             try await withRunning(writer) {
                 let acks = await withTaskGroup(of: WriteAcknowledgement.self) { group in
                     for i in 0..<300 { group.addTask { await writer.submit(makeEvent(i)) } }

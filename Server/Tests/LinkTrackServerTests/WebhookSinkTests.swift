@@ -113,7 +113,7 @@ struct WebhookSinkTests {
             let sink = WebhookEventSink(url: "http://127.0.0.1:\(port)/hook", secretFile: dir + "/secret", logger: Logger(label: "t"))
             let spool = EventSpool(directory: dir + "/spool", key: "hook", sinkDescription: "webhook", limitBytes: 1 << 30)
             let writer = EventWriter(sink: sink, metrics: metrics, logger: Logger(label: "t"),
-                                     acknowledgementTimeout: .milliseconds(100), maximumBatch: 50, spool: spool)
+                                     acknowledgementTimeout: .seconds(3), maximumBatch: 50, spool: spool)
             try await withRunning(writer) {
                 let acks = await withTaskGroup(of: WriteAcknowledgement.self) { group in
                     for i in 0..<300 { group.addTask { await writer.submit(makeEvent(i)) } }
