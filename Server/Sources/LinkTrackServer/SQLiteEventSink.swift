@@ -59,7 +59,7 @@ public final class SQLiteEventSink: EventSink {
             _ = try await conn.query("PRAGMA busy_timeout=5000", [])
             for statement in Self.schema { _ = try await conn.query(statement, []) }
         } catch {
-            try? await conn.close()
+            await Self.close(conn)
             throw error
         }
         let previous = connection.withLock { c -> SQLiteConnection? in
@@ -103,7 +103,7 @@ public final class SQLiteEventSink: EventSink {
             } catch {
                 // Reopen on the next attempt: the file may have been removed or the disk may be full.
                 connection.withLock { if $0 === conn { $0 = nil } }
-                try? await conn.close()
+                await Self.close(conn)
                 throw SinkError(sink: name, reason: "\(error)")
             }
             start = end
@@ -118,7 +118,15 @@ public final class SQLiteEventSink: EventSink {
             c = nil
             return old
         }
-        if let conn { try? await conn.close() }
+        if let conn { await Self.close(conn) }
+    }
+
+    /// Closes `conn` even from a cancelled task (a service group cancels its services when one fails to
+    /// start, a port in use say): the async `close()` skips its work when the task is cancelled, which
+    /// leaves the handle open and trips SQLiteNIO's "not closed before deinitializing" assertion. The
+    /// future-based `close()` always runs.
+    static func close(_ conn: SQLiteConnection) async {
+        try? await conn.close().get()
     }
 
     /// Reads every event (for `report`), in time order.
