@@ -398,6 +398,17 @@ public final class EventWriter: Service, Sendable {
         var opened = false
         var failures = 0
         var stopDeadline: ContinuousClock.Instant?
+        if spool != nil {
+            // Connect and migrate the schema before the first event needs it (the first request
+            // would otherwise wait for it); a failure here is retried by the first write.
+            do {
+                try await sink.open()
+                opened = true
+            } catch {
+                logger.warning("sink not available at start; events will be spooled until it is",
+                               metadata: ["sink": .string(sink.name), "error": .string("\(error)")])
+            }
+        }
         loop: while true {
             if let spool, let confirm = state.withLock({ s -> (range: Range<Int64>, generation: UInt64, events: Int)? in
                 let c = s.confirmAfterAppend

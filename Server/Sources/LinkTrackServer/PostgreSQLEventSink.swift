@@ -119,7 +119,11 @@ public final class PostgreSQLEventSink: EventSink {
         } catch {
             throw SinkError(sink: name, reason: "\(error)")
         }
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        // The pool's own logs (a line per failed connection attempt, at info) only from warning up:
+        // the writer logs a sink's failure and its recovery once each.
+        var background = logger
+        background.logLevel = max(logger.logLevel, .warning)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: background)
         // Detached: no task-local graceful shutdown from the service group reaches the pool.
         let runner = Task.detached { await client.run() }
         do {
