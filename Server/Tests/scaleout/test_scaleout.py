@@ -17,8 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (SERVER_BIN, Balancer, Load, Server, expected_key, make_hits, wait_until, webhook_signature,
-                      write_config, keygen)
+from scaleout_support import (SERVER_BIN, Load, Server, expected_key, keygen, make_hits, wait_until,
+                              webhook_signature, write_config)
+# Fixtures (pytest finds them in the test module's namespace).
+from scaleout_support import (_binaries_exist, balancer, controllable_pg, database, outage_database,  # noqa: F401
+                              pg_cluster, servers, webhook_receiver)
 
 
 def report(config: Path, data: Path) -> dict:

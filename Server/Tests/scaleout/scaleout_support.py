@@ -1,4 +1,4 @@
-"""Fixtures for the scale-out tests (issue 19): several real ``linktrack-server`` processes behind a real nginx,
+"""Helpers and fixtures for the scale-out tests (issue 19): several real ``linktrack-server`` processes behind a real nginx,
 writing to one real PostgreSQL (or a webhook receiver), driven over HTTP.
 
 Binaries: ``$LINKTRACK_SERVER_BIN`` and ``$LINKTRACK_BIN`` (default ``Server/.build/debug/linktrack-server`` and
@@ -9,6 +9,10 @@ tests must stop and start the server: they use ``$LINKTRACK_TEST_POSTGRES_DIR`` 
 ``Server/Tests/integration/pg-cluster.sh start`` for that URL) when set, and otherwise start a throwaway cluster of
 their own with pg-cluster.sh. Without the URL every test uses a throwaway cluster. Without PostgreSQL installed
 (``/usr/lib/postgresql/*/bin/initdb``) and no URL, the PostgreSQL tests are skipped with a message.
+
+This is not a conftest.py on purpose: Tests/run.sh runs the integration, deploy and scale-out suites in one pytest
+session, and Server/Tests/integration's tests import their helpers with ``from conftest import ...``, which a second
+module named conftest would shadow. test_scaleout.py imports the fixtures from here.
 
 nginx: Debian's ``nginx`` (``apt-get install nginx-light``), run as a child process with its configuration, pid
 file, logs and temporary files in the test's directory (``-p DIR -c FILE``, ``daemon off``).
