@@ -139,6 +139,7 @@ extension HTMLRewriteReport {
 
 extension FilterReport {
     /// The tracking URLs written into the message, part by part in message order (see
-    /// ``HTMLRewriteReport/trackingURLs``).
+    /// ``HTMLRewriteReport/trackingURLs``), for the parts and links the report lists (``Limits``
+    /// bounds how many a report holds).
     public var trackingURLs: [String] { parts.flatMap { $0.html?.trackingURLs ?? [] } }
 }
