@@ -398,15 +398,27 @@ public final class EventWriter: Service, Sendable {
         var opened = false
         var failures = 0
         var stopDeadline: ContinuousClock.Instant?
-        if spool != nil {
-            // Connect and migrate the schema before the first event needs it (the first request
-            // would otherwise wait for it); a failure here is retried by the first write.
-            do {
-                try await sink.open()
-                opened = true
-            } catch {
+        // Open every sink before the first event needs it (the first request would otherwise wait for
+        // it within its acknowledgement bound: SQLite creates the file, WAL and schema; PostgreSQL
+        // connects and migrates); a failure here is retried by the first write. A local sink that
+        // cannot be opened shows in /ready from the start.
+        do {
+            try await sink.open()
+            opened = true
+        } catch let error where error is CancellationError || Task.isCancelled {
+            // Stopping before the start completed (a listener could not bind, say).
+        } catch {
+            if spool != nil {
                 logger.warning("sink not available at start; events will be spooled until it is",
                                metadata: ["sink": .string(sink.name), "error": .string("\(error)")])
+            } else {
+                state.withLock { s in
+                    s.healthy = false
+                    s.lastError = "\(error)"
+                }
+                metrics.sinkFailure(sink: sink.name)
+                logger.error("sink cannot be opened; events will be kept in memory and retried",
+                             metadata: ["sink": .string(sink.name), "error": .string("\(error)")])
             }
         }
         loop: while true {
