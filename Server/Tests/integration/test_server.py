@@ -1177,7 +1177,8 @@ def test_slow_loris_connections_do_not_stop_a_normal_client(env, start_server):
             r = server.click(url)
             latencies.append(time.monotonic() - t0)
             assert r.status == 302 and r.header("location") == b"https://example.com/loris"
-        assert max(latencies) < 1.0, latencies
+        # Promptly: well within the idle timeout, while all 1,000 connections were still open.
+        assert sorted(latencies)[len(latencies) // 2] < 0.5 and max(latencies) < 1.5, latencies
         if time.monotonic() - opened < 1.8:
             assert not closed_at, "slow connections were closed before the idle timeout"
 
