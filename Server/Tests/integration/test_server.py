@@ -910,7 +910,7 @@ def test_machine_flags_for_click_bursts(env, server):
     # Three distinct links more than 2 s apart in all: no burst.
     for i, u in enumerate(slow):
         if i:
-            time.sleep(1.15)
+            time.sleep(1.3)
         assert server.click(u).status == 302
 
     by_link = [(r["link"], r["machine_reasons"]) for r in env.wait_rows(10)]
