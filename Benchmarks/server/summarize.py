@@ -86,6 +86,7 @@ def main():
                    f"kernel {machine.get('kernel')}, Debian {machine.get('debian')}, {machine.get('swift')}, "
                    f"{machine.get('wrk')}; HEAD {machine.get('head')}"
                    + (f" with uncommitted changes in {machine['uncommitted']} source files" if machine.get("uncommitted") else "")
+                   + (f"; run at nice {machine['nice']} (servers, wrk and hyperfine before other work)" if machine.get("nice") not in (None, 0, "0") else "")
                    + f"; wrk -t{machine.get('threads')} "
                    f"-c{machine.get('connections')} -d{machine.get('duration_s')}s --latency. "
                    f"Load average (1, 5, 15 min) at start: {machine.get('load_start')}; at end: {machine.get('load_end')}.")
