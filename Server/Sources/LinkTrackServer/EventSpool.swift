@@ -23,16 +23,19 @@ import Synchronization
 /// commit: every event that waited for the spool meanwhile shares the sync). Records the sink has
 /// taken are confirmed: `spool/<key>.offset` (`LTSPOFF1`, generation, offset; 24 bytes, not synced:
 /// a stale offset only replays more, and stores de-duplicate by event id) says where replay
-/// resumes. When every record is confirmed the file is truncated to a new generation's header;
-/// when the confirmed prefix is large it is dropped by copying the rest to a new file (rename, then
-/// directory fsync). `spool/<key>.sink` names the sink in words, for operators.
+/// resumes. When every record is confirmed the file is truncated to a new generation's header.
+/// While it drains, the disk blocks of the confirmed prefix are freed as it grows (every 8 MiB,
+/// `fallocate(PUNCH_HOLE)`: O(1), appends never wait for it); where the file system cannot punch
+/// holes, or the file's logical size reaches four times the cap, the unconfirmed records are
+/// copied to a new file instead (rename, then directory fsync). `spool/<key>.sink` names the sink
+/// in words, for operators.
 ///
 /// On open, the records after the confirmed offset are checked; the file is cut at the first torn
 /// or corrupt record (a crash in the middle of an append, whose events were never acknowledged).
 ///
-/// The file, records included, is capped at `limitBytes`: an append that does not fit (after
-/// dropping the confirmed prefix) fails with ``SpoolError/full`` and the writer keeps those events
-/// in memory.
+/// The unconfirmed records are capped at `limitBytes` (what the spool holds on disk, less the
+/// freed prefix): an append that does not fit fails with ``SpoolError/full`` and the writer keeps
+/// those events in memory.
 ///
 /// All methods do blocking file I/O: call them on a thread pool (the writer uses NIO's).
 public final class EventSpool: Sendable {
@@ -52,6 +55,9 @@ public final class EventSpool: Sendable {
     /// Drop the confirmed prefix (copy the rest to a new file) once it is this large and more than
     /// half of the file.
     static let compactionThreshold: Int64 = 64 << 20
+    /// Free the confirmed prefix's blocks once this much more of it is confirmed.
+    static let punchStep: Int64 = 8 << 20
+    static let blockSize: Int64 = 4096
 
     struct FileState {
         var fd: Int32 = -1
@@ -61,6 +67,9 @@ public final class EventSpool: Sendable {
         /// Where replay resumes.
         var confirmed: Int64 = 0
         var pendingEvents = 0
+        /// The confirmed prefix's blocks are freed up to here (block-aligned; 0: none).
+        var punched: Int64 = 0
+        var punchUnsupported = false
     }
 
     /// A snapshot for `/ready` and metrics (never waits for I/O).
@@ -69,7 +78,7 @@ public final class EventSpool: Sendable {
         public var pendingBytes: Int64
         /// Events not yet confirmed by the sink.
         public var pendingEvents: Int
-        /// The file's size (header and confirmed records included; what the cap applies to).
+        /// About what the file occupies on disk: its size less the freed prefix.
         public var fileBytes: Int64
     }
 
@@ -224,11 +233,16 @@ public final class EventSpool: Sendable {
         }
         return try file.withLock { (s: inout FileState) throws(SpoolError) -> Appended in
             guard s.fd >= 0 else { throw SpoolError.io("append to \(logPath) (closed)", EBADF) }
-            if s.end + Int64(bytes.count) > limitBytes, s.confirmed > Self.headerSize {
-                try compact(&s)
+            let pending = s.end - s.confirmed
+            guard Self.headerSize + pending + Int64(bytes.count) <= limitBytes else {
+                throw SpoolError.full(limit: limitBytes, needed: Int64(bytes.count), used: Self.headerSize + pending)
             }
-            guard s.end + Int64(bytes.count) <= limitBytes else {
-                throw SpoolError.full(limit: limitBytes, needed: Int64(bytes.count), used: s.end)
+            // Without freed blocks, or once the logical size is far past the cap, drop the confirmed
+            // prefix by copying the rest (a long drain under load never empties the file).
+            let logical = s.end + Int64(bytes.count)
+            if s.confirmed > Self.headerSize,
+               (s.punchUnsupported && logical > limitBytes) || logical > max(4 * limitBytes, limitBytes + Self.compactionThreshold) {
+                try compact(&s)
             }
             let start = s.end
             do throws(SpoolError) {
@@ -306,12 +320,32 @@ public final class EventSpool: Sendable {
                 try writeFreshHeader(&s, generation: s.generation &+ 1)
                 s.pendingEvents = 0
                 try writeOffset(s)
-            } else if s.confirmed - Self.headerSize >= Self.compactionThreshold, (s.confirmed - Self.headerSize) * 2 > s.end {
-                try compact(&s)
             } else {
                 try writeOffset(s)
+                punchConfirmed(&s)
             }
             publish(s)
+        }
+    }
+
+    /// glibc's `fallocate(2)` (Swift's Glibc module leaves it out: it is a GNU extension), looked up once.
+    typealias Fallocate = @convention(c) (Int32, Int32, off_t, off_t) -> Int32
+    static let fallocate: Fallocate? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "fallocate") else { return nil }
+        return unsafeBitCast(symbol, to: Fallocate.self)
+    }()
+
+    /// Frees the disk blocks of the confirmed prefix (the first block, with the header, stays).
+    private func punchConfirmed(_ s: inout FileState) {
+        guard !s.punchUnsupported else { return }
+        let start = max(s.punched, Self.blockSize)
+        let end = s.confirmed / Self.blockSize * Self.blockSize
+        guard end - start >= Self.punchStep else { return }
+        // FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
+        if let punch = Self.fallocate, punch(s.fd, 0x02 | 0x01, off_t(start), off_t(end - start)) == 0 {
+            s.punched = end
+        } else {
+            s.punchUnsupported = true
         }
     }
 
@@ -343,6 +377,7 @@ public final class EventSpool: Sendable {
         }
         Glibc.close(s.fd)
         next.pendingEvents = s.pendingEvents
+        next.punchUnsupported = s.punchUnsupported
         s = next
         try writeOffset(s)
     }
@@ -373,7 +408,8 @@ public final class EventSpool: Sendable {
     // MARK: - File helpers
 
     private func publish(_ s: FileState) {
-        let status = Status(pendingBytes: s.end - s.confirmed, pendingEvents: s.pendingEvents, fileBytes: s.end)
+        let status = Status(pendingBytes: s.end - s.confirmed, pendingEvents: s.pendingEvents,
+                            fileBytes: s.end - (s.punched > 0 ? s.punched - Self.blockSize : 0))
         snapshot.withLock { $0 = status }
     }
 
@@ -385,6 +421,7 @@ public final class EventSpool: Sendable {
         s.generation = generation
         s.end = Self.headerSize
         s.confirmed = Self.headerSize
+        s.punched = 0
     }
 
     private func writeOffset(_ s: FileState) throws(SpoolError) {

@@ -124,17 +124,56 @@ struct EventSpoolTests {
         try spool.append((0..<10).map { makeEvent($0) })
         #expect(throws: SpoolError.self) { try spool.append([makeEvent(10)]) }
         #expect(spool.status.pendingEvents == 10)
-        // Confirm four; the next append drops the confirmed prefix to fit.
+        // Confirm four: three more fit (the cap is on what waits for the sink).
         let first = try spool.read(maximumEvents: 4)
         try spool.confirm(first.range, generation: first.generation, events: 4)
         try spool.append((10..<13).map { makeEvent($0) })
         #expect(try spool.read(maximumEvents: 100).events.map(\.eventId) == (4..<13).map { "e\($0)" })
-        #expect(spool.status.fileBytes <= 16 + Int64(one) * 10)
+        #expect(spool.status.pendingBytes + 16 <= 16 + Int64(one) * 10)
         // And it survives a restart.
         spool.close()
         let reopened = EventSpool(directory: dir, key: "k", sinkDescription: "test", limitBytes: 16 + Int64(one) * 10)
         #expect(try reopened.open().pendingEvents == 9)
         #expect(try reopened.read(maximumEvents: 100).events.map(\.eventId) == (4..<13).map { "e\($0)" })
+    }
+
+    @Test func aLongDrainFreesTheConfirmedPrefixWithoutMovingTheRest() throws {
+        let dir = try temporarySpoolDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let spool = EventSpool(directory: dir, key: "k", sinkDescription: "test", limitBytes: 1 << 30)
+        // About 24 MiB of records (long links: fewer records to encode in a debug build).
+        let padding = String(repeating: "x", count: 2_000)
+        let batch = (0..<1_000).map { i -> TrackingEvent in
+            var e = awkwardEvent(i)
+            e.link = "https://example.org/\(i)?p=" + padding
+            return e
+        }
+        for _ in 0..<12 { try spool.append(batch) }
+        func allocated() throws -> Int {
+            var st = stat()
+            #expect(stat(dir + "/k.log", &st) == 0)
+            return Int(st.st_blocks) * 512
+        }
+        let before = try allocated()
+        let size = spool.status.fileBytes
+        #expect(before >= Int(size) - 4096)
+        // The sink takes three quarters of it, in replay-sized reads.
+        var confirmedEvents = 0
+        while confirmedEvents < 9_000 {
+            let read = try spool.read(maximumEvents: 1_000)
+            try spool.confirm(read.range, generation: read.generation, events: read.events.count)
+            confirmedEvents += read.events.count
+        }
+        let after = try allocated()
+        #expect(after < before / 2, "\(before) -> \(after) bytes allocated")
+        #expect(spool.status.fileBytes < size / 2)
+        #expect(spool.status.pendingEvents == 3_000)
+        // The rest reads back in order, also after a restart.
+        spool.close()
+        let reopened = EventSpool(directory: dir, key: "k", sinkDescription: "test", limitBytes: 1 << 30)
+        #expect(try reopened.open().pendingEvents == 3_000)
+        let next = try reopened.read(maximumEvents: 3)
+        #expect(next.events.map(\.eventId) == ["awkward-0", "awkward-1", "awkward-2"])
     }
 
     @Test func keysNameTheStoreNotThePassword() {
