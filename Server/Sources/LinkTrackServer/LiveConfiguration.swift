@@ -121,9 +121,12 @@ public struct ConfigurationWatcher: Service {
                 }
             }
             group.addTask {
-                while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                    try? await Task.sleep(for: interval)
-                    configuration.reloadIfChanged()
+                // Cancelled at once on graceful shutdown, so a stop never waits for the next check.
+                try? await cancelWhenGracefulShutdown {
+                    while true {
+                        try await Task.sleep(for: interval)
+                        configuration.reloadIfChanged()
+                    }
                 }
             }
         }
