@@ -28,8 +28,7 @@
 # (its worktree, default /tmp/lt-before; made if missing, removed at the end unless it existed
 # before or LT_SERVER_BENCH_KEEP_BEFORE=1), LT_SERVER_BENCH_ROOT_SCRATCH (HEAD's static build,
 # default .build-bench-root at the repository root), LT_SERVER_BENCH_DIAGNOSE=1 (also (b) and (c)
-# without a User-Agent header), LT_SERVER_BENCH_SKIP_BUILD=1 (use the binaries already built),
-# LT_SERVER_BENCH_NICE (see below).
+# without a User-Agent header), LT_SERVER_BENCH_SKIP_BUILD=1 (use the binaries already built).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -54,11 +53,6 @@ need() { # command, Debian package
     DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" -o DPkg::Lock::Timeout=600 install -y -qq "$2" >/dev/null
 }
 log() { echo "server-bench: $*" >&2; }
-
-# LT_SERVER_BENCH_NICE=-10 (root) runs everything below at that priority: on a machine that other
-# work shares, the servers and wrk then take the CPU first (recorded with the results).
-NICE="${LT_SERVER_BENCH_NICE:-}"
-[ -z "$NICE" ] || renice -n "$NICE" -p $$ >/dev/null
 
 WORK="$(mktemp -d /tmp/lt-server-bench.XXXXXX)"
 SERVER_PID=""
