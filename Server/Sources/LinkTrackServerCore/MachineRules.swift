@@ -26,6 +26,25 @@ public struct MachineRules: Sendable {
         "barracuda", "mimecast", "proofpoint", "safelinks", "symantec", "trendmicro", "fortiguard",
         "sophos", "zscaler", "paloalto", "checkpoint", "cisco",
     ]
+    /// ``scannerAgentWords`` as bytes: the rule is a byte search over the ASCII-lowercased user
+    /// agent (the words are ASCII), one pass per word, no Unicode or Foundation string search.
+    static let scannerAgentWordBytes: [[UInt8]] = scannerAgentWords.map { Array($0.utf8) }
+
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first, haystack.count >= needle.count else { return false }
+        var i = 0
+        let last = haystack.count - needle.count
+        while i <= last {
+            if haystack[i] == first {
+                var j = 1
+                while j < needle.count && haystack[i + j] == needle[j] { j += 1 }
+                if j == needle.count { return true }
+            }
+            i += 1
+        }
+        return false
+    }
+
     /// Distinct links of one message within ``burstWindow`` that make a burst.
     public static let burstLinks = 3
     /// The burst window: 2 seconds.
@@ -40,8 +59,9 @@ public struct MachineRules: Sendable {
             reasons.append(.appleMailPrivacyProtection)
         }
         if let userAgent {
-            if userAgent.contains("GoogleImageProxy") { reasons.append(.googleImageProxy) }
-            if userAgent.contains("YahooMailProxy") { reasons.append(.yahooImageProxy) }
+            let bytes = Array(userAgent.utf8)
+            if Self.contains(bytes, Array("GoogleImageProxy".utf8)) { reasons.append(.googleImageProxy) }
+            if Self.contains(bytes, Array("YahooMailProxy".utf8)) { reasons.append(.yahooImageProxy) }
         }
         return reasons
     }
@@ -49,8 +69,8 @@ public struct MachineRules: Sendable {
     /// The reasons a click looks automated, apart from the burst rule (see ``ClickBurstDetector``).
     public func clickReasons(userAgent: String?) -> [MachineReason] {
         guard let userAgent, !userAgent.allSatisfy({ $0 == " " || $0 == "\t" }) else { return [.missingUserAgent] }
-        let lowered = userAgent.lowercased()
-        if Self.scannerAgentWords.contains(where: { lowered.contains($0) }) { return [.linkScanner] }
+        let lowered = userAgent.utf8.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }
+        if Self.scannerAgentWordBytes.contains(where: { Self.contains(lowered, $0) }) { return [.linkScanner] }
         return []
     }
 }

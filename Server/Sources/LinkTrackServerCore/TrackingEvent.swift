@@ -79,27 +79,50 @@ public struct TrackingEvent: Sendable, Equatable {
     /// `mail.sendingAccountId`, the headers) is absent, never invented. LinkTrack's additions sit
     /// under `linkTrack`: `eventId`, `linkIndex` (clicks) and `machine` with its `machineReasons`.
     public var sesJSON: String {
-        var j = "{\"eventType\":\"\(kind.rawValue)\",\"mail\":{\"messageId\":"
-        j += Self.quoted(messageId)
-        j += ",\"tags\":{\"ses:configuration-set\":[" + Self.quoted(configurationSet) + "]"
+        var j = JSONBytes()
+        j.reserve(512 + (link?.utf8.count ?? 0) + (userAgent?.utf8.count ?? 0))
+        j.raw(kind == .click ? #"{"eventType":"Click","mail":{"messageId":"# : #"{"eventType":"Open","mail":{"messageId":"#)
+        j.string(messageId)
+        j.raw(#","tags":{"ses:configuration-set":["#)
+        j.string(configurationSet)
+        j.raw("]")
         for (name, values) in Self.grouped(messageTags) where name != "ses:configuration-set" {
-            j += "," + Self.quoted(name) + ":[" + values.map(Self.quoted).joined(separator: ",") + "]"
+            j.raw(",")
+            j.string(name)
+            j.raw(":")
+            j.list(values)
         }
-        j += "}},"
-        j += kind == .click ? "\"click\":{" : "\"open\":{"
-        j += "\"timestamp\":\"" + timestamp + "\",\"ipAddress\":" + Self.quoted(ipAddress)
-        j += ",\"userAgent\":" + Self.quoted(userAgent ?? "")
+        j.raw(kind == .click ? #"}},"click":{"timestamp":""# : #"}},"open":{"timestamp":""#)
+        j.raw(timestamp)
+        j.raw(#"","ipAddress":"#)
+        j.string(ipAddress)
+        j.raw(#","userAgent":"#)
+        j.string(userAgent ?? "")
         if kind == .click {
-            j += ",\"link\":" + Self.quoted(link ?? "") + ",\"linkTags\":{"
-            j += Self.grouped(linkTags).map { Self.quoted($0.0) + ":[" + $0.1.map(Self.quoted).joined(separator: ",") + "]" }
-                .joined(separator: ",")
-            j += "}"
+            j.raw(#","link":"#)
+            j.string(link ?? "")
+            j.raw(#","linkTags":{"#)
+            for (i, (name, values)) in Self.grouped(linkTags).enumerated() {
+                if i > 0 { j.raw(",") }
+                j.string(name)
+                j.raw(":")
+                j.list(values)
+            }
+            j.raw("}")
         }
-        j += "},\"linkTrack\":{\"eventId\":" + Self.quoted(eventId)
-        if let linkIndex { j += ",\"linkIndex\":\(linkIndex)" }
-        j += ",\"machine\":" + (isMachine ? "true" : "false")
-        j += ",\"machineReasons\":[" + machineReasons.map { Self.quoted($0.rawValue) }.joined(separator: ",") + "]}}"
-        return j
+        j.raw(#"},"linkTrack":{"eventId":"#)
+        j.string(eventId)
+        if let linkIndex {
+            j.raw(#","linkIndex":"#)
+            j.raw(String(linkIndex))
+        }
+        j.raw(isMachine ? #","machine":true,"machineReasons":["# : #","machine":false,"machineReasons":["#)
+        for (i, reason) in machineReasons.enumerated() {
+            if i > 0 { j.raw(",") }
+            j.string(reason.rawValue)
+        }
+        j.raw("]}}")
+        return j.text
     }
 
     /// Tags grouped by name in first-seen order, each with its values (SES lists values per name).
@@ -152,4 +175,44 @@ public struct TrackingEvent: Sendable, Equatable {
         }
         return nil
     }
+}
+
+/// A JSON text written byte by byte: strings are escaped as RFC 8259 §7 requires (quote, backslash
+/// and control characters) and other UTF-8 is copied as it is. The event is written once per
+/// request, so this stays off `String`'s per-character paths.
+struct JSONBytes {
+    var bytes: [UInt8] = []
+
+    mutating func reserve(_ n: Int) { bytes.reserveCapacity(n) }
+
+    mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
+
+    mutating func string(_ text: String) {
+        bytes.append(0x22)
+        for byte in text.utf8 {
+            switch byte {
+            case 0x22: bytes.append(0x5C); bytes.append(0x22)
+            case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
+            case 0x0A: bytes.append(0x5C); bytes.append(UInt8(ascii: "n"))
+            case 0x0D: bytes.append(0x5C); bytes.append(UInt8(ascii: "r"))
+            case 0x09: bytes.append(0x5C); bytes.append(UInt8(ascii: "t"))
+            case 0..<0x20:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(0x22)
+    }
+
+    mutating func list(_ values: [String]) {
+        bytes.append(UInt8(ascii: "["))
+        for (i, value) in values.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            string(value)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    var text: String { String(decoding: bytes, as: UTF8.self) }
 }

@@ -162,3 +162,28 @@ struct EventReportTests {
         #expect(reports[0].opens == 1)
     }
 }
+
+struct JSONBytesTests {
+    /// Every string field is escaped as JSON requires: a parser gives back exactly the value.
+    @Test func escapingRoundTrips() throws {
+        let awkward = "q\"b\\s/\n\r\t\u{0}\u{1F}\u{7F}é😀</script>"
+        let event = TrackingEvent(eventId: awkward, kind: .click, timestampMilliseconds: 5, configurationSet: "s",
+                                  messageId: awkward, messageTags: [Tag(name: awkward, value: awkward)], ipAddress: "::1",
+                                  userAgent: awkward, link: awkward, linkIndex: 0, linkTags: [Tag(name: "k", value: awkward)])
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(event.sesJSON.utf8)) as? [String: Any])
+        let click = try #require(parsed["click"] as? [String: Any])
+        #expect(click["userAgent"] as? String == awkward)
+        #expect(click["link"] as? String == awkward)
+        #expect((click["linkTags"] as? [String: [String]])?["k"] == [awkward])
+        #expect((parsed["mail"] as? [String: Any])?["messageId"] as? String == awkward)
+        #expect(((parsed["mail"] as? [String: Any])?["tags"] as? [String: [String]])?[awkward] == [awkward])
+        #expect((parsed["linkTrack"] as? [String: Any])?["eventId"] as? String == awkward)
+        #expect(!event.sesJSON.utf8.contains(0x0A))
+    }
+
+    @Test func byteSearchMatchesStringSearch() {
+        for (haystack, needle) in [("abc", "bc"), ("abc", "abcd"), ("aab", "ab"), ("", "a"), ("xcurl/7", "curl/"), ("cur", "curl/")] {
+            #expect(MachineRules.contains(Array(haystack.utf8), Array(needle.utf8)) == haystack.contains(needle), "\(haystack) \(needle)")
+        }
+    }
+}
