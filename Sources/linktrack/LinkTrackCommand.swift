@@ -1,3 +1,4 @@
+import CSupport
 import LinkTrack
 #if canImport(Glibc)
 import Glibc
@@ -16,8 +17,49 @@ enum LinkTrackCommand {
     ]}
 
     static func main() {
-        let status = run(Array(CommandLine.arguments.dropFirst()))
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let status = prepareProcess(filter: arguments.first == "filter") { exit(status) }
+        let status = run(arguments)
         exit(status)
+    }
+
+    /// What every run does before anything else (issue 16, items 18 and 19); returns an exit status
+    /// when the run must stop.
+    ///
+    /// - File descriptors 0, 1 and 2 are made open, before anything else opens a file: a closed
+    ///   one would be the next file opened (with stdout closed, the `--log-file` received the whole
+    ///   message and the run exited 0). A closed stdin or stderr is opened on /dev/null; a closed
+    ///   stdout is an I/O error (74), reported in one line before the input is read.
+    /// - `filter` installs the signal dispositions of an MTA filter
+    ///   (``lt_install_filter_signal_dispositions``): SIGPIPE ignored (a closed pipe is EPIPE, 74),
+    ///   and a crash, an allocation failure or SIGQUIT leaves one fixed line on stderr and exit 75
+    ///   instead of the Swift runtime's crash report; fd 2 is /dev/null from then on and the
+    ///   filter's own lines go to the stderr it was given, moved to a descriptor >= 3, so that the
+    ///   runtime's "Fatal error: failed to allocate" line does not precede ours. The other
+    ///   subcommands keep the runtime's backtracer, which helps whoever runs them by hand, and
+    ///   ignore SIGPIPE too.
+    static func prepareProcess(filter: Bool) -> Int32? {
+        let closed = lt_open_standard_descriptors()
+        if closed < 0 {
+            StandardError.write("linktrack: cannot open /dev/null on a closed standard file descriptor: \(String(cString: strerror(errno)))\n")
+            return SysExit.ioError
+        }
+        if filter {
+            var diagnostics: Int32 = 2
+            let failure = lt_install_filter_signal_dispositions(&diagnostics)
+            StandardError.fileDescriptor = diagnostics
+            if failure != 0 {
+                StandardError.write("linktrack: cannot install the signal handlers: \(String(cString: strerror(failure)))\n")
+                return SysExit.software
+            }
+        } else {
+            signal(SIGPIPE, SIG_IGN)
+        }
+        if closed & 0b010 != 0 {
+            StandardError.write("linktrack: standard output is closed; nothing was read or written\n")
+            return SysExit.ioError
+        }
+        return nil
     }
 
     /// Runs the command line `arguments` (without the program name); returns the exit status.

@@ -6,8 +6,12 @@ import Glibc
 #endif
 
 enum StandardError {
+    /// The stderr the process was given: fd 2, or for `filter` the descriptor it was moved to
+    /// (``LinkTrackCommand/prepareProcess(filter:)``). Set once at start, before any other thread.
+    nonisolated(unsafe) static var fileDescriptor: Int32 = 2
+
     static func write(_ text: String) {
-        try? FileIO.write(fileDescriptor: 2, Array(text.utf8))
+        try? FileIO.write(fileDescriptor: fileDescriptor, Array(text.utf8))
     }
 }
 
