@@ -199,12 +199,25 @@ public final class PostgreSQLEventSink: EventSink {
         ON CONFLICT (event_id) DO NOTHING
         """
 
+    /// The insert as a prepared statement: prepared once per connection (postgres-nio does it on
+    /// first use), so a batch costs PostgreSQL no parse or plan.
+    struct InsertEvents: PostgresPreparedStatement {
+        static let name = "linktrack_insert_events_v1"
+        static let sql = insertSQL
+        typealias Row = Int
+        let bindings: PostgresBindings
+        func makeBindings() throws -> PostgresBindings { bindings }
+        func decodeRow(_ row: PostgresRow) throws -> Int { 0 }
+    }
+
     /// One statement, one round trip: the batch as 14 arrays.
     static func insert(_ events: [TrackingEvent], into client: PostgresClient, logger: Logger) async throws {
         var ids: [String] = [], types: [String] = [], sets: [String] = [], messages: [String] = []
         var linkIndexes: [Int64] = [], hasLink: [Bool] = [], links: [String] = [], times: [Int64] = []
         var ips: [String] = [], hasAgent: [Bool] = [], agents: [String] = [], machine: [Bool] = []
         var reasons: [String] = [], json: [String] = []
+        ids.reserveCapacity(events.count)
+        json.reserveCapacity(events.count)
         for e in events {
             ids.append(text(e.eventId))
             types.append(e.kind.rawValue)
@@ -226,7 +239,7 @@ public final class PostgreSQLEventSink: EventSink {
         bindings.append(linkIndexes); bindings.append(hasLink); bindings.append(links); bindings.append(times)
         bindings.append(ips); bindings.append(hasAgent); bindings.append(agents); bindings.append(machine)
         bindings.append(reasons); bindings.append(json)
-        try await client.query(PostgresQuery(unsafeSQL: insertSQL, binds: bindings), logger: logger).consume()
+        for try await _ in try await client.execute(InsertEvents(bindings: bindings), logger: logger) {}
     }
 
     /// PostgreSQL's text cannot hold NUL: the columns get U+FFFD instead (the event's JSON keeps

@@ -49,7 +49,14 @@ case "$command" in
 start)
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
-    if [ "$(id -u)" = 0 ]; then chown postgres "$dir"; chmod 700 "$dir"; fi
+    if [ "$(id -u)" = 0 ]; then
+        chown postgres "$dir"
+        chmod 700 "$dir"
+        if ! runuser -u postgres -- test -x "$dir"; then
+            echo "$0: the postgres user cannot enter $dir (a parent directory is not searchable); use a directory under /tmp" >&2
+            exit 73
+        fi
+    fi
     as_owner "$bindir/initdb" -D "$dir/data" -U linktrack --auth=trust -E UTF8 --no-locale >"$dir/initdb.log" 2>&1 || {
         cat "$dir/initdb.log" >&2
         exit 70
