@@ -1506,6 +1506,113 @@ DEFAULT_CONFIG = {
 }
 
 
+# ---------------------------------------------------------------- malformed header blocks (issue 16, item 12)
+
+MALFORMED_HTML = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Spring sale</title></head>
+<body>
+<p>Our spring sale starts today.</p>
+<p><a href="https://shop.example.com/sale?src=mail">See the sale</a></p>
+
+<p>Questions? <a href="https://help.example.com/contact">Contact us</a>.</p>
+</body></html>
+"""
+
+
+def malformed_header_cases():
+    base = ["From: Pine Hardware <news@shop.example.com>", "To: sam@example.net",
+            "Subject: Spring sale", "Date: Mon, 18 Mar 2024 09:00:00 +0000"]
+
+    def msg(fields, body, eol=LF):
+        return eolify(B("\n".join(fields) + "\n") + B(body), eol)
+
+    write_case("mime-malformed-header-no-blank-line",
+               msg(base + ["Message-ID: <sale.1@shop.example.com>", "MIME-Version: 1.0",
+                           'Content-Type: text/html; charset="utf-8"'], MALFORMED_HTML),
+               "No empty line between the header block and the body, which starts with <!DOCTYPE html>. "
+               "RFC 5322 2.2: a line that is neither a field nor a folded line cannot belong to the header block, and "
+               "Python's email reads the body from it; in a text/html entity a line that starts HTML markup is clearly "
+               "the body's start, so the part is tracked (both links, the pixel) and the missing empty line stays missing.")
+    write_case("mime-malformed-header-no-blank-line-no-message-id",
+               msg(base + ["MIME-Version: 1.0", 'Content-Type: text/html; charset="utf-8"'], MALFORMED_HTML, CRLF),
+               "No empty line before the HTML body, CRLF, and no Message-ID: the added Message-ID goes at the end of the "
+               "fields, before the body's first line, where every reader takes it for a header field.")
+    b = "=_alt_no_blank"
+    body = multipart(b, [
+        text_part("Our spring sale starts today: https://shop.example.com/sale\n"),
+        'Content-Type: text/html; charset="utf-8"\nContent-Transfer-Encoding: quoted-printable\n'
+        + qp(MALFORMED_HTML) + "\n",
+    ])
+    write_case("mime-malformed-header-no-blank-line-in-part",
+               msg(base + ["Message-ID: <sale.2@shop.example.com>", "MIME-Version: 1.0",
+                           'Content-Type: multipart/alternative; boundary="%s"' % b], b"\n" + body),
+               "In a multipart/alternative, the quoted-printable HTML part's header block runs straight into its body: "
+               "the part is tracked; the text part is untouched.")
+    b = "=_mixed_no_blank"
+    body = multipart(b, [html_part(MALFORMED_HTML)])
+    write_case("mime-malformed-header-no-blank-line-multipart",
+               msg(base + ["Message-ID: <sale.3@shop.example.com>", "MIME-Version: 1.0",
+                           'Content-Type: multipart/mixed; boundary="%s"' % b], body),
+               "The top-level multipart/mixed header block is followed directly by its first delimiter line: the "
+               "multipart is walked and its HTML part tracked.")
+    write_case("mime-malformed-header-no-blank-line-text-then-markup",
+               msg(base + ["Message-ID: <sale.4@shop.example.com>", "MIME-Version: 1.0",
+                           'Content-Type: text/html; charset="utf-8"'],
+                   "Our spring sale starts today.\n<p><a href=\"https://shop.example.com/sale\">See the sale</a></p>\n"),
+               "A text/html entity whose first line after the fields is text, then a line of markup, with no empty line "
+               "anywhere. Python's email reads the body from the text line; the part is tracked from the first line of "
+               "markup, and the text line is left as it is.")
+    write_case("mime-malformed-header-no-blank-line-no-markup",
+               msg(base + ["Message-ID: <sale.10@shop.example.com>", "MIME-Version: 1.0",
+                           'Content-Type: text/html; charset="utf-8"'],
+                   "Our spring sale starts today: https://shop.example.com/sale\nSee you soon.\n"),
+               "A text/html entity followed, with no empty line, by lines that are neither header fields nor markup: "
+               "where an HTML body would start is not clear, so the message passes through untouched (it ends inside "
+               "its header block).")
+    write_case("mime-malformed-header-no-blank-line-text-plain",
+               msg(base + ["Message-ID: <sale.11@shop.example.com>", "MIME-Version: 1.0",
+                           'Content-Type: text/plain; charset="utf-8"'], MALFORMED_HTML),
+               "A text/plain entity followed by HTML with no empty line: not an HTML part, so nothing is tracked.")
+    write_case("mime-malformed-header-duplicate-content-type-agree",
+               msg(base + ["Message-ID: <sale.5@shop.example.com>", "MIME-Version: 1.0",
+                           'Content-Type: text/html; charset="utf-8"', "Content-Type: text/html", ""], MALFORMED_HTML),
+               "Two Content-Type fields that name the same type: tracked (charset from the first field that gives one).")
+    write_case("mime-malformed-header-duplicate-content-type-no-type",
+               msg(base + ["Message-ID: <sale.6@shop.example.com>", "MIME-Version: 1.0",
+                           "Content-Type: text/html", "Content-Type: charset=utf-8", ""], MALFORMED_HTML),
+               "A second Content-Type field that names no type at all (charset=utf-8). Python's email, MimeKit and mime4j "
+               "read the first field, the only one that names a type, so the part is tracked; it passed through untouched "
+               "before, when the last field counted.")
+    b = "=_alt_conflict"
+    body = multipart(b, [
+        'Content-Type: text/plain; charset="utf-8"\nContent-Type: text/html; charset="utf-8"\n\n'
+        + MALFORMED_HTML,
+        html_part(MALFORMED_HTML),
+    ])
+    write_case("mime-malformed-header-duplicate-content-type-conflict",
+               msg(base + ["Message-ID: <sale.7@shop.example.com>", "MIME-Version: 1.0",
+                           'Content-Type: multipart/alternative; boundary="%s"' % b, ""], body),
+               "A part with Content-Type text/plain, then text/html: readers that take the first field (Python's email, "
+               "MimeKit, mime4j) see plain text, others HTML, so the part passes through untouched with a warning; the "
+               "second part is tracked.")
+    write_case("mime-malformed-header-line-without-colon",
+               msg(base + ["Message-ID: <sale.8@shop.example.com>", "MIME-Version: 1.0",
+                           'Content-Type: text/html; charset="utf-8"', "X-Mailer BulkSender 2.1"], MALFORMED_HTML),
+               "A header line without a colon (X-Mailer BulkSender 2.1), then the HTML with no empty line: the body starts "
+               "at the first line of markup; the line without a colon stays where it is, untouched.")
+    write_case("mime-malformed-header-line-without-colon-then-blank",
+               msg(base + ["MIME-Version: 1.0", 'Content-Type: text/html; charset="utf-8"',
+                           "X-Mailer BulkSender 2.1", ""], MALFORMED_HTML),
+               "A header line without a colon, then the empty line and the body: tracked as before; the added Message-ID "
+               "goes before the line without a colon, since Python's email reads the body from that line.")
+    write_case("mime-malformed-header-line-without-colon-mime-field-after",
+               msg(base + ["Message-ID: <sale.9@shop.example.com>", "MIME-Version: 1.0",
+                           'Content-Type: text/html; charset="utf-8"', "X-Mailer BulkSender 2.1",
+                           "Content-Transfer-Encoding: 7bit", ""], MALFORMED_HTML),
+               "A Content-Transfer-Encoding field after a header line without a colon: a header field for MimeKit and "
+               "mime4j, body text for Python's email. Readers disagree on it, so the part passes through untouched.")
+
+
 def main():
     with open(os.path.join(ROOT, "config.json"), "w") as f:
         json.dump(DEFAULT_CONFIG, f, indent=2)
@@ -1516,6 +1623,7 @@ def main():
     charset_cases()
     policy_cases()
     exit_cases()
+    malformed_header_cases()
     print("%d cases written" % len(SEEN))
 
 

@@ -37,7 +37,9 @@ public struct InvariantChecker: Sendable {
         }
 
         // Which configuration set applied.
-        let setHeader = inputTree.fields.first { $0.name(is: "x-ses-configuration-set") }?.unfoldedValue
+        // An empty X-SES-CONFIGURATION-SET names no set: it counts as absent.
+        let setHeader = inputTree.fields.lazy.filter { $0.name(is: "x-ses-configuration-set") }.map(\.unfoldedValue)
+            .first { !$0.isEmpty }
         let setName = setHeader ?? options.configurationSetName ?? configuration.defaultConfigurationSet
         let set = setName.flatMap { name in configuration.configurationSets.first { $0.name == name } }
         let signed = inputTree.fields.contains { $0.name(is: "dkim-signature") } && !options.rewriteSigned
@@ -110,7 +112,10 @@ public struct InvariantChecker: Sendable {
             added.append(index)
             messageIdAdded = true
         }
-        for index in added.sorted(by: >) where index >= output.fields.count - added.count {
+        // Added at the end of the fields, or before the first line that cannot be a header line
+        // (issue 16, item 12), where every reader still takes them for header fields.
+        let end = Self.firstNonHeaderField(output.fields, block: outHeader, isTop: true) ?? output.fields.count
+        for index in added.sorted(by: >) where index >= end - added.count && index < end {
             actual.remove(at: index)
         }
         if messageIdAdded {
@@ -169,6 +174,14 @@ public struct InvariantChecker: Sendable {
             }
             return
         }
+        // Readers disagree on which of several Content-Type fields counts when they name different
+        // types, and on whether a MIME field after a line that cannot be a header line counts
+        // (issue 16, item 12): such a part must pass untouched.
+        let unchanged = input.body.elementsEqual(output.body) && (isTop || input.header.elementsEqual(output.header))
+        if !unchanged, let problem = Self.ambiguousMIMEFields(input, isTop: isTop) {
+            problems.append("part \(path): \(problem), yet the part changed")
+            return
+        }
         let renderable = input.contentType.type == "text" && input.contentType.subtype == "html"
             && input.disposition?.disposition != "attachment"
         guard renderable else {
@@ -192,6 +205,45 @@ public struct InvariantChecker: Sendable {
             return
         }
         problems.append(contentsOf: checkHTML(input: inHTML, output: outHTML, set: set).map { "part \(path): \($0)" })
+    }
+
+    /// The index of the first field of `fields` (of `block`) whose first line cannot be a header
+    /// line (see ``MIMEEntity/isHeaderLine(_:)``), or nil; at the top, a first line `From ` (an mbox
+    /// envelope) does not count.
+    static func firstNonHeaderField(_ fields: [HeaderField], block: [UInt8], isTop: Bool) -> Int? {
+        fields.indices.first { k in
+            let range = fields[k].range
+            let lineEnd = block[range].firstIndex(of: 0x0A) ?? range.upperBound
+            let line = block[range.lowerBound..<lineEnd]
+            if isTop, k == 0, line.starts(with: Array("From ".utf8)) { return false }
+            return !MIMEEntity.isHeaderLine(line)
+        }
+    }
+
+    /// Why the MIME fields of `entity` have no one reading, or nil: `Content-Type` fields that name
+    /// different media types (or boundaries, or charsets), or a `Content-Type`,
+    /// `Content-Transfer-Encoding` or `Content-Disposition` field after a line that cannot be a
+    /// header line.
+    static func ambiguousMIMEFields(_ entity: MIMEEntity, isTop: Bool) -> String? {
+        let types = entity.fields.filter { $0.name(is: "content-type") }.compactMap { ContentType(parsing: $0.unfoldedValue) }
+        if entity.fields.first(where: { $0.name(is: "content-type") }).flatMap({ ContentType(parsing: $0.unfoldedValue) }) != nil,
+           let first = types.first {
+            for other in types.dropFirst() {
+                if other.type != first.type || other.subtype != first.subtype
+                    || (first.boundary != nil && other.boundary != nil && first.boundary != other.boundary)
+                    || (first.charset != nil && other.charset != nil && first.charset != other.charset) {
+                    return "its Content-Type fields name different types"
+                }
+            }
+        }
+        let block = Array(entity.header)
+        if let start = firstNonHeaderField(entity.fields, block: block, isTop: isTop),
+           entity.fields[start...].contains(where: {
+               $0.name(is: "content-type") || $0.name(is: "content-transfer-encoding") || $0.name(is: "content-disposition")
+           }) {
+            return "a MIME field follows a line that cannot be a header line"
+        }
+        return nil
     }
 
     /// Whether `entity` has Content-Transfer-Encoding fields that name different encodings.

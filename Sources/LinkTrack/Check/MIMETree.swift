@@ -21,13 +21,34 @@ struct MIMEEntity {
 
     var typeName: String { "\(contentType.type)/\(contentType.subtype)" }
 
+    /// The first `Content-Type` field's type (Python's email, MimeKit and mime4j take the first), or
+    /// the default (RFC 2045 §5.2; message/rfc822 in a digest) when there is none or it does not parse.
+    static func firstContentType(_ fields: [HeaderField], inDigest: Bool) -> ContentType {
+        fields.first { $0.name(is: "content-type") }.flatMap { ContentType(parsing: $0.unfoldedValue) }
+            ?? (inDigest ? ContentType(type: "message", subtype: "rfc822") : ContentType(type: "text", subtype: "plain"))
+    }
+
+    /// Whether `line` is a header field line (RFC 5322 §2.2: `ftext` name, optional blanks, `:`) or a
+    /// folded one (it starts with a blank).
+    static func isHeaderLine(_ line: ArraySlice<UInt8>) -> Bool {
+        guard let first = line.first else { return true }
+        if first == 0x20 || first == 0x09 { return true }
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex else { return false }
+        var name = line[line.startIndex..<colon]
+        while let last = name.last, last == 0x20 || last == 0x09 { name = name.dropLast() }
+        return !name.isEmpty && name.allSatisfy { $0 >= 33 && $0 <= 126 && $0 != UInt8(ascii: ":") }
+    }
+
     /// Parses `bytes` as an entity; `ancestors` are the boundaries of enclosing multiparts.
     static func parse(_ bytes: ArraySlice<UInt8>, ancestors: [[UInt8]] = [], inDigest: Bool = false, depth: Int = 0,
                       maximumDepth: Int) -> MIMEEntity {
-        // Header block: up to the first blank line.
+        // Header block: up to the first blank line, or (issue 16, item 12) up to a line that cannot
+        // be a header line and clearly starts the body for the type declared before the first such
+        // line: HTML markup in text/html, the first delimiter of a multipart.
         var i = bytes.startIndex
         var headerEnd = bytes.endIndex
         var bodyStart = bytes.endIndex
+        var declared: ContentType?
         while i < bytes.endIndex {
             var lineEnd = i
             while lineEnd < bytes.endIndex, bytes[lineEnd] != 0x0A { lineEnd += 1 }
@@ -38,13 +59,29 @@ struct MIMEEntity {
                 bodyStart = next
                 break
             }
+            let content = bytes[i..<lineEnd]
+            let isEnvelope = depth == 0 && i == bytes.startIndex && content.starts(with: Array("From ".utf8))
+            if !isEnvelope, !isHeaderLine(content) {
+                if declared == nil { declared = firstContentType(HeaderBlock.parse(Array(bytes[bytes.startIndex..<i])), inDigest: inDigest) }
+                let type = declared!
+                var trimmed = content
+                while let first = trimmed.first, first == 0x20 || first == 0x09 { trimmed = trimmed.dropFirst() }
+                let startsHTML = type.type == "text" && type.subtype == "html" && trimmed.count >= 2
+                    && trimmed.first == UInt8(ascii: "<")
+                    && (trimmed[trimmed.startIndex + 1].isASCIIAlphanumeric && !(0x30...0x39).contains(trimmed[trimmed.startIndex + 1])
+                        || trimmed[trimmed.startIndex + 1] == UInt8(ascii: "!"))
+                let startsMultipart = type.isMultipart && type.boundary.map { delimiterKind(line, Array($0.utf8)).isDelimiter } == true
+                if startsHTML || startsMultipart {
+                    headerEnd = i
+                    bodyStart = i
+                    break
+                }
+            }
             i = next
         }
         let header = bytes[bytes.startIndex..<headerEnd]
         let fields = HeaderBlock.parse(Array(header))
-        let typeValue = fields.last(where: { $0.name(is: "content-type") })?.unfoldedValue
-        let contentType = typeValue.flatMap(ContentType.init(parsing:))
-            ?? (inDigest ? ContentType(type: "message", subtype: "rfc822") : ContentType(type: "text", subtype: "plain"))
+        let contentType = firstContentType(fields, inDigest: inDigest)
         var entity = MIMEEntity(
             header: header, fields: fields, blankLine: bytes[headerEnd..<bodyStart], body: bytes[bodyStart...],
             contentType: contentType,

@@ -73,6 +73,10 @@ struct HTMLScan: Sendable {
     var unterminatedConstructOffset: Int?
     /// Tags whose position could not be confirmed by the re-scan; their links are left alone.
     var unlocatedTags = 0
+    /// Whether `visit` asked to stop: the parse ended there, and the rest of the document was not read.
+    var stopped = false
+    /// The most items the scan held at once for later (at most ``HTMLScanner/pendingBatchSize``).
+    var largestPendingBatch = 0
     /// Where `{{ses:openTracker}}` stands in body text that renders (not in a tag, comment, script,
     /// style, `<head>`, `<title>`, `<textarea>` or `<xmp>`): the places the open pixel may go.
     var textPlaceholderOffsets: [Int] = []
@@ -92,6 +96,12 @@ struct HTMLScan: Sendable {
 ///   for `<name`, and the attributes are re-scanned with libxml2's own rules (`htmlParseStartTag`).
 ///   The re-scan is accepted only if it ends at that same `>` and yields the same attribute names.
 enum HTMLScanner {
+    /// How many tags and other events the scan gathers before it handles them, in the middle of the
+    /// parse: large enough to keep most of the gain of deferring the work (see `ScanState.pending`),
+    /// small enough that a document of a million tags does not hold a million of them (about 40
+    /// bytes each, and their names).
+    static let pendingBatchSize = 4096
+
     static let parserOptions: Int32 = Int32(
         HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
             | HTML_PARSE_NONET.rawValue | HTML_PARSE_COMPACT.rawValue | HTML_PARSE_IGNORE_ENC.rawValue)
@@ -125,16 +135,20 @@ enum HTMLScanner {
         case documentTooLarge(Int)
     }
 
-    /// Scans `document`, handing each tag of interest to `visit` once the parse is over: `<a>` and
-    /// `<area>` tags, `<img>` tags (for the existing open pixel check), and every tag with an `href`
-    /// inside an Outlook conditional comment; in document order.
+    /// Scans `document`, handing each tag of interest to `visit`: `<a>` and `<area>` tags, `<img>`
+    /// tags (for the existing open pixel check), and every tag with an `href` inside an Outlook
+    /// conditional comment; in document order. `visit` returns false to stop: the parse ends there
+    /// (``HTMLScan/stopped``).
+    ///
+    /// The tags are handed over in batches of at most ``pendingBatchSize`` as the parse goes, so
+    /// what the scan holds is bounded whatever the document (issue 16, item 16).
     /// - Throws: ``Failure`` when libxml2 cannot be set up for the document (before any visit).
-    static func scan(_ document: [UInt8], visit: (ScannedTag) -> Void) throws(Failure) -> HTMLScan {
+    static func scan(_ document: [UInt8], visit: (ScannedTag) -> Bool) throws(Failure) -> HTMLScan {
         try document.withUnsafeBufferPointer { buffer in Result { () throws(Failure) in try scan(buffer, visit: visit) } }.get()
     }
 
     /// ``scan(_:visit:)`` of bytes held elsewhere (a mapped file), valid for the call.
-    static func scan(_ document: UnsafeBufferPointer<UInt8>, visit: (ScannedTag) -> Void) throws(Failure) -> HTMLScan {
+    static func scan(_ document: UnsafeBufferPointer<UInt8>, visit: (ScannedTag) -> Bool) throws(Failure) -> HTMLScan {
         _ = initialized
         guard document.count < Int(Int32.max) / 2 else { throw .documentTooLarge(document.count) }
         // The parser stops at NUL: parse a copy with NUL replaced when there is one (rare).
@@ -148,7 +162,7 @@ enum HTMLScanner {
         return try scanBytes(document, visit: visit)
     }
 
-    private static func scanBytes(_ buffer: UnsafeBufferPointer<UInt8>, visit: (ScannedTag) -> Void) throws(Failure) -> HTMLScan {
+    private static func scanBytes(_ buffer: UnsafeBufferPointer<UInt8>, visit: (ScannedTag) -> Bool) throws(Failure) -> HTMLScan {
         let result = withoutActuallyEscaping(visit) { visit -> HTMLScan? in
             // The state, and with it `visit`, does not outlive this call.
             let state = ScanState(bytes: buffer, visit: visit)
@@ -219,14 +233,17 @@ private final class ScanState {
     @exclusivity(unchecked) var lastEventParserOffset = 0
 
     /// Receives each tag of interest (see ``HTMLScanner/scan(_:visit:)``).
-    let visit: (ScannedTag) -> Void
-    /// What the callbacks recorded, handled after the parse in the order it was reported: the tags
-    /// are located and handed to ``visit`` then, in document order. Doing the per-tag and per-link
-    /// work (mapping offsets, re-scanning tags, decoding, signing, escaping) in one run after the
-    /// parse rather than inside each callback keeps libxml2's code and data in the caches while it
-    /// parses: measured with `linktrack-ratio`, visiting after the parse made the whole rewrite
-    /// about 5 % faster than visiting from the callbacks, and the rest of the deferral a little more.
+    let visit: (ScannedTag) -> Bool
+    /// What the callbacks recorded, handled in the order it was reported, a batch of
+    /// ``HTMLScanner/pendingBatchSize`` at a time and the rest after the parse: the tags are located
+    /// and handed to ``visit`` then, in document order. Doing the per-tag and per-link work (mapping
+    /// offsets, re-scanning tags, decoding, signing, escaping) in runs rather than inside each
+    /// callback keeps libxml2's code and data in the caches while it parses: measured with
+    /// `linktrack-ratio`, visiting after the parse made the whole rewrite about 5 % faster than
+    /// visiting from the callbacks, and the rest of the deferral a little more.
     @exclusivity(unchecked) var pending: [Pending] = []
+    /// Set when ``visit`` returned false: the parser is stopped and nothing more is handled.
+    @exclusivity(unchecked) var stopped = false
     /// Element and attribute names copied from the callbacks for the tags in ``pending``, each
     /// followed by a 0 byte (libxml2 reuses its attribute array once a callback returns).
     @exclusivity(unchecked) var pendingNames: [UInt8] = []
@@ -250,7 +267,7 @@ private final class ScanState {
         case textPlaceholder(parserOffset: Int)
     }
 
-    init(bytes: UnsafeBufferPointer<UInt8>, visit: @escaping (ScannedTag) -> Void) {
+    init(bytes: UnsafeBufferPointer<UInt8>, visit: @escaping (ScannedTag) -> Bool) {
         self.bytes = bytes
         self.visit = visit
         self.end = bytes.count
@@ -284,6 +301,7 @@ private final class ScanState {
         _ = htmlParseDocument(ctxt)
         context = nil
         finishPending()
+        result.stopped = stopped
     }
 
     /// Runs `body` with the state behind `ctxt->_private`, without retaining it: `run()` keeps the
@@ -363,7 +381,7 @@ private final class ScanState {
             k = UnsafeRawPointer(text).distance(to: UnsafeRawPointer(hit))
             guard k + placeholder.utf8CodeUnitCount <= length else { break }
             if memcmp(text + k, placeholder.utf8Start, placeholder.utf8CodeUnitCount) == 0 {
-                pending.append(.textPlaceholder(parserOffset: chunkStart + k))
+                appendPending(.textPlaceholder(parserOffset: chunkStart + k))
                 k += placeholder.utf8CodeUnitCount
             } else {
                 k += 1
@@ -400,13 +418,13 @@ private final class ScanState {
         noteEvent(parserOffset: Int(position))
         // Located after the parse: only the position and the names are taken from here.
         if kind == .link || kind == .img {
-            pending.append(.startTag(parserOffset: Int(position), isImage: kind == .img,
+            appendPending(.startTag(parserOffset: Int(position), isImage: kind == .img,
                                      context: rawTextDepth > 0 ? .rawText : (headDepth > 0 ? .head : .body),
                                      names: appendPendingNames(name, attributes)))
             return
         }
         guard kind == .rawText || kind == .script else { return }
-        pending.append(.textElementStart(parserOffset: Int(position), names: appendPendingNames(name, attributes)))
+        appendPending(.textElementStart(parserOffset: Int(position), names: appendPendingNames(name, attributes)))
         openTextElements += 1
     }
 
@@ -431,10 +449,31 @@ private final class ScanState {
         return start..<pendingNames.count
     }
 
-    /// Locates the start tags and reads the conditional comments left for after the parse, and
-    /// hands their tags to ``visit``, in document order.
+    /// Records work for later (see ``pending``); a full batch is handled at once.
+    func appendPending(_ item: Pending) {
+        guard !stopped else { return }
+        pending.append(item)
+        if pending.count >= HTMLScanner.pendingBatchSize { handlePending() }
+    }
+
+    /// Handles what is left at the end of the parse, then finds where an unterminated construct starts.
     func finishPending() {
+        handlePending()
+        if stopped { return }
+        findUnterminatedConstruct(after: documentOffset(parserOffset: lastEventParserOffset))
+    }
+
+    /// Locates the start tags and reads the conditional comments recorded so far, and hands their
+    /// tags to ``visit``, in document order; stops the parser when ``visit`` says so. Offsets are
+    /// mapped in one forward walk, continued batch after batch.
+    func handlePending() {
+        result.largestPendingBatch = max(result.largestPendingBatch, pending.count)
+        defer {
+            pending.removeAll(keepingCapacity: true)
+            pendingNames.removeAll(keepingCapacity: true)
+        }
         for item in pending {
+            guard !stopped else { return }
             switch item {
             case let .startTag(parserOffset, isImage, context, names):
                 let offset = documentOffset(parserOffset: parserOffset)
@@ -445,7 +484,7 @@ private final class ScanState {
                 }
                 located.isImage = isImage
                 located.context = context
-                visit(located)
+                if !visit(located) { stop() }
             case let .textElementStart(parserOffset, names):
                 let offset = documentOffset(parserOffset: parserOffset)
                 // Past the end (libxml2 closing the document), the element starts nowhere: its
@@ -467,9 +506,13 @@ private final class ScanState {
                 }
             }
         }
-        pending = []
-        findUnterminatedConstruct(after: documentOffset(parserOffset: lastEventParserOffset))
-        pendingNames = []
+    }
+
+    /// Ends the scan at ``visit``'s request: nothing more is handled, and the parser (when it is
+    /// still running) stops at its next check.
+    func stop() {
+        stopped = true
+        if let context { xmlStopParser(context) }
     }
 
     /// The elements the scanner treats specially, told apart without allocating.
@@ -520,7 +563,7 @@ private final class ScanState {
         if kind == .rawText || kind == .script, openTextElements > 0 { openTextElements -= 1 }
         let nameStart = pendingNames.count
         appendPendingName(name)
-        pending.append(.elementEnd(parserOffset: Int(position), isBody: kind == .body,
+        appendPending(.elementEnd(parserOffset: Int(position), isBody: kind == .body,
                                    name: nameStart..<(pendingNames.count - 1)))
     }
 
@@ -563,7 +606,7 @@ private final class ScanState {
         let position = Int(rawPosition)
         noteEvent(parserOffset: position)
         guard headDepth == 0, rawTextDepth == 0, Self.startsConditionalComment(value) else { return }
-        pending.append(.conditionalComment(parserOffset: position, valueLength: strlen(value)))
+        appendPending(.conditionalComment(parserOffset: position, valueLength: strlen(value)))
     }
 
     /// A comment that starts like a conditional one, read after the parse: the markup it holds, if
@@ -620,7 +663,7 @@ private final class ScanState {
                 }
                 guard tag.attribute(.href) != nil else { continue }
                 tag.context = .conditionalComment
-                visit(tag)
+                if !visit(tag) { return stop() }
             } else {
                 i += 1
             }

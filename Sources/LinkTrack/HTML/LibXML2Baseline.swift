@@ -53,4 +53,34 @@ public enum LibXML2Baseline {
             return pointer.pointee
         }
     }
+
+    /// The most attributes libxml2 reports on one element of `document` (duplicates, which it drops,
+    /// not counted), read as the rewriter reads it: what ``StartTagAttributeBound`` must never
+    /// under-count (its tests compare the two).
+    static func largestAttributeCount(_ document: [UInt8]) -> Int {
+        _ = HTMLScanner.initialized
+        guard !document.isEmpty else { return 0 }
+        var copy = document
+        for i in copy.indices where copy[i] == 0 { copy[i] = 0xFF }
+        return copy.withUnsafeBufferPointer { buffer -> Int in
+            HTMLScanner.withParserContext(reading: buffer) { ctxt -> Int in
+                htmlCtxtUseOptions(ctxt, HTMLScanner.parserOptions)
+                var sax = htmlSAXHandler()
+                sax.initialized = 1
+                sax.startElement = { ctx, _, atts in
+                    let largest = lt_xml_ctxt_private(ctx)!.assumingMemoryBound(to: Int.self)
+                    var n = 0
+                    if let atts { while atts[2 * n] != nil { n += 1 } }
+                    largest.pointee = max(largest.pointee, n)
+                }
+                ctxt.pointee.sax.pointee = sax
+                var largest = 0
+                return withUnsafeMutablePointer(to: &largest) { pointer -> Int in
+                    ctxt.pointee._private = UnsafeMutableRawPointer(pointer)
+                    _ = htmlParseDocument(ctxt)
+                    return pointer.pointee
+                }
+            } ?? 0
+        }
+    }
 }

@@ -165,10 +165,13 @@ enum MetaCharset {
     /// - Returns: the label, trimmed and lowercased; `nil` when none is declared in the first
     ///   1024 bytes.
     static func prescan(_ bytes: [UInt8]) -> String? {
-        bytes.withUnsafeBufferPointer { buffer -> String? in
-            var scanner = PrescanScanner(input: UnsafeBufferPointer(rebasing: buffer.prefix(1024)))
-            return scanner.run()
-        }
+        bytes.withUnsafeBufferPointer { prescan($0) }
+    }
+
+    /// ``prescan(_:)`` of bytes held elsewhere.
+    static func prescan(_ buffer: UnsafeBufferPointer<UInt8>) -> String? {
+        var scanner = PrescanScanner(input: UnsafeBufferPointer(rebasing: buffer.prefix(1024)))
+        return scanner.run()
     }
 }
 

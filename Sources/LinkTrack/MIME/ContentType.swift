@@ -54,6 +54,43 @@ struct ContentType: Sendable, Equatable {
     var isMultipart: Bool { type == "multipart" }
 }
 
+/// How an entity's `Content-Type` fields read together (issue 16, item 12).
+///
+/// Python's `email` (`Message.get`), MimeKit (`MimeParser.GetContentType`) and mime4j
+/// (`DefaultBodyDescriptorBuilder`, which keeps the first field) all take the first field; an
+/// unparseable first field makes the entity `text/plain` (RFC 2045 §5.2) for Python and mime4j.
+/// That reading is unambiguous when every later field either names the same media type (type and
+/// subtype, the same boundary where both give one, the same charset where both give one) or names
+/// none at all (`Content-Type: charset=utf-8`). A later field that names another media type is a
+/// conflict: readers that take the last field see another entity, so the entity is not changed.
+enum ContentTypeReading: Equatable {
+    /// The entity's type: the first field's, with the charset of the first field that gives one.
+    case type(ContentType)
+    /// Two fields name different media types; the values, for the warning.
+    case conflict([String])
+
+    /// Reads `values`, the unfolded `Content-Type` values in order; `fallback` when there is none
+    /// or the first does not parse.
+    init(values: [String], fallback: ContentType) {
+        guard let firstValue = values.first, var first = ContentType(parsing: firstValue) else {
+            self = .type(fallback)
+            return
+        }
+        for value in values.dropFirst() {
+            guard let other = ContentType(parsing: value) else { continue }
+            let sameType = other.type == first.type && other.subtype == first.subtype
+            let sameBoundary = first.boundary == nil || other.boundary == nil || first.boundary == other.boundary
+            let sameCharset = first.charset == nil || other.charset == nil || first.charset == other.charset
+            guard sameType, sameBoundary, sameCharset else {
+                self = .conflict(values)
+                return
+            }
+            if first.charset == nil, let charset = other.charset { first.parameters["charset"] = charset }
+        }
+        self = .type(first)
+    }
+}
+
 /// A parsed Content-Disposition field value (RFC 2183).
 struct ContentDisposition: Sendable, Equatable {
     /// The disposition type, lowercased: `inline`, `attachment`, …

@@ -135,6 +135,66 @@ enum HeaderBlock {
     }
 }
 
+extension HeaderBlock {
+    /// Whether `line` begins a header field as RFC 5322 §2.2 writes one: a field name of printable
+    /// US-ASCII other than `:` (`ftext`, 33-57 and 59-126), then `:`; blanks between the name and
+    /// the colon are accepted (the obsolete syntax of §4.5.4, which readers take).
+    static func isFieldLine<C: Collection>(_ line: C) -> Bool where C.Element == UInt8 {
+        var sawName = false
+        var sawBlankAfterName = false
+        for byte in line {
+            if byte == MIMEBytes.colon { return sawName }
+            if byte == MIMEBytes.space || byte == MIMEBytes.tab {
+                guard sawName else { return false }
+                sawBlankAfterName = true
+            } else if byte >= 33 && byte <= 126 {
+                guard !sawBlankAfterName else { return false }
+                sawName = true
+            } else {
+                return false
+            }
+        }
+        return false
+    }
+
+    /// Whether `line` can belong to a header block: a field line (``isFieldLine(_:)``) or a folded
+    /// continuation, which starts with a space or tab (RFC 5322 §2.2.3). Any other line cannot be
+    /// part of the header section; RFC 5322 §2.1 separates the body with an empty line, and
+    /// readers that find such a line without one take it as the start of the body (Python's
+    /// `email` feedparser, mime4j with `setMalformedHeaderStartsBody`; issue 16, item 12).
+    static func canBelongToHeader<C: Collection>(_ line: C) -> Bool where C.Element == UInt8 {
+        guard let first = line.first else { return true }
+        return first == MIMEBytes.space || first == MIMEBytes.tab || isFieldLine(line)
+    }
+
+    /// The offset of the first line of `block` that cannot belong to a header block
+    /// (``canBelongToHeader(_:)``), or nil. At the top of a message, a first line `From ` (an mbox
+    /// envelope line, which readers skip) does not count.
+    static func firstMalformedLine(in block: [UInt8], isTop: Bool) -> Int? {
+        var lineStart = 0
+        while lineStart < block.count {
+            var lineEnd = lineStart
+            while lineEnd < block.count, block[lineEnd] != MIMEBytes.lf { lineEnd += 1 }
+            let line = block[lineStart..<lineEnd]
+            let isEnvelope = isTop && lineStart == 0 && line.starts(with: "From ".utf8)
+            if !isEnvelope, !canBelongToHeader(line) { return lineStart }
+            lineStart = lineEnd + 1
+        }
+        return nil
+    }
+
+    /// Whether `line` starts HTML markup (after spaces and tabs): `<` and a letter (a tag) or `!`
+    /// (`<!DOCTYPE`, a comment). What makes a body that follows a header block without an empty
+    /// line clearly HTML.
+    static func startsHTMLMarkup<C: Collection>(_ line: C) -> Bool where C.Element == UInt8 {
+        var iterator = line.makeIterator()
+        var byte = iterator.next()
+        while byte == MIMEBytes.space || byte == MIMEBytes.tab { byte = iterator.next() }
+        guard byte == UInt8(ascii: "<"), let next = iterator.next() else { return false }
+        return (next | 0x20) >= UInt8(ascii: "a") && (next | 0x20) <= UInt8(ascii: "z") || next == UInt8(ascii: "!")
+    }
+}
+
 extension MIMEBytes {
     /// Whether `byte` is a space, tab, CR or LF.
     @inline(__always)

@@ -386,15 +386,18 @@ enum QuotedPrintable {
     ///     Values below 4 are raised to 4, the least that fits `=XX` and a soft break.
     /// - Returns: the encoded bytes. An `=XX` is never split across a soft line break.
     static func encode(_ decoded: [UInt8], defaultLineEnding: [UInt8], maxLineLength: Int = 76) -> [UInt8] {
+        decoded.withUnsafeBufferPointer { encode($0, defaultLineEnding: defaultLineEnding, maxLineLength: maxLineLength) }
+    }
+
+    /// ``encode(_:defaultLineEnding:maxLineLength:)`` of bytes held elsewhere.
+    static func encode(_ input: UnsafeBufferPointer<UInt8>, defaultLineEnding: [UInt8], maxLineLength: Int = 76) -> [UInt8] {
         let maxLength = max(maxLineLength, 4)
-        // Written straight into a buffer of the worst-case size: no per-byte capacity checks.
-        let capacity = encodedCountBound(decoded.count, defaultLineEnding: defaultLineEnding, maxLength: maxLength)
+        // Written straight into a buffer of the worst-case size: no per-byte capacity checks. (Of a
+        // large buffer only the pages written are ever touched.)
+        let capacity = encodedCountBound(input.count, defaultLineEnding: defaultLineEnding, maxLength: maxLength)
         return [UInt8](unsafeUninitializedCapacity: capacity) { output, initializedCount in
-            decoded.withUnsafeBufferPointer { input in
-                defaultLineEnding.withUnsafeBufferPointer { defaultLineEnding in
-                    initializedCount = encodeLines(
-                        input, into: output, defaultLineEnding: defaultLineEnding, maxLength: maxLength)
-                }
+            defaultLineEnding.withUnsafeBufferPointer { defaultLineEnding in
+                initializedCount = encodeLines(input, into: output, defaultLineEnding: defaultLineEnding, maxLength: maxLength)
             }
         }
     }
@@ -779,14 +782,16 @@ enum QuotedPrintable {
 
     /// ``splice(raw:decoded:map:edits:)`` appended to `output` (a message being written, say),
     /// without a buffer of its own.
+    /// - Parameter fallbackLineEnding: the soft line break ending where the body gives none (a
+    ///   one-line body): the line ending of the message around it (issue 16, item 20).
     static func splice(raw: ArraySlice<UInt8>, decoded: [UInt8], map: LineMap, edits: EditList,
-                       into output: inout [UInt8]) {
+                       into output: inout [UInt8], fallbackLineEnding: [UInt8] = [MIMEBytes.cr, MIMEBytes.lf]) {
         // Offsets from the body's first byte, made indices of the slice.
         let origin = raw.startIndex
         if edits.isEmpty { output.append(contentsOf: raw); return }
         let lines = map.lines
         guard !lines.isEmpty else {
-            output.append(contentsOf: encode(Splicer.apply(edits, to: decoded), defaultLineEnding: [MIMEBytes.cr, MIMEBytes.lf]))
+            output.append(contentsOf: encode(Splicer.apply(edits, to: decoded), defaultLineEnding: fallbackLineEnding))
             return
         }
         let softBreaks = map.softBreaks
@@ -892,7 +897,7 @@ enum QuotedPrintable {
             }
             output.append(contentsOf: raw[(origin + rawCursor)..<(origin + start(first).raw)])
             encode(content, into: &output,
-                   defaultLineEnding: defaultLineEnding(lines: lines, last: last.line),
+                   defaultLineEnding: defaultLineEnding(lines: lines, last: last.line, fallback: fallbackLineEnding),
                    maxLineLength: finalSoftBreak == nil ? 76 : 75)
             if let finalSoftBreak { output.append(contentsOf: raw[finalSoftBreak]) }
             rawCursor = finalSoftBreak.map { $0.upperBound - origin } ?? lines[last.line].rawRange.upperBound
@@ -918,13 +923,13 @@ enum QuotedPrintable {
 
     /// The soft line break ending for a re-encoded run whose edited bytes may end without a hard
     /// line break: the original line's own ending, else its soft break's, else the line before's,
-    /// else CRLF (RFC 2045 §6.7 canonical form).
-    private static func defaultLineEnding(lines: [LogicalLine], last: Int) -> [UInt8] {
+    /// else `fallback` (the message's).
+    private static func defaultLineEnding(lines: [LogicalLine], last: Int, fallback: [UInt8]) -> [UInt8] {
         let line = lines[last]
         if line.lineEnding != .none { return line.lineEnding.bytes }
         if line.softLineEnding != .none { return line.softLineEnding.bytes }
         if last > 0 { return lines[last - 1].lineEnding.bytes }
-        return [MIMEBytes.cr, MIMEBytes.lf]
+        return fallback
     }
 }
 

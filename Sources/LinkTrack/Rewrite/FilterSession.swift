@@ -20,6 +20,15 @@ import Darwin
 ///   they disagree the part passes through untouched, with a warning (issue 16, item 14). Readers
 ///   differ on which of the fields counts, so rewriting the body for one of them corrupts it for
 ///   the others (raw `=3D` and broken links where the first field is read).
+/// - Malformed header blocks (issue 16, item 12): a header block that runs into its body without
+///   an empty line ends at the first line that cannot belong to it when that line clearly starts
+///   the body: HTML markup in a `text/html` entity, the first delimiter of a multipart (see
+///   ``startsBody(_:header:isTop:inDigest:)``). Several `Content-Type` fields read as the first
+///   one, as Python's `email`, MimeKit and mime4j read them, when the others name the same type or
+///   none; when they name different types, or when a `Content-Type`, `Content-Transfer-Encoding` or
+///   `Content-Disposition` field follows a line that cannot belong to a header block, readers
+///   disagree and the entity passes through untouched, with a warning. Fields the filter adds go
+///   before such a line, where every reader takes them for header fields.
 public struct FilterSession {
     let filter: MessageFilter
     var limits: Limits { filter.options.limits }
@@ -32,9 +41,11 @@ public struct FilterSession {
     var inputGeneration = 0
     var output: [UInt8] = []
     var atLineStart = true
-    var state: State = .topHeaders([])
+    var state: State = .topHeaders(HeaderLines())
     var frames: [Frame] = []
     var tracking: TrackingContext?
+    /// How many link reports the parts listed so far hold (see ``list(_:)``).
+    var listedLinks = 0
 
     struct Frame {
         var boundary: [UInt8]
@@ -59,9 +70,30 @@ public struct FilterSession {
         var borrowedGeneration: Int?
     }
 
+    /// A header block being read, and what may start the body without an empty line before it.
+    struct HeaderLines {
+        var block: [UInt8] = []
+        /// Whether the first line that cannot belong to a header block has been seen; from then on
+        /// ``bodyStart`` is known.
+        var sawMalformedLine = false
+        /// What a line must look like to start the body although no empty line came before it,
+        /// read from the fields before the first line that cannot belong to a header block.
+        var bodyStart = BodyStart.none
+    }
+
+    /// See ``HeaderLines/bodyStart``.
+    enum BodyStart {
+        /// The entity is `text/html`: a line that starts HTML markup.
+        case html
+        /// A multipart: its first delimiter line.
+        case multipart(boundary: [UInt8])
+        /// Nothing: the header block runs on to an empty line.
+        case none
+    }
+
     enum State {
-        case topHeaders([UInt8])
-        case partHeaders([UInt8], path: String, inDigest: Bool)
+        case topHeaders(HeaderLines)
+        case partHeaders(HeaderLines, path: String, inDigest: Bool)
         case opaque
         case collecting(HTMLPart)
         /// Everything left is copied as it comes.
@@ -142,7 +174,8 @@ public struct FilterSession {
                 try handleLine(rest, continuation: continuation)
             }
         }
-        if case .topHeaders(let block) = state {
+        if case .topHeaders(let header) = state {
+            let block = header.block
             // No blank line: the message has no body, so there is nothing to track. The set is still
             // checked (an unknown one is rejected) and the SES headers go, but no Message-ID is added:
             // after an unterminated last line it could turn that line into the blank line.
@@ -151,12 +184,12 @@ public struct FilterSession {
             for range in decision.removals { edits.add(Edit(range: range, replacement: [])) }
             output.append(contentsOf: edits.isEmpty ? block : Splicer.apply(edits, to: block))
             report.changed = !edits.isEmpty
-            report.notes.append("the message ends inside its header block; nothing to track")
+            note("the message ends inside its header block; nothing to track")
             state = .passAll
         }
         switch state {
-        case .partHeaders(let block, _, _):
-            output.append(contentsOf: block)
+        case .partHeaders(let header, _, _):
+            output.append(contentsOf: header.block)
         case .collecting(let part):
             finishHTMLPart(part)
         case .topHeaders, .opaque, .passAll:
@@ -164,9 +197,43 @@ public struct FilterSession {
         }
         state = .passAll
         if !frames.isEmpty {
-            report.warnings.append("the message ends without the final boundary of \(frames.count) multipart part(s); the parts were closed at the end")
+            warn("the message ends without the final boundary of \(frames.count) multipart part(s); the parts were closed at the end")
             frames.removeAll()
         }
+    }
+
+    // MARK: - The report
+
+    /// Adds a note to the report, or counts it once the report lists ``Limits/maximumReportEntries``.
+    mutating func note(_ text: String) {
+        if report.notes.count < limits.maximumReportEntries { report.notes.append(text) } else { report.unlistedNotes += 1 }
+    }
+
+    /// Adds a warning to the report, or counts it once the report lists ``Limits/maximumReportEntries``.
+    mutating func warn(_ text: String) {
+        if report.warnings.count < limits.maximumReportEntries { report.warnings.append(text) } else { report.unlistedWarnings += 1 }
+    }
+
+    /// Adds a part to the report, or counts it once the report lists ``Limits/maximumReportEntries``
+    /// parts. A listed HTML part keeps its links' reports while the message's listed links stay
+    /// within ``Limits/maximumLinksPerHTMLPart``; past that, the part is listed without them (they
+    /// are counted in ``PartReport/unlistedLinks``). So a message's report is bounded whatever the
+    /// number of its parts (issue 16, item 16: 200,000 small parts held 357 MB).
+    mutating func list(_ part: PartReport) {
+        guard report.parts.count < limits.maximumReportEntries else {
+            report.unlistedParts += 1
+            return
+        }
+        var part = part
+        if let links = part.html?.links.count, links > 0 {
+            if listedLinks + links > limits.maximumLinksPerHTMLPart {
+                part.html?.links = []
+                part.unlistedLinks = links
+            } else {
+                listedLinks += links
+            }
+        }
+        report.parts.append(part)
     }
 
     static func indexOfLineFeed(_ bytes: [UInt8], from start: Int) -> Int? {
@@ -238,8 +305,8 @@ public struct FilterSession {
         // Capped at what the quoted-printable line map and the parser can address (Limits).
         let maximumSize = min(limits.maximumHTMLPartSize, Limits.largestHTMLPartSize)
         if part.header.count + part.body.count > maximumSize {
-            report.warnings.append("part \(part.path): the HTML part is larger than \(maximumSize) bytes; it passes through untouched")
-            report.parts.append(PartReport(path: part.path, contentType: "text/html", action: "passed through: larger than the HTML size limit", html: nil))
+            warn("part \(part.path): the HTML part is larger than \(maximumSize) bytes; it passes through untouched")
+            list(PartReport(path: part.path, contentType: "text/html", action: "passed through: larger than the HTML size limit", html: nil))
             output.append(contentsOf: part.header)
             output.append(contentsOf: part.blankLine)
             output.append(contentsOf: part.body)
@@ -253,42 +320,53 @@ public struct FilterSession {
         case .passAll:
             output.append(contentsOf: line)
 
-        case .topHeaders(var block):
+        case .topHeaders(var header):
             if !continuation, Self.isBlankLine(line) {
                 state = .opaque
-                try endTopHeaders(block: block, blankLine: Array(line))
+                try endTopHeaders(block: header.block, blankLine: Array(line))
                 return
             }
             state = .passAll  // releases the block held by the state, so the append does not copy it
-            block.append(contentsOf: line)
-            if block.count > limits.maximumHeaderBlockSize {
-                report.warnings.append("the header block is larger than \(limits.maximumHeaderBlockSize) bytes; the message passes through untouched")
-                output.append(contentsOf: block)
+            if !continuation, Self.startsBody(line, header: &header, isTop: true, inDigest: false) {
+                try endTopHeaders(block: header.block, blankLine: [])
+                // The line is the body's first, read in the state the header block led to.
+                try handleLine(line, continuation: false)
+                return
+            }
+            header.block.append(contentsOf: line)
+            if header.block.count > limits.maximumHeaderBlockSize {
+                warn("the header block is larger than \(limits.maximumHeaderBlockSize) bytes; the message passes through untouched")
+                output.append(contentsOf: header.block)
                 state = .passAll
                 return
             }
-            state = .topHeaders(block)
+            state = .topHeaders(header)
 
-        case .partHeaders(var block, let path, let inDigest):
+        case .partHeaders(var header, let path, let inDigest):
             if !continuation, let match = boundaryMatch(line) {
-                output.append(contentsOf: block)
+                output.append(contentsOf: header.block)
                 state = .opaque
                 handleBoundary(line, match: match)
                 return
             }
             if !continuation, Self.isBlankLine(line) {
-                endPartHeaders(block: block, blankLine: Array(line), path: path, inDigest: inDigest)
+                endPartHeaders(block: header.block, blankLine: Array(line), path: path, inDigest: inDigest)
                 return
             }
             state = .opaque  // releases the block held by the state, so the append does not copy it
-            block.append(contentsOf: line)
-            if block.count > limits.maximumHeaderBlockSize {
-                report.warnings.append("part \(path): the header block is larger than \(limits.maximumHeaderBlockSize) bytes; the part passes through untouched")
-                output.append(contentsOf: block)
+            if !continuation, Self.startsBody(line, header: &header, isTop: false, inDigest: inDigest) {
+                endPartHeaders(block: header.block, blankLine: [], path: path, inDigest: inDigest)
+                try handleLine(line, continuation: false)
+                return
+            }
+            header.block.append(contentsOf: line)
+            if header.block.count > limits.maximumHeaderBlockSize {
+                warn("part \(path): the header block is larger than \(limits.maximumHeaderBlockSize) bytes; the part passes through untouched")
+                output.append(contentsOf: header.block)
                 state = .opaque
                 return
             }
-            state = .partHeaders(block, path: path, inDigest: inDigest)
+            state = .partHeaders(header, path: path, inDigest: inDigest)
 
         case .opaque:
             if !continuation, let match = boundaryMatch(line) {
@@ -349,7 +427,7 @@ public struct FilterSession {
     mutating func handleBoundary(_ line: ArraySlice<UInt8>, match: BoundaryMatch) {
         if match.frameIndex < frames.count - 1 {
             let closed = frames.count - 1 - match.frameIndex
-            report.warnings.append("part \(frames[match.frameIndex].path.isEmpty ? "message" : frames[match.frameIndex].path): \(closed) nested multipart part(s) end without their final boundary")
+            warn("part \(frames[match.frameIndex].path.isEmpty ? "message" : frames[match.frameIndex].path): \(closed) nested multipart part(s) end without their final boundary")
             frames.removeLast(closed)
         }
         output.append(contentsOf: line)
@@ -360,11 +438,60 @@ public struct FilterSession {
             frames[match.frameIndex].partCount += 1
             let frame = frames[match.frameIndex]
             let path = frame.path.isEmpty ? "\(frame.partCount)" : "\(frame.path).\(frame.partCount)"
-            state = .partHeaders([], path: path, inDigest: frame.isDigest)
+            state = .partHeaders(HeaderLines(), path: path, inDigest: frame.isDigest)
         }
     }
 
     // MARK: - Headers
+
+    /// Whether `line`, read in a header block before any empty line, starts the entity's body
+    /// (issue 16, item 12).
+    ///
+    /// RFC 5322 §2.2 makes a header field a name, a colon and a body, and §2.2.3 a folded line
+    /// start with a blank; a line that is neither cannot belong to the header section, which has
+    /// therefore ended without its empty line (§2.1). Python's `email` takes that line as the
+    /// body's first, as does mime4j with `setMalformedHeaderStartsBody`; mime4j by default and
+    /// MimeKit drop such lines and read headers on to an empty line (MimeKit, in a multipart, to a
+    /// boundary line too). The readings agree where LinkTrack recovers a body: only when the line
+    /// is clearly the body's start for the type the fields before it declare (read once, at the
+    /// first such line) — HTML markup (`<` and a letter or `!`) in a `text/html` entity, or the
+    /// first delimiter line of a multipart. Anything else stays in the header block, as before, and
+    /// the header block runs on to an empty line.
+    static func startsBody(_ line: ArraySlice<UInt8>, header: inout HeaderLines, isTop: Bool, inDigest: Bool) -> Bool {
+        guard !HeaderBlock.canBelongToHeader(line) else { return false }
+        // An mbox envelope line ("From ...") at the top of a message is skipped by readers.
+        if isTop, header.block.isEmpty, line.starts(with: "From ".utf8) { return false }
+        if !header.sawMalformedLine {
+            header.sawMalformedLine = true
+            let fields = HeaderBlock.parse(header.block)
+            if case .type(let type) = Self.contentTypeReading(fields, inDigest: inDigest) {
+                if type.type == "text", type.subtype == "html" {
+                    header.bodyStart = .html
+                } else if type.isMultipart, let boundary = type.boundary {
+                    header.bodyStart = .multipart(boundary: Array(boundary.utf8))
+                }
+            }
+        }
+        switch header.bodyStart {
+        case .html:
+            return HeaderBlock.startsHTMLMarkup(line)
+        case .multipart(let boundary):
+            // "--" boundary, then only transport padding (RFC 2046 §5.1.1).
+            guard line.starts(with: "--".utf8), line.dropFirst(2).starts(with: boundary) else { return false }
+            return line.dropFirst(2 + boundary.count).allSatisfy {
+                $0 == MIMEBytes.space || $0 == MIMEBytes.tab || $0 == MIMEBytes.cr || $0 == MIMEBytes.lf
+            }
+        case .none:
+            return false
+        }
+    }
+
+    /// How the `Content-Type` fields of an entity read (see ``ContentTypeReading``); the default
+    /// type (RFC 2045 §5.2, RFC 2046 §5.1.5 in a digest) when there is none.
+    static func contentTypeReading(_ fields: [HeaderField], inDigest: Bool) -> ContentTypeReading {
+        ContentTypeReading(values: fields.filter { $0.name(is: "content-type") }.map(\.unfoldedValue),
+                           fallback: inDigest ? ContentType(type: "message", subtype: "rfc822") : ContentType(type: "text", subtype: "plain"))
+    }
 
     mutating func endTopHeaders(block: [UInt8], blankLine: [UInt8]) throws(FilterError) {
         let fields = HeaderBlock.parse(block)
@@ -373,7 +500,9 @@ public struct FilterSession {
         if !decision.removals.isEmpty || decision.addedField != nil {
             var edits = EditList()
             for range in decision.removals { edits.add(Edit(range: range, replacement: [])) }
-            if let added = decision.addedField { edits.add(.insert(added, at: block.count)) }
+            if let added = decision.addedField {
+                edits.add(.insert(added, at: Self.insertionOffset(in: block, isTop: true)))
+            }
             header = Splicer.apply(edits, to: block)
             report.changed = true
         }
@@ -399,45 +528,62 @@ public struct FilterSession {
         func passThrough(_ action: String, contentType: String) {
             output.append(contentsOf: header)
             output.append(contentsOf: blankLine)
-            report.parts.append(PartReport(path: displayPath, contentType: contentType, action: action, html: nil))
+            list(PartReport(path: displayPath, contentType: contentType, action: action, html: nil))
             state = .opaque
         }
-        let contentTypeValue = fields.last(where: { $0.name(is: "content-type") })?.unfoldedValue
-        let contentType = contentTypeValue.flatMap(ContentType.init(parsing:))
-            ?? (inDigest ? ContentType(type: "message", subtype: "rfc822") : ContentType(type: "text", subtype: "plain"))
+        let contentType: ContentType
+        switch Self.contentTypeReading(fields, inDigest: inDigest) {
+        case .type(let type):
+            contentType = type
+        case .conflict(let values):
+            // Python's email, MimeKit and mime4j take the first field; readers that take the last
+            // see another entity. With no one reading, nothing in it is changed (issue 16, item 12).
+            let first = values.first.flatMap(ContentType.init(parsing:)).map { "\($0.type)/\($0.subtype)" } ?? "text/plain"
+            warn("part \(displayPath): its \(values.count) Content-Type fields name different types (\(values.joined(separator: "; "))); the part passes through untouched")
+            return passThrough("passed through: conflicting Content-Type fields", contentType: first)
+        }
         let typeName = "\(contentType.type)/\(contentType.subtype)"
-        let disposition = fields.last(where: { $0.name(is: "content-disposition") })
-            .flatMap { ContentDisposition(parsing: $0.unfoldedValue) }
+        // The MIME fields after a line that cannot belong to a header block are header fields to
+        // some readers and body text to others (see ``startsBody(_:header:isTop:inDigest:)``).
+        if let malformed = HeaderBlock.firstMalformedLine(in: header, isTop: path.isEmpty),
+           let field = fields.first(where: { $0.range.lowerBound > malformed && Self.isMIMEField($0) }) {
+            warn("part \(displayPath): its \(field.name) field follows a line that is not a header field, so readers disagree on whether it counts; the part passes through untouched")
+            return passThrough("passed through: a MIME field after a line that is not a header field", contentType: typeName)
+        }
+        // An attachment in any Content-Disposition field: readers differ on which of several counts.
+        let isAttachment = fields.contains {
+            $0.name(is: "content-disposition") && ContentDisposition(parsing: $0.unfoldedValue)?.disposition == "attachment"
+        }
 
         if contentType.isMultipart {
             if contentType.subtype == "signed" || contentType.subtype == "encrypted" {
                 return passThrough("passed through: \(typeName) must not change", contentType: typeName)
             }
             guard let boundary = contentType.boundary, !boundary.isEmpty else {
-                report.warnings.append("part \(displayPath): \(typeName) without a boundary parameter passes through untouched")
+                warn("part \(displayPath): \(typeName) without a boundary parameter passes through untouched")
                 return passThrough("passed through: no boundary", contentType: typeName)
             }
             // RFC 2046 §5.1.2 forbids a nested multipart to reuse an enclosing boundary; readers
             // disagree on where such parts end, so the whole part passes through untouched.
             guard !frames.contains(where: { $0.boundary.elementsEqual(boundary.utf8) }) else {
-                report.warnings.append("part \(displayPath): \(typeName) reuses an enclosing multipart's boundary; the part passes through untouched")
+                warn("part \(displayPath): \(typeName) reuses an enclosing multipart's boundary; the part passes through untouched")
                 return passThrough("passed through: boundary reused from an enclosing multipart", contentType: typeName)
             }
             guard frames.count < limits.maximumNestingDepth else {
-                report.warnings.append("part \(displayPath): multipart nesting deeper than \(limits.maximumNestingDepth); the part passes through untouched")
+                warn("part \(displayPath): multipart nesting deeper than \(limits.maximumNestingDepth); the part passes through untouched")
                 return passThrough("passed through: nesting too deep", contentType: typeName)
             }
             output.append(contentsOf: header)
             output.append(contentsOf: blankLine)
             frames.append(Frame(boundary: Array(boundary.utf8), path: path, isDigest: contentType.subtype == "digest"))
-            report.parts.append(PartReport(path: displayPath, contentType: typeName, action: "walked", html: nil))
+            list(PartReport(path: displayPath, contentType: typeName, action: "walked", html: nil))
             state = .opaque
             return
         }
         guard contentType.type == "text", contentType.subtype == "html" else {
             return passThrough("passed through", contentType: typeName)
         }
-        if disposition?.disposition == "attachment" {
+        if isAttachment {
             return passThrough("passed through: attachment", contentType: typeName)
         }
         let encodings = fields.filter { $0.name(is: "content-transfer-encoding") }
@@ -446,13 +592,19 @@ public struct FilterSession {
             // Readers disagree on which field counts (Python's email and Thunderbird take the
             // first, others the last), so there is no one body to rewrite (issue 16, item 14).
             let names = encodings.map(\.name).joined(separator: ", ")
-            report.warnings.append("part \(displayPath): its \(encodings.count) Content-Transfer-Encoding fields disagree (\(names)); the part passes through untouched")
+            warn("part \(displayPath): its \(encodings.count) Content-Transfer-Encoding fields disagree (\(names)); the part passes through untouched")
             return passThrough("passed through: conflicting Content-Transfer-Encoding fields", contentType: typeName)
         }
         state = .collecting(HTMLPart(path: displayPath, header: header, blankLine: blankLine, fields: fields,
                                      contentType: contentType, transferEncoding: encodings.last ?? .sevenBit))
     }
 
+
+    /// Whether `field` says how to read the entity's body: `Content-Type`, `Content-Transfer-Encoding`
+    /// or `Content-Disposition`.
+    static func isMIMEField(_ field: HeaderField) -> Bool {
+        field.name(is: "content-type") || field.name(is: "content-transfer-encoding") || field.name(is: "content-disposition")
+    }
 
     struct TrackingDecision {
         var removals: [Range<Int>] = []
@@ -467,30 +619,34 @@ public struct FilterSession {
         let tagHeaders = fields.filter { $0.name(is: "x-ses-message-tags") }
         let sesRanges = (setHeaders + tagHeaders).map(\.range)
 
-        let requested = setHeaders.first.map(\.unfoldedValue) ?? filter.options.configurationSetName
-            ?? configuration.defaultConfigurationSet
+        // An empty X-SES-CONFIGURATION-SET names no set: it counts as absent (and is removed with
+        // the others when the message is tracked; issue 16, item 20).
+        let named = setHeaders.lazy.map(\.unfoldedValue).first { !$0.isEmpty }
+        let requested = named ?? filter.options.configurationSetName ?? configuration.defaultConfigurationSet
         guard let requested, !requested.isEmpty else {
-            report.notes.append("no configuration set applies (no X-SES-CONFIGURATION-SET header, no --configuration-set, no DefaultConfigurationSet); the message passes unchanged")
+            note(setHeaders.isEmpty
+                ? "no configuration set applies (no X-SES-CONFIGURATION-SET header, no --configuration-set, no DefaultConfigurationSet); the message passes unchanged"
+                : "no configuration set applies (X-SES-CONFIGURATION-SET is empty, no --configuration-set, no DefaultConfigurationSet); the message passes unchanged")
             return decision
         }
         guard let set = configuration.configurationSets.first(where: { $0.name == requested }) else {
             let error = ConfigurationError.notFound(configurationSet: requested)
             if filter.options.unknownConfigurationSet == .pass {
-                report.notes.append("\(error.description) The message passes unchanged (--unknown-configuration-set pass).")
+                note("\(error.description) The message passes unchanged (--unknown-configuration-set pass).")
                 return decision
             }
             throw FilterError(kind: .unknownConfigurationSet, message: error.description)
         }
         report.configurationSet = set.name
         guard set.tracksAnything else {
-            report.notes.append(set.customRedirectDomain == nil
+            note(set.customRedirectDomain == nil
                 ? "configuration set \(set.name) has no CustomRedirectDomain; the message passes unchanged"
                 : "configuration set \(set.name) tracks neither opens nor clicks; the message passes unchanged")
             return decision
         }
         let dkim = fields.filter { $0.name(is: "dkim-signature") }
         if !dkim.isEmpty, !filter.options.rewriteSigned {
-            report.warnings.append("the message carries a DKIM-Signature, which rewriting would break; it passes without tracking (use --rewrite-signed to track it)")
+            warn("the message carries a DKIM-Signature, which rewriting would break; it passes without tracking (use --rewrite-signed to track it)")
             let covered = Set(dkim.flatMap { Self.signedHeaderNames($0.unfoldedValue) })
             for field in setHeaders where !covered.contains("x-ses-configuration-set") { decision.removals.append(field.range) }
             for field in tagHeaders where !covered.contains("x-ses-message-tags") { decision.removals.append(field.range) }
@@ -507,7 +663,7 @@ public struct FilterSession {
                 if kv.count == 2, Tag.isValidComponent(name), Tag.isValidComponent(value) {
                     messageTags.append(Tag(name: name, value: value))
                 } else {
-                    report.warnings.append("X-SES-MESSAGE-TAGS entry \"\(Self.trimmed(pair))\" is malformed (expected name=value of [0-9A-Za-z_-]); it is ignored")
+                    warn("X-SES-MESSAGE-TAGS entry \"\(Self.trimmed(pair))\" is malformed (expected name=value of [0-9A-Za-z_-]); it is ignored")
                 }
             }
         }
@@ -524,19 +680,34 @@ public struct FilterSession {
         if existing?.unfoldedValue.isEmpty == true {
             // An empty Message-ID field stays as it is (a second field would break RFC 5322 §3.6);
             // the derived id goes into the tokens only.
-            report.notes.append("the Message-ID field is empty; tokens carry \(messageId)")
+            note("the Message-ID field is empty; tokens carry \(messageId)")
         } else if existing == nil {
-            let ending = fields.last?.lineEnding.isEmpty == false ? fields.last!.lineEnding : Self.dominantLineEnding(block)
-            var added: [UInt8] = []
-            if let last = fields.last, last.lineEnding.isEmpty { added.append(contentsOf: Self.dominantLineEnding(block)) }
-            added.append(contentsOf: Array("Message-ID: \(messageId)".utf8))
-            added.append(contentsOf: ending)
-            decision.addedField = added
-            report.notes.append("the message had no Message-ID; added \(messageId)")
+            decision.addedField = Self.fieldToAdd("Message-ID: \(messageId)", to: block, fields: fields, isTop: true)
+            note("the message had no Message-ID; added \(messageId)")
         }
         tracking = TrackingContext(configurationSet: set, messageId: messageId, messageTags: messageTags)
         report.messageId = tracking?.messageId
         return decision
+    }
+
+    /// Where a field is added to a header block: at its end, or before its first line that cannot
+    /// belong to a header block (issue 16, item 12), so that every reader takes the added field for
+    /// a header field (Python's email reads the body from that line on).
+    static func insertionOffset(in block: [UInt8], isTop: Bool) -> Int {
+        HeaderBlock.firstMalformedLine(in: block, isTop: isTop) ?? block.count
+    }
+
+    /// The bytes that add the field `text` at ``insertionOffset(in:isTop:)``: with the line ending
+    /// of the field before it, and after a line ending when that field has none (a block that ends
+    /// without one).
+    static func fieldToAdd(_ text: String, to block: [UInt8], fields: [HeaderField], isTop: Bool) -> [UInt8] {
+        let offset = insertionOffset(in: block, isTop: isTop)
+        let before = fields.last { $0.range.upperBound <= offset }
+        var added: [UInt8] = []
+        if let before, before.lineEnding.isEmpty { added.append(contentsOf: dominantLineEnding(block)) }
+        added.append(contentsOf: Array(text.utf8))
+        added.append(contentsOf: before?.lineEnding.isEmpty == false ? before!.lineEnding : dominantLineEnding(block))
+        return added
     }
 
     static func dominantLineEnding(_ block: [UInt8]) -> [UInt8] {

@@ -29,6 +29,9 @@ final class LinkRewriting {
     @exclusivity(unchecked) var report = HTMLRewriteReport()
     @exclusivity(unchecked) var linkIndex = 0
     @exclusivity(unchecked) var pixelPresent = false
+    /// How many more links (and `ses:` attributes) the document may hold (see
+    /// ``Limits/maximumLinksPerHTMLPart``); below zero, the rewrite stops.
+    @exclusivity(unchecked) var linkBudget: Int
     /// Every click URL is built at the start of this buffer.
     @exclusivity(unchecked) var urlBuffer: [UInt8] = []
     /// Every destination is decoded into this buffer (the report derives it again when asked).
@@ -37,7 +40,8 @@ final class LinkRewriting {
     @exclusivity(unchecked) var escapeBuffer: [UInt8] = []
 
     init(document: UnsafeBufferPointer<UInt8>, storage: [UInt8]?, reportingLinks: Bool, set: ConfigurationSet,
-         domain: String, family: CharsetFamily, charsetName: String, signer: MessageSigner) {
+         domain: String, family: CharsetFamily, charsetName: String, signer: MessageSigner, linkBudget: Int) {
+        self.linkBudget = linkBudget
         self.document = document
         self.storage = storage
         self.reportingLinks = reportingLinks
@@ -97,7 +101,21 @@ final class LinkRewriting {
         for removal in removals { edits.add(removal) }
     }
 
-    func visit(_ tag: ScannedTag) {
+    /// Handles one tag the scanner found.
+    /// - Returns: false when the document holds more links than ``linkBudget`` allows: the scan stops
+    ///   and the rewrite leaves the document untouched.
+    func visit(_ tag: ScannedTag) -> Bool {
+        if !tag.isImage {
+            // Each link costs an edit and a report until the part is written; so does each ses:
+            // attribute removed. Counted before any of them is made.
+            linkBudget -= 1 + tag.sesAttributes.count
+            if linkBudget < 0 { return false }
+        }
+        visitCounted(tag)
+        return true
+    }
+
+    private func visitCounted(_ tag: ScannedTag) {
         if tag.isImage {
             // Only an `<img>` that browsers read as one: a name run together with other bytes
             // (`<img[i src=...>`, which libxml2 reads as `img`) is another element to a browser, where

@@ -59,6 +59,9 @@ extension String {
 /// `ses:tags` attributes (and `{{ses:openTracker}}` placeholders) comes out byte-identical.
 public struct HTMLRewriter: Sendable {
     let signer: LinkSigner
+    /// The limits a document is held to (``Limits/maximumAttributesPerTag``, ``Limits/maximumLinksPerHTMLPart``);
+    /// beyond one it comes back untouched.
+    public var limits = Limits()
     /// Above this size a warning says that Gmail clips the message, so the pixel may never load.
     public static let gmailClipSize = 102 * 1024
 
@@ -134,16 +137,29 @@ public struct HTMLRewriter: Sendable {
             report.pixel = .emptyDocument
             return untouched("the document is empty")
         }
+        // Before libxml2 sees the document: its time is quadratic in a tag's attributes.
+        if let offset = StartTagAttributeBound.firstOffsetOverLimit(document, limit: limits.maximumAttributesPerTag) {
+            return untouched("a start tag has more than \(limits.maximumAttributesPerTag) attributes (at offset \(offset)); parts with such tags are not parsed (Limits.maximumAttributesPerTag)")
+        }
+        // Placeholders first: each is an edit too, and they count against the same limit as links.
+        let maximumLinks = limits.maximumLinksPerHTMLPart
+        guard let placeholders = Self.placeholderRanges(in: document, atMost: maximumLinks) else {
+            return untouched("the document holds more than \(maximumLinks) {{ses:openTracker}} placeholders and links (Limits.maximumLinksPerHTMLPart)")
+        }
         let links = LinkRewriting(document: document, storage: storage, reportingLinks: reportingLinks, set: set,
                                   domain: domain, family: family, charsetName: charset ?? "unknown",
                                   signer: MessageSigner(signer, messageId: context.messageId, configurationSet: set.name,
                                                         messageTags: context.messageTags, domain: domain,
-                                                        forAttributes: true))
+                                                        forAttributes: true),
+                                  linkBudget: maximumLinks - placeholders.count)
         let scan: HTMLScan
         do {
             scan = try HTMLScanner.scan(document) { links.visit($0) }
         } catch {
             return untouched("libxml2 could not parse the document (\(error))")
+        }
+        if scan.stopped {
+            return untouched("the document holds more than \(maximumLinks) links, ses: attributes and {{ses:openTracker}} placeholders (Limits.maximumLinksPerHTMLPart)")
         }
         // Taken over (not copied): the state lets go of them first.
         report = links.report
@@ -156,7 +172,6 @@ public struct HTMLRewriter: Sendable {
         }
 
         // The open pixel, and {{ses:openTracker}} placeholders (removed whether or not a pixel goes in).
-        let placeholders = Self.placeholderRanges(in: document)
         var pixelPlaceholderIndex: Int?
         if !set.tracksOpens {
             report.pixel = .opensNotTracked
@@ -275,8 +290,15 @@ public struct HTMLRewriter: Sendable {
     }
 
     static func placeholderRanges(in buffer: UnsafeBufferPointer<UInt8>) -> [Range<Int>] {
+        placeholderRanges(in: buffer, atMost: Int.max)!
+    }
+
+    /// The ranges of the `{{ses:openTracker}}` placeholders of `buffer`, in order; nil as soon as
+    /// there are more than `limit`.
+    static func placeholderRanges(in buffer: UnsafeBufferPointer<UInt8>, atMost limit: Int) -> [Range<Int>]? {
         let needle = PixelTag.placeholder
         var ranges: [Range<Int>] = []
+        var exceeded = false
         needle.withUnsafeBufferPointer { pattern in
             guard let base = buffer.baseAddress, let patternBase = pattern.baseAddress else { return }
             var i = 0
@@ -286,6 +308,7 @@ public struct HTMLRewriter: Sendable {
                   let hit = memchr(base + i, Int32(pattern[0]), buffer.count - i - pattern.count + 1) {
                 let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
                 if base[at + 1] == pattern[1], memcmp(base + at, patternBase, pattern.count) == 0 {
+                    if ranges.count == limit { exceeded = true; return }
                     ranges.append(at..<(at + pattern.count))
                     i = at + pattern.count
                 } else {
@@ -293,6 +316,6 @@ public struct HTMLRewriter: Sendable {
                 }
             }
         }
-        return ranges
+        return exceeded ? nil : ranges
     }
 }

@@ -9,14 +9,61 @@ public struct Limits: Sendable, Equatable {
     /// a part: that part) passes through untouched. Default 1 MiB.
     public var maximumHeaderBlockSize: Int = 1 << 20
     /// The largest HTML part (encoded) that is held in memory and rewritten; larger parts pass
-    /// through untouched. Peak memory is bounded by about four times this. Default 32 MiB; values
-    /// above ``largestHTMLPartSize`` act as that.
+    /// through untouched. Default 32 MiB; values above ``largestHTMLPartSize`` act as that.
+    ///
+    /// What one part costs at its peak, besides the process itself (about 12 MB for `linktrack`):
+    /// - the encoded part while it is collected: up to twice its size in a growing buffer when it
+    ///   arrives in pieces (the filter's input), nothing more when it is a slice of a message held
+    ///   whole;
+    /// - the decoded document, for quoted-printable and base64 parts (7bit, 8bit and binary parts
+    ///   are rewritten where they lie);
+    /// - the rewritten part in the output, which is what tracking adds over its size: per link the
+    ///   tracking URL for the original (110-150 bytes more for typical destinations, at most
+    ///   2,048 bytes);
+    /// - per link, up to ``maximumLinksPerHTMLPart``: the edit (the tracking URL) and the report
+    ///   (a copy of the `href` value), about 150 bytes besides those two;
+    /// - a part re-encoded as quoted-printable (a line pushed past 998 octets) holds its encoding too.
+    ///
+    /// Measured with `/usr/bin/time -v linktrack filter` (peak RSS, 64 KiB reads): a 26 MB 7bit part
+    /// with 20,000 links of 700-byte destinations, 101 MB; a 27 MB quoted-printable part with 20,000
+    /// links, 105 MB; the worst shape found, a 32 MB 7bit part made of 20,000 links of 1,600-byte
+    /// destinations each on a line that tracking pushes past 998 octets (so the part is re-encoded),
+    /// 185 MB. So a part costs at most about six times its size, and typically three to four.
     public var maximumHTMLPartSize: Int = 32 << 20
 
     /// The most ``maximumHTMLPartSize`` can allow: 1 GiB - 1. libxml2 reads at most 2 GiB - 1, and a
     /// document read as ISO-8859-1 can double in its UTF-8; the quoted-printable line map keeps
     /// 32-bit offsets.
     public static let largestHTMLPartSize = Int(Int32.max) / 2
+    /// The most attributes a start tag of an HTML part may have, as libxml2 may read it; a part with
+    /// a tag over the limit passes through untouched, with a note, before libxml2 sees it.
+    ///
+    /// libxml2 2.9.14 compares each attribute of a tag with every earlier one, so its time grows with
+    /// the square of a tag's attributes, and a document's with the number of attributes per tag:
+    /// 4 MB made of tags of k distinct attributes took libxml2's SAX parse alone 0.20 s for k = 1,
+    /// 0.23 s (64), 0.32 s (128), 0.48 s (256), 0.80 s (512), 1.2 s (1,024), 4.7 s (4,096) and 23 s
+    /// (16,384); the whole rewrite of such 4 MB took 0.24 s (k = 1), 0.60 s (256), 1.8 s (1,024)
+    /// and 24 s (20,000). At 256 the worst document costs about three times the densest ordinary
+    /// markup. The count is an upper bound found in one linear pass (``StartTagAttributeBound``):
+    /// a `<a ...` inside a comment or an attribute value counts too. Real mail stays far below it
+    /// (the corpus and the benchmark newsletters: fewer than 20). Default 256.
+    public var maximumAttributesPerTag: Int = 256
+    /// The most links an HTML part may hold; a part with more passes through untouched, with a note.
+    /// Links are `<a>` and `<area>` tags, tracked or not, and tags with an `href` inside Outlook
+    /// conditional comments; each `ses:` attribute and each `{{ses:openTracker}}` placeholder counts
+    /// as one more, since each of them, like each link, is an edit (and a link a report) held until
+    /// the part is written.
+    ///
+    /// This bounds what a part costs beyond its bytes (see ``maximumHTMLPartSize``): per link its
+    /// edit and report, and what its tracking URL adds to the output. The parse stops at the first
+    /// link over the limit (a 32 MB part of 960,000 short links peaked at 640 MB before the limit,
+    /// 85 MB with it). Real mail holds far fewer (the 1 MB benchmark newsletter: 2,005). Default
+    /// 20,000.
+    public var maximumLinksPerHTMLPart: Int = 20_000
+    /// The most parts, notes and warnings (each) a message's ``FilterReport`` lists; beyond, they are
+    /// counted (``FilterReport/unlistedParts`` and the like). Link reports are listed for at most
+    /// ``maximumLinksPerHTMLPart`` links per message. Default 1,000.
+    public var maximumReportEntries: Int = 1_000
     /// Passed-through lines longer than this are written in pieces of this size, so one huge line
     /// (a binary attachment without line breaks) does not sit in memory. Default 64 KiB.
     public var maximumLineChunk: Int = 64 << 10

@@ -33,8 +33,19 @@ public struct PartReport: Sendable, Equatable {
     public var contentType: String
     /// What was done: "rewritten", "unchanged", or why it passed through untouched.
     public var action: String
-    /// The HTML rewriter's report, for HTML parts that were processed.
+    /// The HTML rewriter's report, for HTML parts that were processed. Its `links` are empty when
+    /// the message's report already lists as many links as ``Limits/maximumLinksPerHTMLPart``; they
+    /// are counted in ``unlistedLinks`` then.
     public var html: HTMLRewriteReport?
+    /// How many links of this part are not listed in ``html`` (see there).
+    public var unlistedLinks = 0
+
+    public init(path: String, contentType: String, action: String, html: HTMLRewriteReport?) {
+        self.path = path
+        self.contentType = contentType
+        self.action = action
+        self.html = html
+    }
 }
 
 /// The account of one filtered message.
@@ -48,6 +59,11 @@ public struct FilterReport: Sendable, Equatable {
     public var notes: [String] = []
     public var warnings: [String] = []
     public var parts: [PartReport] = []
+    /// Notes, warnings and parts beyond the first ``Limits/maximumReportEntries`` of each, which are
+    /// counted here rather than listed, so that a report stays small whatever the message.
+    public var unlistedNotes = 0
+    public var unlistedWarnings = 0
+    public var unlistedParts = 0
 
     public init() {}
 }
@@ -80,7 +96,9 @@ public struct MessageFilter: Sendable {
         self.configuration = configuration
         self.options = options
         do {
-            self.rewriter = try HTMLRewriter(configuration: configuration)
+            var rewriter = try HTMLRewriter(configuration: configuration)
+            rewriter.limits = options.limits
+            self.rewriter = rewriter
         } catch {
             throw FilterError(kind: .configuration, message: error.description)
         }

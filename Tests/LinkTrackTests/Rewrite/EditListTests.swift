@@ -83,7 +83,9 @@ import Testing
         var html = "<html><body>"
         for k in 0..<pairs { html += "{{ses:openTracker}}<a href=\"https://example.com/\(k)\">\(k)</a>" }
         html += "</body></html>"
-        let result = HTMLRewriterFixture.rewrite(Array(html.utf8))
+        var rewriter = HTMLRewriterFixture.rewriter
+        rewriter.limits.maximumLinksPerHTMLPart = 2 * pairs
+        let result = rewriter.rewrite(Array(html.utf8), charset: "utf-8", context: HTMLRewriterFixture.context())
         #expect(result.report.untouchedReason == nil)
         #expect(result.report.trackedLinkCount == pairs)
         // One pixel (at the first placeholder) and pairs - 1 removed placeholders, besides the links.

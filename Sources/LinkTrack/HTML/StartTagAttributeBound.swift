@@ -1,0 +1,294 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Finds, in one pass and before libxml2 sees a document, whether some start tag could hold more
+/// attributes than a limit.
+///
+/// libxml2 2.9.14 checks each attribute of a start tag against every earlier one of the same tag
+/// (`htmlParseStartTag`: "Attribute %s redefined"), so a tag of k attributes costs it k²/2 string
+/// comparisons: 80,000 attributes took 21 s, 300,000 five minutes (issue 16, item 15). The
+/// rewriter's own re-scan of a tag does the same. Above ``Limits/maximumAttributesPerTag`` the part
+/// passes through untouched instead.
+///
+/// Which `<` starts a tag depends on where the parser stands (text, a comment, a script, a quoted
+/// value), which only the parse itself knows; and a quoted value may hold `<` and `>`, so a tag
+/// cannot be cut out by looking for them. So the pass reads a tag from *every* `<` followed by a
+/// name-start byte, with libxml2's start-tag rules (those of ``HTMLScanner``'s re-scan:
+/// `htmlParseStartTag`, `htmlParseAttribute`, `htmlParseAttValue`, `htmlParseHTMLName`, names cut
+/// at 100 characters), all of these readings side by side. Two readings in the same state at the
+/// same byte go on alike, so they are merged, keeping the larger count: at most nine readings are
+/// alive at once, whatever the document, and the pass is linear. The count it finds for a tag is
+/// never below libxml2's (which starts its tags at some of these `<`), so no tag over the limit
+/// reaches libxml2; it may be above (a `<a ...` inside a comment or a value is read as a tag too),
+/// which only makes the check stricter.
+///
+/// Almost always one reading at most is alive (a second starts only at a `<` inside a tag), and
+/// it stays in one state for runs of bytes (a name, a quoted value, blanks): those runs are
+/// skipped in tight loops, and text between tags with `memchr`.
+enum StartTagAttributeBound {
+    /// Where a reading of a start tag stands.
+    enum State: UInt8 {
+        /// In the element's name.
+        case elementName = 0
+        /// Between attributes (after a name, a value or a bogus attribute).
+        case betweenAttributes
+        /// In an attribute's name.
+        case attributeName
+        /// After an attribute's name, in the blanks before a possible `=`.
+        case afterAttributeName
+        /// After `=`, in the blanks before the value.
+        case beforeValue
+        case doubleQuotedValue
+        case singleQuotedValue
+        case unquotedValue
+        /// In a bogus attribute, which libxml2 drops up to the next blank or the end of the tag.
+        case bogus
+    }
+
+    static let stateCount = 9
+
+    /// libxml2 cuts a name at 100 characters (`HTML_PARSER_BUFFER_SIZE`); the rest begins another.
+    static let nameCut = 100
+
+    /// The reading's next state after `byte` (nil: its tag ended), and whether an attribute starts.
+    /// - Parameters:
+    ///   - closesTag: `byte` is `>`, or `/` before `>`.
+    ///   - cut: `byte` is a name byte at which a name reaches 100 characters.
+    @inline(__always)
+    static func next(_ state: State, _ byte: UInt8, closesTag: Bool, cut: Bool) -> (State?, Bool) {
+        /// The loop of `htmlParseStartTag` at this byte: the end of the tag, blanks, or the start
+        /// of an attribute or of a bogus one.
+        @inline(__always) func betweenAttributes() -> (State?, Bool) {
+            if closesTag { return (nil, false) }
+            if HTMLScanner.isBlank(byte) { return (.betweenAttributes, false) }
+            if HTMLScanner.isNameStart(byte) { return (.attributeName, true) }
+            return (.bogus, false)
+        }
+        switch state {
+        case .elementName, .attributeName:
+            if HTMLScanner.isNameCharacter(byte) {
+                guard cut else { return (state, false) }
+                return HTMLScanner.isNameStart(byte) ? (.attributeName, true) : (.bogus, false)
+            }
+            if state == .attributeName {
+                if HTMLScanner.isBlank(byte) { return (.afterAttributeName, false) }
+                if byte == UInt8(ascii: "=") { return (.beforeValue, false) }
+            }
+            return betweenAttributes()
+        case .betweenAttributes:
+            return betweenAttributes()
+        case .afterAttributeName:
+            if HTMLScanner.isBlank(byte) { return (.afterAttributeName, false) }
+            if byte == UInt8(ascii: "=") { return (.beforeValue, false) }
+            return betweenAttributes()
+        case .beforeValue:
+            if HTMLScanner.isBlank(byte) { return (.beforeValue, false) }
+            if byte == UInt8(ascii: "\"") { return (.doubleQuotedValue, false) }
+            if byte == UInt8(ascii: "'") { return (.singleQuotedValue, false) }
+            if byte == UInt8(ascii: ">") { return (nil, false) }
+            return (.unquotedValue, false)
+        case .doubleQuotedValue:
+            return (byte == UInt8(ascii: "\"") ? .betweenAttributes : .doubleQuotedValue, false)
+        case .singleQuotedValue:
+            return (byte == UInt8(ascii: "'") ? .betweenAttributes : .singleQuotedValue, false)
+        case .unquotedValue:
+            if HTMLScanner.isBlank(byte) { return (.betweenAttributes, false) }
+            return (byte == UInt8(ascii: ">") ? nil : .unquotedValue, false)
+        case .bogus:
+            if HTMLScanner.isBlank(byte) { return (.betweenAttributes, false) }
+            return (closesTag ? nil : .bogus, false)
+        }
+    }
+
+    /// The index of the first `a` or `b` in `from..<end`, or `end`: eight bytes at a time while
+    /// none of them is either (quoted values, most of a tag's bytes, are skipped this way).
+    @inline(__always)
+    static func firstOf(_ a: UInt8, _ b: UInt8, in base: UnsafePointer<UInt8>, from start: Int, end: Int) -> Int {
+        let raw = UnsafeRawPointer(base)
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let patternA = UInt64(a) &* ones
+        let patternB = UInt64(b) &* ones
+        var i = start
+        // Safe: every load lies in i..<i + 8 with i + 8 <= end.
+        while i + 8 <= end {
+            let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let x = word ^ patternA
+            let y = word ^ patternB
+            if ((x &- ones) & ~x | (y &- ones) & ~y) & highs != 0 { break }
+            i += 8
+        }
+        while i < end, base[i] != a, base[i] != b { i += 1 }
+        return i
+    }
+
+    /// The offset of the first byte at which a start tag, as libxml2 may read it, reaches more than
+    /// `limit` attributes; nil when no tag does.
+    static func firstOffsetOverLimit(_ bytes: UnsafeBufferPointer<UInt8>, limit: Int) -> Int? {
+        guard let base = bytes.baseAddress, bytes.count > 1 else { return nil }
+        let end = bytes.count
+        let lessThan = UInt8(ascii: "<")
+        // One reading (the usual case): its state and count; nil when none is alive.
+        var single: State?
+        var count = 0
+        // Several readings: the largest count in each state, -1 where none is (and a second table
+        // for the next byte's).
+        let table = UnsafeMutablePointer<Int>.allocate(capacity: 2 * stateCount)
+        defer { table.deallocate() }
+        var counts = table
+        var nextCounts = table + stateCount
+        var several = false
+        // The length of the run of name bytes before the current byte (for the 100-character cut).
+        var run = 0
+        var i = 0
+        nextByte: while i < end {
+            if !several {
+                if let start = single {
+                    // One reading: its bytes are read here, in tight loops, up to a `<` (where
+                    // another reading may start), a cut name or the end of the tag; those go to
+                    // the general step below. The same transitions as ``next(_:_:closesTag:cut:)``.
+                    var state = start
+                    lexer: while true {
+                        switch state {
+                        case .elementName, .attributeName:
+                            // Up to the next cut: a multiple of 100 name bytes into the run.
+                            let cutAt = run > 0 && run % nameCut == 0 ? run : (run / nameCut + 1) * nameCut
+                            while i < end, run < cutAt, HTMLScanner.isNameCharacter(base[i]) {
+                                run += 1
+                                i += 1
+                            }
+                            guard i < end else { return nil }
+                            let byte = base[i]
+                            if HTMLScanner.isNameCharacter(byte) { break lexer }  // a cut
+                            run = 0
+                            if state == .attributeName {
+                                if HTMLScanner.isBlank(byte) { state = .afterAttributeName; i += 1; continue lexer }
+                                if byte == UInt8(ascii: "=") { state = .beforeValue; i += 1; continue lexer }
+                            }
+                            // Read as between attributes (it is no blank, so no byte is skipped).
+                            state = .betweenAttributes
+                        case .betweenAttributes, .afterAttributeName:
+                            while i < end, HTMLScanner.isBlank(base[i]) { i += 1 }
+                            guard i < end else { return nil }
+                            let byte = base[i]
+                            if state == .afterAttributeName, byte == UInt8(ascii: "=") { state = .beforeValue; i += 1; continue lexer }
+                            if byte == lessThan { state = .betweenAttributes; break lexer }
+                            if byte == UInt8(ascii: ">") || (byte == UInt8(ascii: "/") && i + 1 < end && base[i + 1] == UInt8(ascii: ">")) {
+                                // The tag ends: no reading is left.
+                                single = nil
+                                i += 1
+                                continue nextByte
+                            }
+                            if HTMLScanner.isNameStart(byte) {
+                                count += 1
+                                if count > limit { return i }
+                                state = .attributeName
+                                run = 1
+                                i += 1
+                                continue lexer
+                            }
+                            state = .bogus
+                            i += 1
+                        case .beforeValue:
+                            while i < end, HTMLScanner.isBlank(base[i]) { i += 1 }
+                            guard i < end else { return nil }
+                            let byte = base[i]
+                            if byte == lessThan { break lexer }
+                            if byte == UInt8(ascii: ">") { single = nil; i += 1; continue nextByte }
+                            state = byte == UInt8(ascii: "\"") ? .doubleQuotedValue : byte == UInt8(ascii: "'") ? .singleQuotedValue : .unquotedValue
+                            i += 1
+                        case .doubleQuotedValue, .singleQuotedValue:
+                            let quote = state == .doubleQuotedValue ? UInt8(ascii: "\"") : UInt8(ascii: "'")
+                            i = firstOf(quote, lessThan, in: base, from: i, end: end)
+                            guard i < end else { return nil }
+                            if base[i] == lessThan { break lexer }
+                            state = .betweenAttributes
+                            i += 1
+                        case .unquotedValue:
+                            while i < end, !HTMLScanner.isBlank(base[i]), base[i] != UInt8(ascii: ">"), base[i] != lessThan { i += 1 }
+                            guard i < end else { return nil }
+                            let byte = base[i]
+                            if byte == lessThan { break lexer }
+                            i += 1
+                            if byte == UInt8(ascii: ">") { single = nil; continue nextByte }
+                            state = .betweenAttributes
+                        case .bogus:
+                            while i < end, !HTMLScanner.isBlank(base[i]), base[i] != UInt8(ascii: ">"), base[i] != UInt8(ascii: "/"),
+                                  base[i] != lessThan { i += 1 }
+                            guard i < end else { return nil }
+                            let byte = base[i]
+                            if byte == lessThan || byte == UInt8(ascii: "/") { break lexer }
+                            i += 1
+                            if byte == UInt8(ascii: ">") { single = nil; continue nextByte }
+                            state = .betweenAttributes
+                        }
+                    }
+                    single = state
+                    // The byte at `i` is a `<`, a `/` or a name byte at a cut: the step below reads it.
+                    if !(state == .elementName || state == .attributeName) { run = 0 }
+                } else {
+                    // No reading: on to the next `<` at memory speed.
+                    guard let hit = memchr(base + i, Int32(lessThan), end - i) else { return nil }
+                    i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                    run = 0
+                }
+            }
+            let byte = base[i]
+            let isNameByte = HTMLScanner.isNameCharacter(byte)
+            let cut = isNameByte && run > 0 && run % nameCut == 0
+            let closesTag = byte == UInt8(ascii: ">") || (byte == UInt8(ascii: "/") && i + 1 < end && base[i + 1] == UInt8(ascii: ">"))
+            let startsReading = byte == lessThan && i + 1 < end && HTMLScanner.isNameStart(base[i + 1])
+            if !several {
+                if let state = single {
+                    let (next, starts) = next(state, byte, closesTag: closesTag, cut: cut)
+                    if starts {
+                        count += 1
+                        if count > limit { return i }
+                    }
+                    single = next
+                }
+                if startsReading {
+                    if let state = single {
+                        // A second reading: from here on, side by side.
+                        several = true
+                        for k in 0..<stateCount { counts[k] = -1 }
+                        counts[Int(state.rawValue)] = count
+                        counts[Int(State.elementName.rawValue)] = max(counts[Int(State.elementName.rawValue)], 0)
+                    } else {
+                        single = .elementName
+                        count = 0
+                    }
+                }
+            } else {
+                for k in 0..<stateCount { nextCounts[k] = -1 }
+                for k in 0..<stateCount where counts[k] >= 0 {
+                    let (next, starts) = next(State(rawValue: UInt8(k))!, byte, closesTag: closesTag, cut: cut)
+                    guard let next else { continue }
+                    let total = counts[k] + (starts ? 1 : 0)
+                    if total > limit { return i }
+                    nextCounts[Int(next.rawValue)] = max(nextCounts[Int(next.rawValue)], total)
+                }
+                if startsReading {
+                    nextCounts[Int(State.elementName.rawValue)] = max(nextCounts[Int(State.elementName.rawValue)], 0)
+                }
+                swap(&counts, &nextCounts)
+                // Back to one reading (or none) when the others have ended or merged.
+                var alive = 0
+                var last = 0
+                for k in 0..<stateCount where counts[k] >= 0 {
+                    alive += 1
+                    last = k
+                }
+                if alive <= 1 {
+                    several = false
+                    single = alive == 1 ? State(rawValue: UInt8(last))! : nil
+                    count = alive == 1 ? counts[last] : 0
+                }
+            }
+            run = isNameByte ? run + 1 : 0
+            i += 1
+        }
+        return nil
+    }
+}
