@@ -292,7 +292,7 @@ private final class ScanState {
         sax.ignorableWhitespace = { ctx, _, _ in ScanState.with(ctx) { $0.noteEvent() } }
         sax.cdataBlock = { ctx, _, _ in ScanState.with(ctx) { $0.noteEvent() } }
         sax.processingInstruction = { ctx, _, _ in ScanState.with(ctx) { $0.noteEvent() } }
-        sax.internalSubset = { ctx, _, _, _ in ScanState.with(ctx) { $0.noteEvent() } }
+        sax.internalSubset = { ctx, _, _, _ in ScanState.with(ctx) { $0.doctypeEvent() } }
         sax.comment = { ctx, value in ScanState.with(ctx) { $0.comment(value: value) } }
         ctxt.pointee.sax.pointee = sax
         // The context is released by `defer` above, after htmlParseDocument returns; the callbacks
@@ -387,6 +387,17 @@ private final class ScanState {
                 k += 1
             }
         }
+    }
+
+    /// A `<!DOCTYPE ...>`: content, when it ended at its `>`. libxml2 reports one that runs to the end
+    /// of the document as well (`htmlParseDocTypeDecl` skips to a `>` that is not there); that one
+    /// swallows the rest, so it is left to ``findUnterminatedConstruct(after:)``, which puts the
+    /// pixel before it rather than inside it (fuzz finding crash-438af3ec).
+    func doctypeEvent() {
+        // Safe: the parser's input is valid during its callback, and `cur > base` guards the read.
+        guard let context, let input = context.pointee.input, let cur = input.pointee.cur, let base = input.pointee.base,
+              cur > base, cur[-1] == UInt8(ascii: ">") else { return }
+        noteEvent()
     }
 
     func noteEvent() {

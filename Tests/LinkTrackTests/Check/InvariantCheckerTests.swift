@@ -153,6 +153,12 @@ struct CheckerFalsePositiveRow: Sendable, CustomTestStringConvertible {
             name: "duplicate ses:tags, one run together with text: both stay",
             html: ["<html><body><a ses:tags=\"k:v\" href=\"https://shop.example.com/t\" ses:tags=\"a:b\"x>t</a></body></html>"],
             expected: ["<a ses:tags=\"k:v\" href=\"https://links.example.com/c/", "ses:tags=\"a:b\"x>t</a>"]),
+        // crash-438af3ec: a placeholder removed from the middle of text that then reads like a
+        // tracking URL after a quote; it is the input's own text, not a rewritten href.
+        CheckerFalsePositiveRow(
+            name: "placeholder inside text that reads like a tracking URL once removed",
+            html: ["<!DOCTYPE\u{0}\"http://l{{ses:openTracker}}inks.example.com/c/"],
+            expected: ["\"http://links.example.com/c/"], absent: ["{{ses:openTracker}}"]),
         CheckerFalsePositiveRow(
             name: "text ' ses:tags' just before the pixel",
             html: [" ses:tags<e"],

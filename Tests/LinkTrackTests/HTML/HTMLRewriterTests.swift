@@ -306,6 +306,19 @@ let htmlRewriterCases: [HTMLRewriterCase] = [
         input: "<body><a href=\"https://example.com/\">x</a><textarea><p>y</p>",
         expected: "<body><a href=\"⟦c 0 https://example.com/⟧\">x</a>⟦p⟧<textarea><p>y</p>",
         links: [.tracked(index: 0)], pixel: .inserted(.beforeUnterminatedConstruct)),
+    // Fuzz finding crash-438af3ec: libxml2 reports a DOCTYPE that runs to the end of the document
+    // as if it ended there; the pixel went inside it, where it never renders (and a second pass
+    // added another).
+    HTMLRewriterCase(
+        name: "unterminated DOCTYPE: the pixel goes before it",
+        input: "<!DOCTYPE html \"http://example.com/",
+        expected: "⟦p⟧<!DOCTYPE html \"http://example.com/",
+        links: [], pixel: .inserted(.beforeUnterminatedConstruct)),
+    HTMLRewriterCase(
+        name: "terminated DOCTYPE without a body: the pixel goes at the end",
+        input: "<!DOCTYPE html><p>x</p>",
+        expected: "<!DOCTYPE html><p>x</p>⟦p⟧",
+        links: [], pixel: .inserted(.endOfDocument)),
     HTMLRewriterCase(
         name: "empty document: unchanged, no pixel",
         input: "", expected: "", links: [], pixel: .emptyDocument, untouched: true),
