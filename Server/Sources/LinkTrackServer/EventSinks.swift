@@ -57,7 +57,8 @@ public final class EventSinks: Service, Sendable {
                                    acknowledgementTimeout: options.acknowledgementTimeout,
                                    queueLimit: options.queueLimit,
                                    maximumBatch: Self.maximumBatch(destination),
-                                   spool: makeSpool(destination))
+                                   spool: makeSpool(destination),
+                                   maximumConcurrentWrites: Self.concurrentWrites(destination))
             w[destination] = made
             if let identity { stores.withLock { $0[identity] = made } }
             return (made, true)
@@ -129,6 +130,13 @@ public final class EventSinks: Service, Sendable {
     static func maximumBatch(_ destination: LinkTrackDestination) -> Int {
         if case .webhook = destination { return 500 }
         return 5_000
+    }
+
+    /// PostgreSQL takes four batches at once (the sink's pool has four connections; the database
+    /// commits them together); the others one at a time (in order).
+    static func concurrentWrites(_ destination: LinkTrackDestination) -> Int {
+        if case .postgreSQL = destination { return 4 }
+        return 1
     }
 
     public static func spoolDirectory(dataDirectory: String) -> String {

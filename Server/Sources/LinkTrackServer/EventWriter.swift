@@ -49,25 +49,45 @@ public final class EventWriter: Service, Sendable {
         var waiter: Int?
     }
 
-    /// Whether the batch being written directly to the sink has also been put in the spool.
+    /// Whether a batch being written directly to the sink has also been put in the spool.
     enum InflightSpool {
         case none
         case appending
         case appended(Range<Int64>, generation: UInt64)
     }
 
+    /// A batch being written directly to the sink (up to `maximumConcurrentWrites` at once).
+    struct Inflight {
+        var batch: [Pending]
+        var spool = InflightSpool.none
+        /// How the write ended while the spooler was appending the batch's copy (the entry stays
+        /// until the spooler is done with it).
+        var succeeded: Bool?
+        /// Its events are only in memory: not spooled, not (yet) in the sink.
+        var inMemory: Bool {
+            if case .appended = spool { return false }
+            return succeeded != true
+        }
+    }
+
     struct State {
         /// Events only in memory (in neither the sink nor the spool), in order.
         var queue: [Pending] = []
         var head = 0
-        /// The batch being written directly to the sink.
-        var inflight: [Pending] = []
-        var inflightSpool = InflightSpool.none
-        /// How the direct write ended while the spooler was appending its copy.
-        var inflightSucceeded: Bool?
-        /// Records of a direct batch that the sink took after they were spooled: the write loop
-        /// confirms them (they are at the head of the spool).
-        var confirmAfterAppend: (range: Range<Int64>, generation: UInt64, events: Int)?
+        /// The batches being written directly to the sink, by number (in the order taken).
+        var inflight: [Int: Inflight] = [:]
+        var nextBatch = 0
+        /// Direct writes running.
+        var writesRunning = 0
+        var sinkOpen = false
+        var failures = 0
+        /// No new write before this (backoff after a failure).
+        var retryAt: ContinuousClock.Instant?
+        /// Records of direct batches that the sink took after they were spooled: the write loop
+        /// confirms them (only a range at the head of the spool moves it).
+        var confirmAfterAppend: [(range: Range<Int64>, generation: UInt64, events: Int)] = []
+        /// Bumped at every change the write loop may act on (see ``takeWakes()``).
+        var version = 0
         /// New events go to the spool, and the sink is fed from the spool.
         var spooling = false
         /// Events the spooler is appending (in memory until synced).
@@ -87,14 +107,13 @@ public final class EventWriter: Service, Sendable {
         var healthy = true
         var lastError: String?
         var memoryCount: Int { queue.count - head }
-        var inflightInMemory: Bool {
-            if case .appended = inflightSpool { return false }
-            return true
-        }
         /// Events held in memory only.
-        var count: Int { memoryCount + spoolerHolds + (inflightInMemory ? inflight.count : 0) }
+        var count: Int {
+            memoryCount + spoolerHolds + inflight.values.reduce(0) { $0 + ($1.inMemory ? $1.batch.count : 0) }
+        }
 
         mutating func takeWakes() -> [CheckedContinuation<Void, Never>] {
+            version &+= 1
             var out: [CheckedContinuation<Void, Never>] = []
             if let w = wake { out.append(w); wake = nil }
             if let w = spoolWake { out.append(w); spoolWake = nil }
@@ -123,15 +142,23 @@ public final class EventWriter: Service, Sendable {
     public let queueLimit: Int
     public let maximumBatch: Int
     public let shutdownFlushLimit: Duration
+    /// Direct writes in flight at once: 1 keeps the sink's calls one at a time (SQLite, JSON Lines,
+    /// webhooks: in order); PostgreSQL takes several (one per pooled connection), so that a batch's
+    /// round trip and commit overlap the next one's.
+    public let maximumConcurrentWrites: Int
     /// Events per spool append, at most.
     let spoolChunk = 10_000
+    /// The spool's own I/O thread (appends with their fsync, replay reads, confirmations): never
+    /// queued behind other work on NIO's shared pool (SQLite's), and never in its way.
+    let spoolIO: NIOThreadPool?
     let metrics: ServerMetrics
     let logger: Logger
     private let state = Mutex(State())
 
     public init(sink: any EventSink, metrics: ServerMetrics, logger: Logger,
                 acknowledgementTimeout: Duration = .milliseconds(100), queueLimit: Int = 100_000,
-                maximumBatch: Int = 5_000, shutdownFlushLimit: Duration = .seconds(10), spool: EventSpool? = nil) {
+                maximumBatch: Int = 5_000, shutdownFlushLimit: Duration = .seconds(10), spool: EventSpool? = nil,
+                maximumConcurrentWrites: Int = 1) {
         self.sink = sink
         self.metrics = metrics
         self.logger = logger
@@ -140,6 +167,8 @@ public final class EventWriter: Service, Sendable {
         self.maximumBatch = maximumBatch
         self.shutdownFlushLimit = shutdownFlushLimit
         self.spool = spool
+        self.spoolIO = spool == nil ? nil : NIOThreadPool(numberOfThreads: 1)
+        self.maximumConcurrentWrites = max(1, maximumConcurrentWrites)
     }
 
     /// Whether the last write succeeded (or none failed yet): `/ready`.
@@ -193,8 +222,14 @@ public final class EventWriter: Service, Sendable {
         return result
     }
 
+    /// Runs `body` on the spool's I/O thread.
+    func onSpoolThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        guard let spoolIO else { throw SpoolError.io("use a spool (none configured)", EINVAL) }
+        return try await spoolIO.runIfActive(body)
+    }
+
     public func run() async {
-        if let spool { await openSpool(spool) }
+        spoolIO?.start()
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.expireLoop() }
@@ -210,12 +245,13 @@ public final class EventWriter: Service, Sendable {
             for w in wakes { w.resume() }
         }
         await sink.close()
-        if let spool { try? await NIOThreadPool.singleton.runIfActive { spool.close() } }
+        if let spool { try? await onSpoolThread { spool.close() } }
+        try? await spoolIO?.shutdownGracefully()
     }
 
     func openSpool(_ spool: EventSpool) async {
         do {
-            let recovery = try await NIOThreadPool.singleton.runIfActive { try spool.open() }
+            let recovery = try await onSpoolThread { try spool.open() }
             if recovery.discardedBytes > 0 {
                 logger.warning("the spool ended in a torn or corrupt record; cut off (never acknowledged)", metadata: [
                     "sink": .string(sink.name), "spool": .string(spool.logPath), "bytes": .stringConvertible(recovery.discardedBytes)])
@@ -272,8 +308,9 @@ public final class EventWriter: Service, Sendable {
 
     struct SpoolWork {
         var pending: [Pending]
-        /// The first `inflightCount` events are a copy of the batch in flight to the sink.
-        var inflightCount: Int
+        /// The first events are copies of batches in flight to the sink: their numbers and sizes, in order.
+        var batches: [(id: Int, count: Int)]
+        var inflightCount: Int { batches.reduce(0) { $0 + $1.count } }
     }
 
     /// While spooling, appends whatever is in memory to the spool (group commit) and acknowledges it.
@@ -282,24 +319,28 @@ public final class EventWriter: Service, Sendable {
         while let work = await nextSpoolWork() {
             let events = work.pending.map(\.event)
             do {
-                let appended = try await NIOThreadPool.singleton.runIfActive { try spool.append(events) }
+                let appended = try await onSpoolThread { try spool.append(events) }
                 failures = 0
                 let (resumed, wakes) = state.withLock { s -> ([CheckedContinuation<WriteAcknowledgement, Never>], [CheckedContinuation<Void, Never>]) in
                     s.spoolerBusy = false
                     s.spoolerHolds = 0
                     s.spoolFailure = nil
-                    if work.inflightCount > 0 {
-                        let range = appended.range.lowerBound..<appended.ends[work.inflightCount - 1]
-                        switch s.inflightSucceeded {
+                    var offset = 0
+                    for (id, n) in work.batches {
+                        let lower = offset == 0 ? appended.range.lowerBound : appended.ends[offset - 1]
+                        let range = lower..<appended.ends[offset + n - 1]
+                        offset += n
+                        guard var entry = s.inflight[id] else { continue }
+                        switch entry.succeeded {
                         case true?:
-                            s.confirmAfterAppend = (range, appended.generation, work.inflightCount)
-                            s.inflightSpool = .none
+                            s.confirmAfterAppend.append((range, appended.generation, n))
+                            s.inflight[id] = nil
                         case false?:
-                            s.inflightSpool = .none
+                            s.inflight[id] = nil   // its events are in the spool now
                         case nil:
-                            s.inflightSpool = .appended(range, generation: appended.generation)
+                            entry.spool = .appended(range, generation: appended.generation)
+                            s.inflight[id] = entry
                         }
-                        s.inflightSucceeded = nil
                     }
                     var out: [CheckedContinuation<WriteAcknowledgement, Never>] = []
                     for p in work.pending { if let id = p.waiter, let c = s.waiters.removeValue(forKey: id) { out.append(c) } }
@@ -317,12 +358,20 @@ public final class EventWriter: Service, Sendable {
                     s.spoolerHolds = 0
                     s.spoolFailure = "\(error)"
                     var back: [Pending] = []
-                    if work.inflightCount > 0 {
-                        if s.inflightSucceeded == false { back += work.pending[0..<work.inflightCount] }
-                        s.inflightSucceeded = nil
-                        s.inflightSpool = .none
+                    var offset = 0
+                    for (id, n) in work.batches {
+                        let part = work.pending[offset..<(offset + n)]
+                        offset += n
+                        guard var entry = s.inflight[id] else { continue }
+                        switch entry.succeeded {
+                        case true?: s.inflight[id] = nil            // in the sink
+                        case false?: back += part; s.inflight[id] = nil
+                        case nil:
+                            entry.spool = .none                     // the write loop handles its outcome
+                            s.inflight[id] = entry
+                        }
                     }
-                    back += work.pending[work.inflightCount...]
+                    back += work.pending[offset...]
                     s.requeue(back)
                     return s.takeWakes()
                 }
@@ -343,12 +392,13 @@ public final class EventWriter: Service, Sendable {
             let work = state.withLock { s -> SpoolWork? in
                 guard s.spooling, !s.spoolerBusy else { return nil }
                 var pending: [Pending] = []
-                var inflightCount = 0
-                if !s.inflight.isEmpty, case .none = s.inflightSpool {
-                    pending = s.inflight
-                    inflightCount = s.inflight.count
-                    s.inflightSpool = .appending
-                    s.inflightSucceeded = nil
+                var batches: [(id: Int, count: Int)] = []
+                for id in s.inflight.keys.sorted() {
+                    guard var entry = s.inflight[id], case .none = entry.spool, entry.succeeded == nil else { continue }
+                    pending += entry.batch
+                    batches.append((id, entry.batch.count))
+                    entry.spool = .appending
+                    s.inflight[id] = entry
                 }
                 let take = min(s.memoryCount, spoolChunk)
                 if take > 0 {
@@ -359,13 +409,17 @@ public final class EventWriter: Service, Sendable {
                 guard !pending.isEmpty else { return nil }
                 s.spoolerBusy = true
                 s.spoolerHolds = take
-                return SpoolWork(pending: pending, inflightCount: inflightCount)
+                return SpoolWork(pending: pending, batches: batches)
             }
             if let work { return work }
             await withTaskCancellationHandler {
                 await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                     let resumeNow = state.withLock { s -> Bool in
-                        if s.spooling && !s.spoolerBusy && (s.memoryCount > 0 || (!s.inflight.isEmpty && { if case .none = s.inflightSpool { return true }; return false }())) {
+                        if Task.isCancelled { return true }
+                        if s.spooling && !s.spoolerBusy && (s.memoryCount > 0 || s.inflight.values.contains {
+                            if case .none = $0.spool { return $0.succeeded == nil }
+                            return false
+                        }) {
                             return true
                         }
                         s.spoolWake = c
@@ -388,23 +442,28 @@ public final class EventWriter: Service, Sendable {
     // MARK: - The write loop
 
     enum Step {
-        case direct([Pending])
+        case open
+        case direct(Int, [Pending])
         case replay
-        case pause
+        case pause(Duration)
         case finished
     }
 
+    /// Chooses what to do next, and does it: opens the sink, starts direct writes (up to
+    /// `maximumConcurrentWrites` at once, each in a child task that records its own outcome),
+    /// replays the spool (alone), or stops.
     func writeLoop() async {
-        var opened = false
-        var failures = 0
         var stopDeadline: ContinuousClock.Instant?
-        // Open every sink before the first event needs it (the first request would otherwise wait for
+        // The spool first (a spool left by a previous run is replayed), while the expiry and the
+        // spooler already run: requests are answered within their bound meanwhile.
+        if let spool { await openSpool(spool) }
+        // Open the sink before the first event needs it (the first request would otherwise wait for
         // it within its acknowledgement bound: SQLite creates the file, WAL and schema; PostgreSQL
         // connects and migrates); a failure here is retried by the first write. A local sink that
         // cannot be opened shows in /ready from the start.
         do {
             try await sink.open()
-            opened = true
+            state.withLock { $0.sinkOpen = true }
         } catch let error where error is CancellationError || Task.isCancelled {
             // Stopping before the start completed (a listener could not bind, say).
         } catch {
@@ -421,91 +480,119 @@ public final class EventWriter: Service, Sendable {
                              metadata: ["sink": .string(sink.name), "error": .string("\(error)")])
             }
         }
-        loop: while true {
-            if let spool, let confirm = state.withLock({ s -> (range: Range<Int64>, generation: UInt64, events: Int)? in
-                let c = s.confirmAfterAppend
-                s.confirmAfterAppend = nil
-                return c
-            }) {
-                try? await NIOThreadPool.singleton.runIfActive {
-                    try spool.confirm(confirm.range, generation: confirm.generation, events: confirm.events)
+        await withDiscardingTaskGroup { group in
+            loop: while true {
+                if let spool {
+                    let confirms = state.withLock { s -> [(range: Range<Int64>, generation: UInt64, events: Int)] in
+                        let c = s.confirmAfterAppend
+                        s.confirmAfterAppend = []
+                        return c
+                    }
+                    if !confirms.isEmpty {
+                        for c in confirms.sorted(by: { $0.range.lowerBound < $1.range.lowerBound }) {
+                            try? await onSpoolThread {
+                                try spool.confirm(c.range, generation: c.generation, events: c.events)
+                            }
+                        }
+                        metrics.spoolBytes(sink: sink.name, bytes: spool.status.pendingBytes)
+                    }
                 }
-                metrics.spoolBytes(sink: sink.name, bytes: spool.status.pendingBytes)
-            }
-            switch await nextStep(&stopDeadline) {
-            case .finished:
-                break loop
-            case .pause:
-                try? await Task.sleep(for: .milliseconds(10))
-            case .replay:
-                guard let spool else { continue }
-                do {
-                    try await replayOnce(spool, opened: &opened)
-                    failures = 0
-                } catch let error as SpoolError {
-                    await spoolReadFailed(spool, error)
-                } catch {
-                    opened = false
-                    failures += 1
-                    writeFailed(error, spooled: true)
-                    try? await Task.sleep(for: jittered(failures, cap: .seconds(2)))
-                }
-            case .direct(let batch):
-                do {
-                    if !opened {
+                switch await nextStep(&stopDeadline) {
+                case .finished:
+                    break loop
+                case .pause(let duration):
+                    try? await Task.sleep(for: duration)
+                case .open:
+                    do {
                         try await sink.open()
-                        opened = true
+                        state.withLock { $0.sinkOpen = true }
+                    } catch {
+                        failed(error)
                     }
-                    let started = ContinuousClock.now
-                    try await sink.write(batch.map(\.event))
-                    metrics.sinkWrite(sink: sink.name, duration: ContinuousClock.now - started, events: batch)
-                    let resumed = state.withLock { s -> [CheckedContinuation<WriteAcknowledgement, Never>] in
-                        var out: [CheckedContinuation<WriteAcknowledgement, Never>] = []
-                        for p in batch { if let id = p.waiter, let c = s.waiters.removeValue(forKey: id) { out.append(c) } }
-                        s.inflight = []
-                        switch s.inflightSpool {
-                        case .none: break
-                        case .appending: s.inflightSucceeded = true
-                        case .appended(let range, let generation):
-                            s.confirmAfterAppend = (range, generation, batch.count)
-                            s.inflightSpool = .none
-                        }
-                        if !s.healthy { s.healthy = true; s.lastError = nil }
-                        return out
+                case .replay:
+                    guard let spool else { continue }
+                    do {
+                        try await replayOnce(spool)
+                    } catch let error as SpoolError {
+                        await spoolReadFailed(spool, error)
+                    } catch {
+                        failed(error)
                     }
-                    for c in resumed { c.resume(returning: .written) }
-                    metrics.queueDepth(sink: sink.name, depth: queueDepth)
-                    failures = 0
-                } catch {
-                    opened = false
-                    failures += 1
-                    let wakes = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-                        s.inflight = []
-                        switch s.inflightSpool {
-                        case .none: s.requeue(batch)
-                        case .appending: s.inflightSucceeded = false
-                        case .appended: s.inflightSpool = .none
-                        }
-                        if spool != nil { s.spooling = true }
-                        return s.takeWakes()
-                    }
-                    for w in wakes { w.resume() }
-                    writeFailed(error, spooled: spool != nil)
-                    try? await Task.sleep(for: jittered(failures, cap: .seconds(2)))
+                case .direct(let id, let batch):
+                    group.addTask { await self.writeDirectly(id, batch) }
                 }
             }
         }
         state.withLock { $0.stopped = true }
     }
 
-    /// Feeds the oldest spooled events to the sink and confirms them.
-    func replayOnce(_ spool: EventSpool, opened: inout Bool) async throws {
-        if !opened {
-            try await sink.open()
-            opened = true
+    /// One direct write; records its outcome (acknowledgements, the spool's copy, a failure).
+    func writeDirectly(_ id: Int, _ batch: [Pending]) async {
+        do {
+            let started = ContinuousClock.now
+            try await sink.write(batch.map(\.event))
+            metrics.sinkWrite(sink: sink.name, duration: ContinuousClock.now - started, events: batch)
+            let (resumed, wakes) = state.withLock { s -> ([CheckedContinuation<WriteAcknowledgement, Never>], [CheckedContinuation<Void, Never>]) in
+                var out: [CheckedContinuation<WriteAcknowledgement, Never>] = []
+                for p in batch { if let id = p.waiter, let c = s.waiters.removeValue(forKey: id) { out.append(c) } }
+                if var entry = s.inflight[id] {
+                    switch entry.spool {
+                    case .none:
+                        s.inflight[id] = nil
+                    case .appending:
+                        entry.succeeded = true
+                        s.inflight[id] = entry
+                    case .appended(let range, let generation):
+                        s.confirmAfterAppend.append((range, generation, batch.count))
+                        s.inflight[id] = nil
+                    }
+                }
+                s.writesRunning -= 1
+                s.failures = 0
+                if !s.healthy { s.healthy = true; s.lastError = nil }
+                return (out, s.takeWakes())
+            }
+            for c in resumed { c.resume(returning: .written) }
+            for w in wakes { w.resume() }
+            metrics.queueDepth(sink: sink.name, depth: queueDepth)
+        } catch {
+            state.withLock { s in
+                if var entry = s.inflight[id] {
+                    switch entry.spool {
+                    case .none:
+                        s.requeue(batch)
+                        s.inflight[id] = nil
+                    case .appending:
+                        entry.succeeded = false
+                        s.inflight[id] = entry
+                    case .appended:
+                        s.inflight[id] = nil
+                    }
+                }
+                s.writesRunning -= 1
+            }
+            failed(error)
         }
+    }
+
+    /// A failed open, write or replay: the sink is opened again before the next attempt, after a
+    /// backoff; with a spool, what is in memory goes to the spool meanwhile.
+    func failed(_ error: any Error) {
+        let wakes = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.sinkOpen = false
+            s.failures += 1
+            s.retryAt = ContinuousClock.now + jittered(s.failures, cap: .seconds(2))
+            if spool != nil { s.spooling = true }
+            return s.takeWakes()
+        }
+        for w in wakes { w.resume() }
+        writeFailed(error, spooled: spool != nil)
+    }
+
+    /// Feeds the oldest spooled events to the sink and confirms them.
+    func replayOnce(_ spool: EventSpool) async throws {
         let batchSize = maximumBatch
-        let read = try await NIOThreadPool.singleton.runIfActive { try spool.read(maximumEvents: batchSize) }
+        let read = try await onSpoolThread { try spool.read(maximumEvents: batchSize) }
         for record in read.undecodable {
             metrics.eventLost(sink: sink.name)
             logger.error("event lost: a spool record does not decode", metadata: [
@@ -518,7 +605,7 @@ public final class EventWriter: Service, Sendable {
                               events: read.events.map { Pending(event: $0, waiter: nil) })
         }
         let count = read.events.count + read.undecodable.count
-        try await NIOThreadPool.singleton.runIfActive {
+        try await onSpoolThread {
             try spool.confirm(read.range, generation: read.generation, events: count)
         }
         metrics.eventsReplayed(sink: sink.name, count: read.events.count)
@@ -527,6 +614,7 @@ public final class EventWriter: Service, Sendable {
             let was = s.healthy
             s.healthy = true
             s.lastError = nil
+            s.failures = 0
             return !was
         }
         if recovered {
@@ -542,7 +630,7 @@ public final class EventWriter: Service, Sendable {
             try? await Task.sleep(for: .seconds(1))
             return
         }
-        let lost = (try? await NIOThreadPool.singleton.runIfActive { try spool.discardUnconfirmed() }) ?? 0
+        let lost = (try? await onSpoolThread { try spool.discardUnconfirmed() }) ?? 0
         for _ in 0..<lost { metrics.eventLost(sink: sink.name) }
         logger.critical("events lost: the spool is corrupt where replay resumes; its unreplayed records were discarded", metadata: [
             "sink": .string(sink.name), "spool": .string(spool.logPath), "error": .string("\(error)"),
@@ -575,7 +663,9 @@ public final class EventWriter: Service, Sendable {
             if stoppingNow, stopDeadline == nil { stopDeadline = now + shutdownFlushLimit }
             let pastDeadline = stopDeadline.map { now >= $0 } ?? false
             let hasSpool = spool != nil
-            let (step, lost, wakes) = state.withLock { s -> (Step?, [Pending], [CheckedContinuation<Void, Never>]) in
+            let limit = maximumConcurrentWrites
+            let (step, lost, wakes, seen) = state.withLock { s -> (Step?, [Pending], [CheckedContinuation<Void, Never>], Int) in
+                let idle = s.writesRunning == 0
                 if s.stopping {
                     // Never wait for a dead sink at shutdown when a spool can keep the events.
                     if hasSpool && (!s.healthy || pastDeadline) {
@@ -584,40 +674,50 @@ public final class EventWriter: Service, Sendable {
                             s.spooling = true
                             wakes = s.takeWakes()
                         }
-                        if s.count == 0 && !s.spoolerBusy && s.inflight.isEmpty { return (.finished, [], wakes) }
-                        if pastDeadline && s.spoolFailure != nil && !s.spoolerBusy {
+                        if s.count == 0 && !s.spoolerBusy && s.inflight.isEmpty && idle { return (.finished, [], wakes, s.version) }
+                        if pastDeadline && s.spoolFailure != nil && !s.spoolerBusy && idle {
                             let rest = Array(s.queue[s.head...])
                             s.head = s.queue.count
                             s.stopped = true
-                            return (.finished, rest, wakes)
+                            return (.finished, rest, wakes, s.version)
                         }
-                        return (.pause, [], wakes)
+                        return (.pause(.milliseconds(10)), [], wakes, s.version)
                     }
-                    if !hasSpool && pastDeadline && !s.healthy {
+                    if !hasSpool && pastDeadline && !s.healthy && idle {
                         let rest = Array(s.queue[s.head...])
                         s.head = s.queue.count
                         s.stopped = true
-                        return (.finished, rest, [])
+                        return (.finished, rest, [], s.version)
                     }
                 }
-                if pendingBytes > 0 { return (.replay, [], []) }
-                if s.spooling && !s.spoolerBusy && s.confirmAfterAppend == nil {
+                if !s.confirmAfterAppend.isEmpty { return (.pause(.zero), [], [], s.version) }
+                if let retryAt = s.retryAt, now < retryAt, idle {
+                    return (.pause(min(retryAt - now, .milliseconds(50))), [], [], s.version)
+                }
+                if pendingBytes > 0 {
+                    guard idle else { return (nil, [], [], s.version) }
+                    return (s.sinkOpen ? .replay : .open, [], [], s.version)
+                }
+                if s.spooling && !s.spoolerBusy && idle && s.inflight.isEmpty {
                     // The spool is drained: write directly again.
                     s.spooling = false
                 }
-                if !s.spooling && s.memoryCount > 0 {
+                if !s.spooling && s.memoryCount > 0 && s.writesRunning < limit && (s.retryAt.map { now >= $0 } ?? true) {
+                    guard s.sinkOpen else { return (idle ? .open : nil, [], [], s.version) }
                     let end = min(s.queue.count, s.head + maximumBatch)
                     let batch = Array(s.queue[s.head..<end])
                     s.head = end
                     s.compactQueue()
-                    s.inflight = batch
-                    s.inflightSpool = .none
-                    s.inflightSucceeded = nil
-                    return (.direct(batch), [], [])
+                    let id = s.nextBatch
+                    s.nextBatch += 1
+                    s.inflight[id] = Inflight(batch: batch)
+                    s.writesRunning += 1
+                    return (.direct(id, batch), [], [], s.version)
                 }
-                if s.stopping && s.count == 0 && !s.spoolerBusy && s.confirmAfterAppend == nil { return (.finished, [], []) }
-                if s.confirmAfterAppend != nil { return (.pause, [], []) }
-                return (nil, [], [])
+                if s.stopping && s.count == 0 && !s.spoolerBusy && idle && s.inflight.isEmpty { return (.finished, [], [], s.version) }
+                // While stopping, look again every 10 ms (the flush deadline passes without any event).
+                if s.stopping { return (.pause(.milliseconds(10)), [], [], s.version) }
+                return (nil, [], [], s.version)
             }
             for w in wakes { w.resume() }
             if !lost.isEmpty { loseAtShutdown(lost) }
@@ -625,15 +725,17 @@ public final class EventWriter: Service, Sendable {
             await withTaskCancellationHandler {
                 await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                     let resumeNow = state.withLock { s -> Bool in
-                        if s.stopping || (!s.spooling && s.memoryCount > 0) || (s.spooling && !s.spoolerBusy) { return true }
+                        if s.stopping || s.version != seen { return true }
                         s.wake = c
                         return false
                     }
                     if resumeNow { c.resume() }
                 }
             } onCancel: {
+                // (Also when the task was cancelled before the wait began: the body then sees `stopping`.)
                 let wake = state.withLock { s -> CheckedContinuation<Void, Never>? in
                     s.stopping = true
+                    s.version &+= 1
                     let w = s.wake
                     s.wake = nil
                     return w

@@ -3,6 +3,7 @@ import LinkTrack
 import LinkTrackServer
 import LinkTrackServerCore
 import Logging
+import NIOPosix
 import Prometheus
 import ServiceLifecycle
 import Synchronization
@@ -137,7 +138,13 @@ struct EventSpoolTests {
         #expect(try reopened.read(maximumEvents: 100).events.map(\.eventId) == (4..<13).map { "e\($0)" })
     }
 
-    @Test func aLongDrainFreesTheConfirmedPrefixWithoutMovingTheRest() throws {
+    /// Seconds of blocking file I/O: on a thread of its own, not on one of the few threads that
+    /// every other test's tasks (and writers' bound timers) share.
+    @Test func aLongDrainFreesTheConfirmedPrefixWithoutMovingTheRest() async throws {
+        try await NIOThreadPool.singleton.runIfActive { try Self.longDrain() }
+    }
+
+    static func longDrain() throws {
         let dir = try temporarySpoolDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let spool = EventSpool(directory: dir, key: "k", sinkDescription: "test", limitBytes: 1 << 30)
@@ -182,6 +189,34 @@ struct EventSpoolTests {
     }
 }
 
+/// A sink that records how many writes overlap, and fails every write while `failing`.
+final class OverlapSink: EventSink {
+    struct State {
+        var running = 0
+        var mostRunning = 0
+        var written: [String] = []
+        var failing = false
+    }
+    let state = Mutex(State())
+    var name: String { "overlap" }
+    func open() async throws {}
+    func write(_ events: [TrackingEvent]) async throws {
+        state.withLock { s in
+            s.running += 1
+            s.mostRunning = max(s.mostRunning, s.running)
+        }
+        try? await Task.sleep(for: .milliseconds(20))
+        let failing = state.withLock { s -> Bool in
+            s.running -= 1
+            if !s.failing { s.written += events.map(\.eventId) }
+            return s.failing
+        }
+        if failing { throw SinkError(sink: name, reason: "injected failure") }
+    }
+    func reopen() async {}
+    func close() async {}
+}
+
 /// The writer with a spool, against a sink that fails or stalls on demand.
 struct SpoolingWriterTests {
     let registry = PrometheusCollectorRegistry()
@@ -223,8 +258,12 @@ struct SpoolingWriterTests {
             // Back to direct writes.
             #expect(await writer.submit(makeEvent(220)) == .written)
         }
+        // In order: the first 20 were handed over one after another; the 200 concurrent ones in the
+        // order the tasks happened to run, so only as a set; the last one after them.
         let written = sink.state.withLock { $0.written.map(\.eventId) }
-        #expect(written == (0...220).map { "e\($0)" })
+        #expect(Array(written.prefix(20)) == (0..<20).map { "e\($0)" })
+        #expect(written.count == 221 && Set(written) == Set((0...220).map { "e\($0)" }))
+        #expect(written.last == "e220")
         let text = registry.emitToString()
         #expect(text.contains("linktrack_events_spooled_total{sink=\"controlled\"} 220"))
         #expect(text.contains("linktrack_events_replayed_total{sink=\"controlled\"} 220"))
@@ -232,23 +271,60 @@ struct SpoolingWriterTests {
         #expect(!text.contains("linktrack_events_lost_total"))
     }
 
+    @Test func concurrentWritesOverlapAndAFailureSpoolsWhatWasInFlight() async throws {
+        let dir = try temporarySpoolDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let sink = OverlapSink()
+        let spool = EventSpool(directory: dir, key: "k", sinkDescription: "overlap", limitBytes: 1 << 30)
+        let writer = EventWriter(sink: sink, metrics: metrics, logger: Logger(label: "t"),
+                                 acknowledgementTimeout: .seconds(3), maximumBatch: 10, spool: spool,
+                                 maximumConcurrentWrites: 4)
+        try await withRunning(writer) {
+            let acks = await withTaskGroup(of: WriteAcknowledgement.self) { group in
+                for i in 0..<400 { group.addTask { await writer.submit(makeEvent(i)) } }
+                return await group.reduce(into: [WriteAcknowledgement]()) { $0.append($1) }
+            }
+            #expect(acks.allSatisfy { $0 == .written })
+            // Now every write fails for a while: the batches in flight and the rest go to the spool.
+            sink.state.withLock { $0.failing = true }
+            let during = await withTaskGroup(of: WriteAcknowledgement.self) { group in
+                for i in 400..<600 { group.addTask { await writer.submit(makeEvent(i)) } }
+                return await group.reduce(into: [WriteAcknowledgement]()) { $0.append($1) }
+            }
+            #expect(during.allSatisfy { $0 == .spooled }, "\(Set(during.map { "\($0)" }))")
+            sink.state.withLock { $0.failing = false }
+            try await waitUntil { spool.status.pendingBytes == 0 && writer.isHealthy }
+        }
+        let state = sink.state.withLock { $0 }
+        #expect(state.mostRunning > 1 && state.mostRunning <= 4, "\(state.mostRunning) writes at once")
+        // Every event reached the sink; none twice here (nothing was both written and spooled).
+        #expect(Set(state.written) == Set((0..<600).map { "e\($0)" }))
+        #expect(state.written.count == 600)
+        #expect(writer.queueDepth == 0)
+    }
+
     @Test func aSlowSinkIsSpooledWithinTheBound() async throws {
         let dir = try temporarySpoolDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let sink = ControlledSink()
-        sink.state.withLock { $0.delay = .seconds(5) }
+        sink.state.withLock { $0.delay = .seconds(8) }
         let spool = EventSpool(directory: dir, key: "k", sinkDescription: "controlled", limitBytes: 1 << 30)
-        // The sink takes 5 s; the bound is 2 s, so the writer spools after 1 s (half the bound).
+        // The sink takes 8 s; the bound is 4 s, so the writer spools after 2 s (half the bound),
+        // with 2 s to spare for a loaded machine.
         let writer = EventWriter(sink: sink, metrics: metrics, logger: Logger(label: "t"),
-                                 acknowledgementTimeout: .seconds(2), spool: spool)
+                                 acknowledgementTimeout: .seconds(4), spool: spool)
         try await withRunning(writer) {
             let started = ContinuousClock.now
             let acks = await withTaskGroup(of: WriteAcknowledgement.self) { group in
                 for i in 0..<50 { group.addTask { await writer.submit(makeEvent(i)) } }
                 return await group.reduce(into: [WriteAcknowledgement]()) { $0.append($1) }
             }
-            #expect(ContinuousClock.now - started < .seconds(4))
-            #expect(acks.allSatisfy { $0 == .spooled }, "\(acks)")
+            #expect(ContinuousClock.now - started < .seconds(7))
+            // Spooled, unless the disk's fsync itself took longer than the rest of the bound (when the
+            // whole test suite hammers one disk it can take seconds): then deferred, still kept.
+            #expect(acks.allSatisfy { $0 == .spooled || $0 == .deferred }, "\(acks)")
+            try await waitUntil { spool.status.pendingEvents > 0 }
+            #expect(spool.status.pendingEvents >= 50)
             sink.state.withLock { $0.delay = .zero }
             try await waitUntil { spool.status.pendingBytes == 0 }
         }
