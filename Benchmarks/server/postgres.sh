@@ -4,6 +4,7 @@
 # WARMUP s warm-up, ~1,000 distinct click URLs from `linktrack filter`, Host: links.example.com):
 #   (a)  linktrack-bench-baseline, the minimal Hummingbird 302 (run first and last; the faster is the
 #        reference);
+#   (s)  for reference, linktrack-server with the SQLite sink (run.sh's (c)) in the same run;
 #   (p)  linktrack-server with the PostgreSQL sink: requests/s, p50/p99, the server's CPU and peak
 #        RSS, PostgreSQL rows written per second (rows after - rows before, over the measured run);
 #        the rows must equal the 302s sent (wrk's warm-up included);
@@ -208,6 +209,11 @@ PORT="$("${TOOL[@]}" free-port)"
 "$BIN/linktrack-bench-baseline" "127.0.0.1:$PORT" 2>"$WORK/baseline.log" &
 PID=$!; PIDS+=("$PID"); "${TOOL[@]}" wait-port "$PORT" 30
 DB_URL="" measure a-baseline "$PORT" "$PID"; stop_pid "$PID"
+
+# (s) for reference: the same server with the embedded SQLite sink (issue 17's (c)), in this run
+start_server s-sqlite "$WORK/config-sqlite.json"
+DB_URL="" measure s-sqlite "$PORT" "$PID"
+stop_pid "$PID"
 
 # (p) one server, PostgreSQL
 new_database p_single

@@ -50,6 +50,7 @@ def main():
     baseline_rate = max((w["requests"] / (w["duration_us"] / 1e6) for w in base if w), default=None)
     rows = [r for r in (
         row("a-baseline", "(a) Hummingbird fixed 302 (baseline)", baseline_rate),
+        row("s-sqlite", "(s) linktrack-server, SQLite sink (reference)", baseline_rate),
         row("p-postgres", "(p) linktrack-server, PostgreSQL sink", baseline_rate),
         row("n1-one-behind-nginx", "(n1) one server behind nginx, PostgreSQL", baseline_rate),
         row("n2-two-behind-nginx", "(n2) two servers behind nginx, one PostgreSQL", baseline_rate),

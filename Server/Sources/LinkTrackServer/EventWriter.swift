@@ -591,7 +591,9 @@ public final class EventWriter: Service, Sendable {
 
     /// Feeds the oldest spooled events to the sink and confirms them.
     func replayOnce(_ spool: EventSpool) async throws {
-        let batchSize = maximumBatch
+        // While new events go directly to the sink, replay in smaller pieces, so that they do not
+        // wait long behind it.
+        let batchSize = state.withLock { $0.spooling } ? maximumBatch : min(maximumBatch, 500)
         let read = try await onSpoolThread { try spool.read(maximumEvents: batchSize) }
         for record in read.undecodable {
             metrics.eventLost(sink: sink.name)
@@ -657,7 +659,9 @@ public final class EventWriter: Service, Sendable {
     /// Chooses the write loop's next step, waiting while there is nothing to do.
     func nextStep(_ stopDeadline: inout ContinuousClock.Instant?) async -> Step {
         while true {
-            let pendingBytes = spool?.status.pendingBytes ?? 0
+            let spoolStatus = spool?.status
+            let pendingBytes = spoolStatus?.pendingBytes ?? 0
+            let pendingEvents = spoolStatus?.pendingEvents ?? 0
             let now = ContinuousClock.now
             let stoppingNow = state.withLock { $0.stopping }
             if stoppingNow, stopDeadline == nil { stopDeadline = now + shutdownFlushLimit }
@@ -694,13 +698,17 @@ public final class EventWriter: Service, Sendable {
                 if let retryAt = s.retryAt, now < retryAt, idle {
                     return (.pause(min(retryAt - now, .milliseconds(50))), [], [], s.version)
                 }
+                if s.spooling && !s.spoolerBusy && idle && s.inflight.isEmpty && !s.stopping
+                    && (pendingBytes == 0 || (s.healthy && pendingEvents <= maximumBatch)) {
+                    // The spool is drained, or the sink takes writes again and what is left of the spool
+                    // is one replay: new events go directly to the sink again (under a steady load the
+                    // spool would otherwise never quite empty, and every event would take the detour).
+                    s.spooling = false
+                    s.version &+= 1
+                }
                 if pendingBytes > 0 {
                     guard idle else { return (nil, [], [], s.version) }
                     return (s.sinkOpen ? .replay : .open, [], [], s.version)
-                }
-                if s.spooling && !s.spoolerBusy && idle && s.inflight.isEmpty {
-                    // The spool is drained: write directly again.
-                    s.spooling = false
                 }
                 if !s.spooling && s.memoryCount > 0 && s.writesRunning < limit && (s.retryAt.map { now >= $0 } ?? true) {
                     guard s.sinkOpen else { return (idle ? .open : nil, [], [], s.version) }
