@@ -8,13 +8,18 @@
 # boto3, nginx, PostgreSQL 15. PostgreSQL: when LINKTRACK_TEST_POSTGRES_URL is unset and
 # PostgreSQL's initdb is installed, a throwaway cluster is started in a temporary directory on a
 # free port and removed at the end.
+#
+# `bash Tests/run.sh` runs everything; `bash Tests/run.sh server` skips the root package's
+# `swift test` (CI runs that first, on its own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-echo "== root package: swift build && swift test"
-swift build
-swift test
+if [ "${1:-}" != "server" ]; then
+    echo "== root package: swift build && swift test"
+    swift build
+    swift test
+fi
 
 echo "== server package: swift build --package-path Server --build-tests"
 swift build --package-path Server --build-tests
@@ -29,6 +34,7 @@ cleanup() {
 trap cleanup EXIT
 if [ -z "${LINKTRACK_TEST_POSTGRES_URL:-}" ] && [ -f Server/Tests/integration/pg-cluster.sh ] &&
    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    # Under /tmp, not $TMPDIR: the cluster runs as the postgres user, who must be able to enter it.
     PG_DIR=$(mktemp -d /tmp/linktrack-pg.XXXXXX)
     LINKTRACK_TEST_POSTGRES_URL=$(bash Server/Tests/integration/pg-cluster.sh start "$PG_DIR")
     export LINKTRACK_TEST_POSTGRES_URL

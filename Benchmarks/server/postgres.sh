@@ -37,11 +37,11 @@ PG_CLUSTER="$ROOT/Server/Tests/integration/pg-cluster.sh"
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 log() { echo "pg-bench: $*" >&2; }
 
-WORK="$(mktemp -d /tmp/lt-pg-bench.XXXXXX)"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/lt-pg-bench.XXXXXX")"
 PIDS=()
 NGINX_PID=""
 # Its own directory under /tmp: the cluster runs as the postgres user, who cannot enter $WORK (0700).
-PG_DIR="$(mktemp -d /tmp/lt-pg-bench-cluster.XXXXXX)"
+PG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/lt-pg-bench-cluster.XXXXXX")"
 cleanup() {
     for pid in "${PIDS[@]}"; do
         if kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi

@@ -25,7 +25,7 @@
 # Environment: LT_SERVER_BENCH_DURATION (s per wrk run, default 30), LT_SERVER_BENCH_WARMUP (s of
 # unmeasured wrk before each measured run, default 3), LT_SERVER_BENCH_IDLE (idle connections,
 # default 10000), LT_SERVER_BENCH_BEFORE (commit, default 8927544), LT_SERVER_BENCH_BEFORE_DIR
-# (its worktree, default /tmp/lt-before; made if missing, removed at the end unless it existed
+# (its worktree, default $TMPDIR/lt-before, else /tmp/lt-before; made if missing, removed at the end unless it existed
 # before or LT_SERVER_BENCH_KEEP_BEFORE=1), LT_SERVER_BENCH_ROOT_SCRATCH (HEAD's static build,
 # default .build-bench-root at the repository root), LT_SERVER_BENCH_DIAGNOSE=1 (also (b) and (c)
 # without a User-Agent header), LT_SERVER_BENCH_SKIP_BUILD=1 (use the binaries already built).
@@ -41,7 +41,7 @@ THREADS=2
 CONNECTIONS=64
 IDLE="${LT_SERVER_BENCH_IDLE:-10000}"
 BEFORE_COMMIT="${LT_SERVER_BENCH_BEFORE:-8927544}"
-BEFORE_DIR="${LT_SERVER_BENCH_BEFORE_DIR:-/tmp/lt-before}"
+BEFORE_DIR="${LT_SERVER_BENCH_BEFORE_DIR:-${TMPDIR:-/tmp}/lt-before}"
 ROOT_SCRATCH="${LT_SERVER_BENCH_ROOT_SCRATCH:-$ROOT/.build-bench-root}"
 TOOL=(python3 "$HERE/tool.py")
 
@@ -54,7 +54,7 @@ need() { # command, Debian package
 }
 log() { echo "server-bench: $*" >&2; }
 
-WORK="$(mktemp -d /tmp/lt-server-bench.XXXXXX)"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/lt-server-bench.XXXXXX")"
 SERVER_PID=""
 MADE_BEFORE=""
 cleanup() {

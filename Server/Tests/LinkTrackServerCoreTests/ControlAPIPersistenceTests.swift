@@ -130,8 +130,7 @@ struct ControlAPIPersistenceTests {
     }
 
     @Test func onChangeRunsBeforeTheAnswer() async throws {
-        var template = Array("/tmp/linktrack-controlapi-XXXXXX".utf8CString)
-        let directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        let directory = ControlAPIHarness.makeTemporaryDirectory()
         defer { unlink(directory + "/config.json"); rmdir(directory) }
         let path = directory + "/config.json"
         try ControlAPIHarness.write(ControlAPIHarness.baseConfiguration, to: path)

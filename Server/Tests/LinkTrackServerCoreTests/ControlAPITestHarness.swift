@@ -43,9 +43,15 @@ final class ControlAPIHarness: Sendable {
     let api: ControlAPI
     let changes = ChangeCounter()
 
+    /// A new directory under `$TMPDIR` (else `/tmp`).
+    static func makeTemporaryDirectory() -> String {
+        let base = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array((base + "/linktrack-controlapi-XXXXXX").utf8CString)
+        return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+    }
+
     init(configuration: String = ControlAPIHarness.baseConfiguration, limits: ControlAPILimits = ControlAPILimits()) throws {
-        var template = Array("/tmp/linktrack-controlapi-XXXXXX".utf8CString)
-        directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        directory = Self.makeTemporaryDirectory()
         path = directory + "/config.json"
         try Self.write(configuration, to: path)
         let document = try JSONValue.parse(Array(configuration.utf8))

@@ -13,9 +13,9 @@ enum Fixture {
         {"ConfigurationSets": [
           {"ConfigurationSetName": "marketing", "TrackingOptions": {"CustomRedirectDomain": "links.example.com", "HttpsPolicy": "REQUIRE"}},
           {"ConfigurationSetName": "lines", "TrackingOptions": {"CustomRedirectDomain": "t.example.net"},
-           "EventDestinations": [{"Name": "j", "Enabled": true, "MatchingEventTypes": ["CLICK"], "LinkTrackDestination": {"Type": "JSONLines", "Path": "/tmp/x.jsonl"}},
+           "EventDestinations": [{"Name": "j", "Enabled": true, "MatchingEventTypes": ["CLICK"], "LinkTrackDestination": {"Type": "JSONLines", "Path": "events/x.jsonl"}},
                                  {"Name": "s", "Enabled": true, "MatchingEventTypes": ["CLICK", "OPEN"]},
-                                 {"Name": "off", "Enabled": false, "MatchingEventTypes": ["OPEN"], "LinkTrackDestination": {"Type": "JSONLines", "Path": "/tmp/off.jsonl"}}]},
+                                 {"Name": "off", "Enabled": false, "MatchingEventTypes": ["OPEN"], "LinkTrackDestination": {"Type": "JSONLines", "Path": "events/off.jsonl"}}]},
           {"ConfigurationSetName": "quiet", "TrackingOptions": {"CustomRedirectDomain": "quiet.example.org"},
            "EventDestinations": [{"Name": "d", "Enabled": false, "MatchingEventTypes": ["CLICK", "OPEN"]}]},
           {"ConfigurationSetName": "shared", "TrackingOptions": {"CustomRedirectDomain": "Links.Example.com"}}

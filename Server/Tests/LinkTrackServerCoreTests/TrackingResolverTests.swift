@@ -138,7 +138,7 @@ struct TrackingResolverTests {
             Issue.record("lines refused")
             return
         }
-        #expect(sinks == [.jsonLines(path: "/tmp/x.jsonl"), .sqlite])
+        #expect(sinks == [.jsonLines(path: "events/x.jsonl"), .sqlite])
         // Opens of "lines": only the SQLite destination (the JSON Lines one for opens is disabled).
         let open = try openURL(set: "lines", domain: "t.example.net")
         guard case .pixel(_?, let openSinks) = r.resolve(request(open, host: "t.example.net")) else {
@@ -149,7 +149,7 @@ struct TrackingResolverTests {
         // A set whose destinations are all disabled still redirects, and records nothing.
         let quiet = try clickURL(set: "quiet", domain: "quiet.example.org")
         #expect(r.resolve(request(quiet, host: "quiet.example.org")) == .redirect(location: Self.destination, event: nil, sinks: []))
-        #expect(r.configuration.allSinks == [.sqlite, .jsonLines(path: "/tmp/x.jsonl")])
+        #expect(r.configuration.allSinks == [.sqlite, .jsonLines(path: "events/x.jsonl")])
     }
 
     @Test func forwardedForIsBelievedOnlyFromTrustedProxies() throws {

@@ -42,7 +42,7 @@ check() { # check NAME CONDITION-COMMAND...
     if "$@"; then ok "$name"; else bad "$name"; fi
 }
 
-T=$(mktemp -d /tmp/linktrack-control-api.XXXXXX)
+T=$(mktemp -d "${TMPDIR:-/tmp}/linktrack-control-api.XXXXXX")
 SERVER_PID=
 cleanup() {
     if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; fi
