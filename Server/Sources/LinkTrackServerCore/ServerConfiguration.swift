@@ -26,13 +26,7 @@ public struct ServerConfiguration: Sendable {
         environment: (String) -> String? = ProcessEnvironment.value(of:),
         readFile: (String) throws -> [UInt8] = { try FileIO.readAll(path: $0) }
     ) throws(ConfigurationError) {
-        let document: JSONValue
-        do {
-            document = try JSONValue.parse(json)
-        } catch {
-            throw .badRequest("The configuration is not valid JSON: \(error.description).")
-        }
-        try self.init(document: document, environment: environment, readFile: readFile)
+        try self.init(document: try Configuration.parseDocument(json), environment: environment, readFile: readFile)
     }
 
     /// Validates an already-parsed document. See ``init(json:environment:readFile:)``.

@@ -41,13 +41,17 @@ extension Configuration {
         environment: (String) -> String? = ProcessEnvironment.value(of:),
         readFile: (String) throws -> [UInt8] = { try FileIO.readAll(path: $0) }
     ) throws(ConfigurationError) {
-        let document: JSONValue
+        try self.init(document: try Self.parseDocument(json), environment: environment, readFile: readFile)
+    }
+
+    /// Parses a configuration file's bytes as JSON, without validating them as a configuration.
+    /// - Throws: `BadRequestException` ("The configuration is not valid JSON: ...").
+    public static func parseDocument(_ json: [UInt8]) throws(ConfigurationError) -> JSONValue {
         do {
-            document = try JSONValue.parse(json)
+            return try JSONValue.parse(json)
         } catch {
             throw .badRequest("The configuration is not valid JSON: \(error.description).")
         }
-        try self.init(document: document, environment: environment, readFile: readFile)
     }
 
     /// Validates an already-parsed configuration document. See ``init(json:environment:readFile:)``.

@@ -77,7 +77,7 @@ public final class ControlAPI: Sendable {
                                      secretAccessKeys: settings.secretAccessKeys)
         let accessKeyId: String
         do {
-            accessKeyId = try verifier.verify(request.sigV4Request, now: Int64(clock.epochSeconds().rounded(.down)))
+            accessKeyId = try verifier.verify(request, now: Int64(clock.epochSeconds().rounded(.down)))
         } catch {
             throw .authentication(error)
         }

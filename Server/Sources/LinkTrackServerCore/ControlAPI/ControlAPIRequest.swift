@@ -1,26 +1,8 @@
 /// A request to the SES v2 control API as it arrived over HTTP, with nothing decoded: the
-/// signature covers these exact bytes.
-public struct ControlAPIRequest: Sendable {
-    /// `GET`, `POST`, `PUT`, `DELETE`, ...
-    public var method: String
-    /// The path of the request target, percent-encoded as received (`x%2Fy` stays one segment).
-    public var rawPath: String
-    /// The query after `?`, as received; empty when there is none.
-    public var rawQuery: String
-    /// The header fields in the order received, including `host` with its port as sent.
-    public var headers: [(name: String, value: String)]
-    /// The whole body.
-    public var body: [UInt8]
+/// signature covers these exact bytes. The same raw request the SigV4 verifier reads.
+public typealias ControlAPIRequest = SigV4Request
 
-    public init(method: String, rawPath: String, rawQuery: String = "",
-                headers: [(name: String, value: String)], body: [UInt8] = []) {
-        self.method = method
-        self.rawPath = rawPath
-        self.rawQuery = rawQuery
-        self.headers = headers
-        self.body = body
-    }
-
+extension SigV4Request {
     /// Splits a raw request target (`/v2/email/configuration-sets?PageSize=2`) at its first `?`.
     public init(method: String, rawTarget: String, headers: [(name: String, value: String)], body: [UInt8] = []) {
         if let question = rawTarget.firstIndex(of: "?") {
@@ -29,10 +11,6 @@ public struct ControlAPIRequest: Sendable {
         } else {
             self.init(method: method, rawPath: rawTarget, rawQuery: "", headers: headers, body: body)
         }
-    }
-
-    var sigV4Request: SigV4Request {
-        SigV4Request(method: method, rawPath: rawPath, rawQuery: rawQuery, headers: headers, body: body)
     }
 }
 
