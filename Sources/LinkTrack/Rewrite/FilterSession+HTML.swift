@@ -138,7 +138,7 @@ extension FilterSession {
             let rewritten = UnsafeBufferPointer(rebasing: written[documentStart...])
             let longLine = Self.introducesLongLine(original: document, output: rewritten)
             return (longLine, !longLine && Self.introducesDelimiterLikeLine(
-                original: document, output: rewritten, boundaries: frames.map(\.boundary)))
+                original: document, output: rewritten, boundaries: part.enclosingBoundaries))
         }
         if longLine || delimiterLine {
             // Encoded from where the rewrite was written, then put in its place (no third copy).

@@ -1,9 +1,8 @@
 import Testing
 @testable import LinkTrack
 
-/// The HTML part's body is collected in runs of lines that cannot be boundary lines
-/// (FilterSession.collectableRunEnd); lines that start with "--" still go one by one through the
-/// boundary check. These tests put near-boundaries, over-long lines and the size limit inside
+/// The HTML part's body is collected in runs of lines that are not delimiter lines (MessageReader
+/// hands out a body up to the next delimiter line in one piece per input). These tests put near-boundaries, over-long lines and the size limit inside
 /// such runs, and feed the same message whole, line by line and in small chunks.
 @Suite struct FilterSessionCollectingTests {
     typealias F = FilterFixture
