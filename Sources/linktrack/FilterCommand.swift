@@ -100,12 +100,8 @@ struct FilterCommand: Command {
             let filter = try MessageFilter(configuration: configuration, options: options)
             var report = try filter.filter(from: 0, to: 1)
             report.notes = Self.notes(of: report, passedUnknownSet: passedUnknownSet)
-            if !report.changed, report.messageId != nil, report.configurationSet != nil,
-               report.notes.contains(where: { $0.hasPrefix(Self.messageIdNotAdded) }) {
-                report.messageId = nil
-            }
-            for note in report.notes { log.note(note) }
-            for warning in report.warnings { log.warning(warning) }
+            for note in report.notes { log.note(note.description) }
+            for warning in report.warnings { log.warning(warning.description) }
             if explain { StandardError.write(Explanation.message(report)) }
         } catch {
             switch error.kind {
@@ -120,24 +116,16 @@ struct FilterCommand: Command {
     /// The note for a message that passes because its set does not exist (the library's wording
     /// for an unknown X-SES-CONFIGURATION-SET).
     static func unknownSetNote(_ name: String) -> String {
-        "\(ConfigurationError.notFound(configurationSet: name).description) The message passes unchanged (--unknown-configuration-set pass)."
+        FilterNote.unknownConfigurationSetPassed(name).description
     }
 
-    static let messageIdAdded = "the message had no Message-ID; added "
-    static let messageIdNotAdded = "the message has no Message-ID; none was added"
-
-    /// The report's notes, worded after what was done:
-    /// - a message the filter left unchanged (it ended inside its header block) was given no
-    ///   Message-ID, although the library notes one as added (issue 16, item 6);
-    /// - a message that passed because the `--configuration-set` it fell back to does not exist
-    ///   says so, not that no set applies (item 5).
-    static func notes(of report: FilterReport, passedUnknownSet: String?) -> [String] {
+    /// The report's notes, worded after what was done: a message that passed because the
+    /// `--configuration-set` it fell back to does not exist says so, not that no set applies
+    /// (issue 16, item 5; the filter was built without that set, so the library cannot know).
+    static func notes(of report: FilterReport, passedUnknownSet: String?) -> [FilterNote] {
         report.notes.map { note in
-            if !report.changed, note.hasPrefix(messageIdAdded) {
-                return messageIdNotAdded + " (the message passes unchanged)"
-            }
-            if let passedUnknownSet, report.configurationSet == nil, note.hasPrefix("no configuration set applies") {
-                return unknownSetNote(passedUnknownSet)
+            if let passedUnknownSet, report.configurationSet == nil, case .noConfigurationSet = note {
+                return .unknownConfigurationSetPassed(passedUnknownSet)
             }
             return note
         }
@@ -190,11 +178,11 @@ struct FilterCommand: Command {
             // Per-link reports are only printed by --explain.
             let result = rewriter.rewrite(contentsOf: document, charset: nil, context: context, reportingLinks: explain)
             if let reason = result.report.untouchedReason {
-                log.note(reason)
+                log.note(reason.description)
             } else {
                 edits = result.edits
             }
-            for warning in result.report.warnings { log.warning(warning) }
+            for warning in result.report.warnings { log.warning(warning.description) }
             if explain { StandardError.write(Explanation.html(result.report, path: "html")) }
         } else {
             log.note("no configuration set applies (no --configuration-set, no DefaultConfigurationSet); the document passes unchanged")

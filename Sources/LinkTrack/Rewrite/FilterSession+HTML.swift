@@ -8,7 +8,7 @@ extension FilterSession {
     /// Decodes, rewrites and re-encodes one collected HTML part, then writes it. A part that cannot be
     /// processed is written exactly as it came, and the reason goes into the report.
     mutating func finishHTMLPart(_ part: HTMLPart) {
-        var partReport = PartReport(path: part.path, contentType: "text/html", action: "unchanged", html: nil)
+        var partReport = PartReport(path: part.path, contentType: "text/html", action: .unchanged, html: nil)
         if let tracking {
             // The document is decoded into buffers that the filter keeps for the next part (see
             // ``PartBufferPool``). They go back once `rewriteHTMLPart` has returned, when no copy of
@@ -51,16 +51,16 @@ extension FilterSession {
             do {
                 base64Layout = try Base64.decode(content, into: &buffers.decoded)
             } catch {
-                warn("part \(part.path): the base64 body cannot be decoded (\(error)); the part passes through untouched")
-                partReport.action = "passed through: undecodable base64"
+                warn(.part(part.path, .undecodableBase64("\(error)")))
+                partReport.action = .passedThrough(.undecodableBase64)
                 writeOriginal(part)
                 return
             }
         case .other(let name) where name.hasPrefix("x-") || name.hasSuffix("uuencode"):
             // A real encoding we do not decode (x-uuencode, ...): rewriting its text would corrupt it.
             // Misspellings of the identity encodings (7-bit, 8bits) fall to the default below.
-            note("part \(part.path): Content-Transfer-Encoding \(name) is not supported; the part passes through untouched")
-            partReport.action = "passed through: unsupported transfer encoding \(name)"
+            note(.part(part.path, .unsupportedTransferEncoding(name)))
+            partReport.action = .passedThrough(.unsupportedTransferEncoding(name))
             writeOriginal(part)
             return
         default:
@@ -90,7 +90,7 @@ extension FilterSession {
         }
         output.append(contentsOf: suffix)
         report.changed = true
-        partReport.action = "rewritten"
+        partReport.action = .rewritten
     }
 
     /// Takes the rewriter's report for `part`; writes the part as it came, and returns false, when
@@ -98,12 +98,12 @@ extension FilterSession {
     private mutating func accept(_ result: HTMLRewriteResult, of part: HTMLPart, partReport: inout PartReport) -> Bool {
         partReport.html = result.report
         if let reason = result.report.untouchedReason {
-            partReport.action = "passed through: \(reason)"
-            if !reason.utf8.containsBytes("empty".utf8) { note("part \(part.path): \(reason)") }
+            partReport.action = .passedThrough(.documentUntouched(reason))
+            if reason != .emptyDocument { note(.part(part.path, .documentUntouched(reason))) }
             writeOriginal(part)
             return false
         }
-        for warning in result.report.warnings { warn("part \(part.path): \(warning)") }
+        for warning in result.report.warnings { warn(.part(part.path, .html(warning))) }
         guard !result.edits.isEmpty else {
             writeOriginal(part)
             return false
@@ -150,13 +150,11 @@ extension FilterSession {
                                                                    isTop: part.path == "message"))
             output.append(contentsOf: part.blankLine)
             output.append(contentsOf: encoded)
-            note(longLine
-                ? "part \(part.path): a rewritten line exceeded 998 octets; the part was re-encoded as quoted-printable"
-                : "part \(part.path): a rewritten line would start like an enclosing multipart boundary; the part was re-encoded as quoted-printable")
+            note(.part(part.path, longLine ? .reencodedForLongLine : .reencodedForDelimiterLikeLine))
         }
         output.append(contentsOf: suffix)
         report.changed = true
-        partReport.action = "rewritten"
+        partReport.action = .rewritten
     }
 
     /// The line ending of the message around `part`, for soft line breaks where the document itself
@@ -166,7 +164,7 @@ extension FilterSession {
     static func lineEnding(of part: HTMLPart, suffix: ArraySlice<UInt8>) -> [UInt8] {
         if !suffix.isEmpty { return Array(suffix) }
         if part.blankLine.last == MIMEBytes.lf { return part.blankLine }
-        return dominantLineEnding(part.header)
+        return HeaderBlock.dominantLineEnding(part.header)
     }
 
     /// Whether `output` has a line over 998 octets that is not also a line of `original`.
@@ -261,8 +259,8 @@ extension FilterSession {
         }
         if existing.isEmpty {
             // A part's header block (a message's is read with isTop, for its envelope line).
-            edits.add(.insert(fieldToAdd("Content-Transfer-Encoding: \(value)", to: header, fields: fields, isTop: isTop),
-                              at: insertionOffset(in: header, isTop: isTop)))
+            edits.add(.insert(HeaderBlock.fieldToAdd("Content-Transfer-Encoding: \(value)", to: header, fields: fields, isTop: isTop),
+                              at: HeaderBlock.insertionOffset(in: header, isTop: isTop)))
         }
         return Splicer.apply(edits, to: header)
     }

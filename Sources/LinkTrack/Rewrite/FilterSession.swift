@@ -108,7 +108,8 @@ public struct FilterSession {
                     finishHTMLPart(part)
                 }
                 if boundary.implicitlyClosed > 0 {
-                    warn("part \(boundary.multipartPath.isEmpty ? "message" : boundary.multipartPath): \(boundary.implicitlyClosed) nested multipart part(s) end without their final boundary")
+                    warn(.part(boundary.multipartPath.isEmpty ? "message" : boundary.multipartPath,
+                               .nestedMultipartsUnclosed(boundary.implicitlyClosed)))
                 }
                 output.append(contentsOf: boundary.line)
             case .incompleteHeaders(let headers):
@@ -119,8 +120,8 @@ public struct FilterSession {
                 }
             case .oversizedHeaders(let headers):
                 warn(headers.isTop
-                    ? "the header block is larger than \(limits.maximumHeaderBlockSize) bytes; the message passes through untouched"
-                    : "part \(headers.path): the header block is larger than \(limits.maximumHeaderBlockSize) bytes; the part passes through untouched")
+                    ? .headerBlockTooLarge(limit: limits.maximumHeaderBlockSize)
+                    : .part(headers.path, .headerBlockTooLarge(limit: limits.maximumHeaderBlockSize)))
                 output.append(contentsOf: headers.block)
             case .end(let unclosed):
                 if let part = collecting {
@@ -128,7 +129,7 @@ public struct FilterSession {
                     finishHTMLPart(part)
                 }
                 if unclosed > 0 {
-                    warn("the message ends without the final boundary of \(unclosed) multipart part(s); the parts were closed at the end")
+                    warn(.unclosedMultiparts(unclosed))
                 }
             }
         }
@@ -138,23 +139,30 @@ public struct FilterSession {
     /// set is still checked (an unknown one is rejected) and the SES headers go, but no Message-ID
     /// is added: after an unterminated last line it could turn that line into the blank line.
     private mutating func endUnterminatedTopHeaders(_ block: [UInt8]) throws(FilterError) {
-        let decision = try decideTracking(fields: HeaderBlock.parse(block), block: block)
+        var decision = try decide(block: block, fields: HeaderBlock.parse(block))
+        // The Message-ID the decision would add is not: the message passes as it is but for the
+        // removals, and tokens there are none.
+        if let added = decision.notes.firstIndex(where: { if case .messageIDAdded = $0 { true } else { false } }) {
+            decision.notes[added] = .messageIDNotAdded
+        }
+        report.messageId = nil
+        for note in decision.notes { self.note(note) }
         var edits = EditList()
         for range in decision.removals { edits.add(Edit(range: range, replacement: [])) }
         output.append(contentsOf: edits.isEmpty ? block : Splicer.apply(edits, to: block))
         report.changed = !edits.isEmpty
-        note("the message ends inside its header block; nothing to track")
+        note(.endsInHeaderBlock)
     }
 
     // MARK: - The report
 
     /// Adds a note to the report, or counts it once the report lists ``Limits/maximumReportEntries``.
-    mutating func note(_ text: String) {
+    mutating func note(_ text: FilterNote) {
         if report.notes.count < limits.maximumReportEntries { report.notes.append(text) } else { report.unlistedNotes += 1 }
     }
 
     /// Adds a warning to the report, or counts it once the report lists ``Limits/maximumReportEntries``.
-    mutating func warn(_ text: String) {
+    mutating func warn(_ text: FilterWarning) {
         if report.warnings.count < limits.maximumReportEntries { report.warnings.append(text) } else { report.unlistedWarnings += 1 }
     }
 
@@ -206,8 +214,8 @@ public struct FilterSession {
         // Capped at what the quoted-printable line map and the parser can address (Limits).
         let maximumSize = min(limits.maximumHTMLPartSize, Limits.largestHTMLPartSize)
         if part.header.count + part.body.count > maximumSize {
-            warn("part \(part.path): the HTML part is larger than \(maximumSize) bytes; it passes through untouched")
-            list(PartReport(path: part.path, contentType: "text/html", action: "passed through: larger than the HTML size limit", html: nil))
+            warn(.part(part.path, .htmlPartTooLarge(limit: maximumSize)))
+            list(PartReport(path: part.path, contentType: "text/html", action: .passedThrough(.tooLarge), html: nil))
             output.append(contentsOf: part.header)
             output.append(contentsOf: part.blankLine)
             output.append(contentsOf: part.body)
@@ -218,16 +226,28 @@ public struct FilterSession {
 
     // MARK: - Headers
 
+    /// The ``TrackingDecision`` for the top-level header block, with its warnings reported and the
+    /// report's set and message id filled in (its notes are the caller's to report).
+    private mutating func decide(block: [UInt8], fields: [HeaderField]) throws(FilterError) -> TrackingDecision {
+        let decision = try TrackingDecision(block: block, fields: fields, configuration: filter.configuration, options: filter.options)
+        for warning in decision.warnings { warn(warning) }
+        report.configurationSet = decision.configurationSet
+        tracking = decision.tracking
+        report.messageId = decision.tracking?.messageId
+        return decision
+    }
+
     mutating func endTopHeaders(_ headers: MessageReader.Headers) throws(FilterError) {
         let block = headers.block
         let fields = HeaderBlock.parse(block)
-        let decision = try decideTracking(fields: fields, block: block)
+        let decision = try decide(block: block, fields: fields)
+        for note in decision.notes { self.note(note) }
         var header = block
         if !decision.removals.isEmpty || decision.addedField != nil {
             var edits = EditList()
             for range in decision.removals { edits.add(Edit(range: range, replacement: [])) }
             if let added = decision.addedField {
-                edits.add(.insert(added, at: Self.insertionOffset(in: block, isTop: true)))
+                edits.add(.insert(added, at: HeaderBlock.insertionOffset(in: block, isTop: true)))
             }
             header = Splicer.apply(edits, to: block)
             report.changed = true
@@ -246,10 +266,10 @@ public struct FilterSession {
     mutating func enterBody(fields: [HeaderField], header: [UInt8], blankLine: [UInt8], path: String,
                             inDigest: Bool) {
         let displayPath = path.isEmpty ? "message" : path
-        func passThrough(_ action: String, contentType: String) {
+        func passThrough(_ reason: PassThroughReason, contentType: String) {
             output.append(contentsOf: header)
             output.append(contentsOf: blankLine)
-            list(PartReport(path: displayPath, contentType: contentType, action: action, html: nil))
+            list(PartReport(path: displayPath, contentType: contentType, action: .passedThrough(reason), html: nil))
         }
         let contentType: ContentType
         switch MessageReader.contentTypeReading(fields, inDigest: inDigest) {
@@ -259,16 +279,16 @@ public struct FilterSession {
             // Python's email, MimeKit and mime4j take the first field; readers that take the last
             // see another entity. With no one reading, nothing in it is changed (issue 16, item 12).
             let first = values.first.flatMap(ContentType.init(parsing:)).map { "\($0.type)/\($0.subtype)" } ?? "text/plain"
-            warn("part \(displayPath): its \(values.count) Content-Type fields name different types (\(values.joined(separator: "; "))); the part passes through untouched")
-            return passThrough("passed through: conflicting Content-Type fields", contentType: first)
+            warn(.part(displayPath, .conflictingContentTypes(values)))
+            return passThrough(.conflictingContentTypes, contentType: first)
         }
         let typeName = "\(contentType.type)/\(contentType.subtype)"
         // The MIME fields after a line that cannot belong to a header block are header fields to
         // some readers and body text to others (see ``MessageReader/startsBody(_:header:isTop:inDigest:)``).
         if let malformed = HeaderBlock.firstMalformedLine(in: header, isTop: path.isEmpty),
            let field = fields.first(where: { $0.range.lowerBound > malformed && Self.isMIMEField($0) }) {
-            warn("part \(displayPath): its \(field.name) field follows a line that is not a header field, so readers disagree on whether it counts; the part passes through untouched")
-            return passThrough("passed through: a MIME field after a line that is not a header field", contentType: typeName)
+            warn(.part(displayPath, .mimeFieldAfterMalformedLine(field.name)))
+            return passThrough(.mimeFieldAfterMalformedLine, contentType: typeName)
         }
         // An attachment in any Content-Disposition field: readers differ on which of several counts.
         let isAttachment = fields.contains {
@@ -277,42 +297,41 @@ public struct FilterSession {
 
         if contentType.isMultipart {
             if contentType.subtype == "signed" || contentType.subtype == "encrypted" {
-                return passThrough("passed through: \(typeName) must not change", contentType: typeName)
+                return passThrough(.mustNotChange(contentType: typeName), contentType: typeName)
             }
             guard let boundary = contentType.boundary, !boundary.isEmpty else {
-                warn("part \(displayPath): \(typeName) without a boundary parameter passes through untouched")
-                return passThrough("passed through: no boundary", contentType: typeName)
+                warn(.part(displayPath, .noBoundary(contentType: typeName)))
+                return passThrough(.noBoundary, contentType: typeName)
             }
             // RFC 2046 §5.1.2 forbids a nested multipart to reuse an enclosing boundary; readers
             // disagree on where such parts end, so the whole part passes through untouched.
             guard !reader.enclosingBoundaries.contains(where: { $0.elementsEqual(boundary.utf8) }) else {
-                warn("part \(displayPath): \(typeName) reuses an enclosing multipart's boundary; the part passes through untouched")
-                return passThrough("passed through: boundary reused from an enclosing multipart", contentType: typeName)
+                warn(.part(displayPath, .boundaryReused(contentType: typeName)))
+                return passThrough(.boundaryReused, contentType: typeName)
             }
             guard reader.depth < limits.maximumNestingDepth else {
-                warn("part \(displayPath): multipart nesting deeper than \(limits.maximumNestingDepth); the part passes through untouched")
-                return passThrough("passed through: nesting too deep", contentType: typeName)
+                warn(.part(displayPath, .nestingTooDeep(limit: limits.maximumNestingDepth)))
+                return passThrough(.nestingTooDeep, contentType: typeName)
             }
             output.append(contentsOf: header)
             output.append(contentsOf: blankLine)
             reader.enterMultipart(boundary: Array(boundary.utf8), isDigest: contentType.subtype == "digest", path: path)
-            list(PartReport(path: displayPath, contentType: typeName, action: "walked", html: nil))
+            list(PartReport(path: displayPath, contentType: typeName, action: .walked, html: nil))
             return
         }
         guard contentType.type == "text", contentType.subtype == "html" else {
-            return passThrough("passed through", contentType: typeName)
+            return passThrough(.notHTML, contentType: typeName)
         }
         if isAttachment {
-            return passThrough("passed through: attachment", contentType: typeName)
+            return passThrough(.attachment, contentType: typeName)
         }
         let encodings = fields.filter { $0.name(is: "content-transfer-encoding") }
             .map { ContentTransferEncoding(headerValue: $0.unfoldedValue) }
         if let first = encodings.first, encodings.contains(where: { $0 != first }) {
             // Readers disagree on which field counts (Python's email and Thunderbird take the
             // first, others the last), so there is no one body to rewrite (issue 16, item 14).
-            let names = encodings.map(\.name).joined(separator: ", ")
-            warn("part \(displayPath): its \(encodings.count) Content-Transfer-Encoding fields disagree (\(names)); the part passes through untouched")
-            return passThrough("passed through: conflicting Content-Transfer-Encoding fields", contentType: typeName)
+            warn(.part(displayPath, .conflictingTransferEncodings(encodings.map(\.name))))
+            return passThrough(.conflictingTransferEncodings, contentType: typeName)
         }
         collecting = HTMLPart(path: displayPath, header: header, blankLine: blankLine, fields: fields,
                               contentType: contentType, transferEncoding: encodings.last ?? .sevenBit,
@@ -323,129 +342,5 @@ public struct FilterSession {
     /// or `Content-Disposition`.
     static func isMIMEField(_ field: HeaderField) -> Bool {
         field.name(is: "content-type") || field.name(is: "content-transfer-encoding") || field.name(is: "content-disposition")
-    }
-
-    struct TrackingDecision {
-        var removals: [Range<Int>] = []
-        var addedField: [UInt8]?
-    }
-
-    /// Chooses the configuration set and the header changes for the top-level header block.
-    mutating func decideTracking(fields: [HeaderField], block: [UInt8]) throws(FilterError) -> TrackingDecision {
-        var decision = TrackingDecision()
-        let configuration = filter.configuration
-        let setHeaders = fields.filter { $0.name(is: "x-ses-configuration-set") }
-        let tagHeaders = fields.filter { $0.name(is: "x-ses-message-tags") }
-        let sesRanges = (setHeaders + tagHeaders).map(\.range)
-
-        // An empty X-SES-CONFIGURATION-SET names no set: it counts as absent (and is removed with
-        // the others when the message is tracked; issue 16, item 20).
-        let named = setHeaders.lazy.map(\.unfoldedValue).first { !$0.isEmpty }
-        let requested = named ?? filter.options.configurationSetName ?? configuration.defaultConfigurationSet
-        guard let requested, !requested.isEmpty else {
-            note(setHeaders.isEmpty
-                ? "no configuration set applies (no X-SES-CONFIGURATION-SET header, no --configuration-set, no DefaultConfigurationSet); the message passes unchanged"
-                : "no configuration set applies (X-SES-CONFIGURATION-SET is empty, no --configuration-set, no DefaultConfigurationSet); the message passes unchanged")
-            return decision
-        }
-        guard let set = configuration.configurationSets.first(where: { $0.name == requested }) else {
-            let error = ConfigurationError.notFound(configurationSet: requested)
-            if filter.options.unknownConfigurationSet == .pass {
-                note("\(error.description) The message passes unchanged (--unknown-configuration-set pass).")
-                return decision
-            }
-            throw FilterError(kind: .unknownConfigurationSet, message: error.description)
-        }
-        report.configurationSet = set.name
-        guard set.tracksAnything else {
-            note(set.customRedirectDomain == nil
-                ? "configuration set \(set.name) has no CustomRedirectDomain; the message passes unchanged"
-                : "configuration set \(set.name) tracks neither opens nor clicks; the message passes unchanged")
-            return decision
-        }
-        let dkim = fields.filter { $0.name(is: "dkim-signature") }
-        if !dkim.isEmpty, !filter.options.rewriteSigned {
-            warn("the message carries a DKIM-Signature, which rewriting would break; it passes without tracking (use --rewrite-signed to track it)")
-            let covered = Set(dkim.flatMap { Self.signedHeaderNames($0.unfoldedValue) })
-            for field in setHeaders where !covered.contains("x-ses-configuration-set") { decision.removals.append(field.range) }
-            for field in tagHeaders where !covered.contains("x-ses-message-tags") { decision.removals.append(field.range) }
-            return decision
-        }
-        decision.removals = sesRanges
-
-        var messageTags: [Tag] = []
-        for field in tagHeaders {
-            for pair in field.unfoldedValue.split(separator: ",") {
-                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                let name = kv.first.map { Self.trimmed($0) } ?? ""
-                let value = kv.count == 2 ? Self.trimmed(kv[1]) : ""
-                if kv.count == 2, Tag.isValidComponent(name), Tag.isValidComponent(value) {
-                    messageTags.append(Tag(name: name, value: value))
-                } else {
-                    warn("X-SES-MESSAGE-TAGS entry \"\(Self.trimmed(pair))\" is malformed (expected name=value of [0-9A-Za-z_-]); it is ignored")
-                }
-            }
-        }
-
-        let messageId: String
-        let existing = fields.first(where: { $0.name(is: "message-id") })
-        if let existing, !existing.unfoldedValue.isEmpty {
-            messageId = existing.unfoldedValue
-        } else {
-            let digest = SHA256State.hash(block).array
-            let hex = digest.prefix(12).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
-            messageId = "<lt.\(hex)@\(set.customRedirectDomain!)>"
-        }
-        if existing?.unfoldedValue.isEmpty == true {
-            // An empty Message-ID field stays as it is (a second field would break RFC 5322 §3.6);
-            // the derived id goes into the tokens only.
-            note("the Message-ID field is empty; tokens carry \(messageId)")
-        } else if existing == nil {
-            decision.addedField = Self.fieldToAdd("Message-ID: \(messageId)", to: block, fields: fields, isTop: true)
-            note("the message had no Message-ID; added \(messageId)")
-        }
-        tracking = TrackingContext(configurationSet: set, messageId: messageId, messageTags: messageTags)
-        report.messageId = tracking?.messageId
-        return decision
-    }
-
-    /// Where a field is added to a header block: at its end, or before its first line that cannot
-    /// belong to a header block (issue 16, item 12), so that every reader takes the added field for
-    /// a header field (Python's email reads the body from that line on).
-    static func insertionOffset(in block: [UInt8], isTop: Bool) -> Int {
-        HeaderBlock.firstMalformedLine(in: block, isTop: isTop) ?? block.count
-    }
-
-    /// The bytes that add the field `text` at ``insertionOffset(in:isTop:)``: with the line ending
-    /// of the field before it, and after a line ending when that field has none (a block that ends
-    /// without one).
-    static func fieldToAdd(_ text: String, to block: [UInt8], fields: [HeaderField], isTop: Bool) -> [UInt8] {
-        let offset = insertionOffset(in: block, isTop: isTop)
-        let before = fields.last { $0.range.upperBound <= offset }
-        var added: [UInt8] = []
-        if let before, before.lineEnding.isEmpty { added.append(contentsOf: dominantLineEnding(block)) }
-        added.append(contentsOf: Array(text.utf8))
-        added.append(contentsOf: before?.lineEnding.isEmpty == false ? before!.lineEnding : dominantLineEnding(block))
-        return added
-    }
-
-    static func dominantLineEnding(_ block: [UInt8]) -> [UInt8] {
-        if let lf = block.firstIndex(of: 0x0A), lf > 0, block[lf - 1] == 0x0D { return [0x0D, 0x0A] }
-        if block.contains(0x0A) { return [0x0A] }
-        return [0x0D, 0x0A]
-    }
-
-    /// The lowercased header names in a DKIM-Signature's `h=` tag (RFC 6376 §3.5).
-    static func signedHeaderNames(_ value: String) -> [String] {
-        for tag in value.split(separator: ";") {
-            let kv = tag.split(separator: "=", maxSplits: 1)
-            guard kv.count == 2, Self.trimmed(kv[0]).lowercased() == "h" else { continue }
-            return kv[1].split(separator: ":").map { Self.trimmed($0.filter { !$0.isWhitespace }).lowercased() }
-        }
-        return []
-    }
-
-    static func trimmed<S: StringProtocol>(_ text: S) -> String {
-        String(decoding: Array(text.utf8).trimmingASCIIWhitespace(), as: UTF8.self)
     }
 }

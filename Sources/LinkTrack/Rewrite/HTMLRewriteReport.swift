@@ -112,9 +112,9 @@ public struct HTMLRewriteReport: Sendable, Equatable {
     public var links: [LinkReport] = []
     public var pixel: PixelOutcome = .notProcessed
     /// Things an operator should know (malformed `ses:tags`, Gmail clipping, ...).
-    public var warnings: [String] = []
+    public var warnings: [HTMLWarning] = []
     /// Set when the document was returned untouched as a whole, with the reason.
-    public var untouchedReason: String?
+    public var untouchedReason: DocumentUntouchedReason?
 
     public var trackedLinkCount: Int { links.lazy.filter(\.isTracked).count }
 

@@ -87,15 +87,13 @@ final class LinkRewriting {
         for attribute in tag.sesAttributes {
             let after = attribute.fullRange.upperBound
             if after < document.count, !Self.endsAttribute(document[after]) {
-                report.warnings.append(tag.sesAttributes.count == 1
-                    ? "an ses: attribute run together with the text after it (offset \(after)) was left in place"
-                    : "an ses: attribute run together with the text after it (offset \(after)) was left in place, and with it the other \(tag.sesAttributes.count - 1) ses: attribute(s) of its tag")
+                report.warnings.append(.optOutAttributeRunTogether(documentOffset: after, others: tag.sesAttributes.count - 1))
                 return
             }
             removals.append(Edit(range: attribute.leadingWhitespaceStart..<attribute.fullRange.upperBound, replacement: []))
         }
         guard removals.allSatisfy({ edits.canAdd($0) }) else {
-            report.warnings.append("the ses: attributes of the tag at offset \(tag.tagStart) overlap another edit; they were left in place")
+            report.warnings.append(.optOutAttributesOverlap(tagOffset: tag.tagStart))
             return
         }
         for removal in removals { edits.add(removal) }
@@ -199,7 +197,7 @@ final class LinkRewriting {
             if let parsed = HTMLRewriter.parseLinkTags(value) {
                 linkTags = parsed
             } else {
-                report.warnings.append("ses:tags value \"\(String(decoding: value, as: UTF8.self))\" on the link to \(String(decoding: trimmed, as: UTF8.self)) is malformed (expected key:value;key2:value2 of [0-9A-Za-z_-]); the link is tracked without tags")
+                report.warnings.append(.malformedLinkTags(value: String(decoding: value, as: UTF8.self), destination: String(decoding: trimmed, as: UTF8.self)))
             }
         }
         let scheme = httpsPolicy.clickScheme(original: originalScheme)
@@ -209,7 +207,7 @@ final class LinkRewriting {
         }
         guard let replacement = written else {
             link.untrackedReason = .tooLong(trimmed.count)
-            report.warnings.append("the link to \(String(decoding: trimmed.prefix(80), as: UTF8.self))... is too long to track (tracking URLs are limited to \(LinkSigner.maximumURLLength) bytes)")
+            report.warnings.append(.linkTooLong(destinationPrefix: String(decoding: trimmed.prefix(80), as: UTF8.self)))
             return
         }
         guard edits.add(Edit(range: valueRange, replacement: replacement)) else {

@@ -111,16 +111,16 @@ public struct HTMLRewriter: Sendable {
     private func rewrite(_ document: UnsafeBufferPointer<UInt8>, storage: [UInt8]?, reportingLinks: Bool, charset: String?,
                          context: TrackingContext, buildOutput: Bool) -> HTMLRewriteResult {
         var report = HTMLRewriteReport()
-        func untouched(_ reason: String) -> HTMLRewriteResult {
+        func untouched(_ reason: DocumentUntouchedReason) -> HTMLRewriteResult {
             report.untouchedReason = reason
             return HTMLRewriteResult(output: storage ?? [], edits: EditList(), report: report)
         }
         let set = context.configurationSet
         guard let domain = set.customRedirectDomain else {
-            return untouched("configuration set \(set.name) has no CustomRedirectDomain, so it tracks nothing")
+            return untouched(.noRedirectDomain(configurationSet: set.name))
         }
         guard set.tracksOpens || set.tracksClicks else {
-            return untouched("configuration set \(set.name) has no enabled event destination for OPEN or CLICK")
+            return untouched(.tracksNothing(configurationSet: set.name))
         }
         var family = CharsetFamily.classify(label: charset)
         if charset == nil || charset?.isEmpty == true, let sniffed = CharsetFamily.sniff(document) { family = sniffed }
@@ -131,20 +131,20 @@ public struct HTMLRewriter: Sendable {
             family = sniffed
         }
         if case .unsupported(let reason) = family {
-            return untouched("left untouched: \(reason)")
+            return untouched(.unsupportedCharset(reason))
         }
         if document.allSatisfy(\.isASCIIWhitespace) {
             report.pixel = .emptyDocument
-            return untouched("the document is empty")
+            return untouched(.emptyDocument)
         }
         // Before libxml2 sees the document: its time is quadratic in a tag's attributes.
         if let offset = StartTagAttributeBound.firstOffsetOverLimit(document, limit: limits.maximumAttributesPerTag) {
-            return untouched("a start tag has more than \(limits.maximumAttributesPerTag) attributes (at offset \(offset)); parts with such tags are not parsed (Limits.maximumAttributesPerTag)")
+            return untouched(.tooManyAttributes(limit: limits.maximumAttributesPerTag, documentOffset: offset))
         }
         // Placeholders first: each is an edit too, and they count against the same limit as links.
         let maximumLinks = limits.maximumLinksPerHTMLPart
         guard let placeholders = Self.placeholderRanges(in: document, atMost: maximumLinks) else {
-            return untouched("the document holds more than \(maximumLinks) {{ses:openTracker}} placeholders and links (Limits.maximumLinksPerHTMLPart)")
+            return untouched(.tooManyPlaceholders(limit: maximumLinks))
         }
         let links = LinkRewriting(document: document, storage: storage, reportingLinks: reportingLinks, set: set,
                                   domain: domain, family: family, charsetName: charset ?? "unknown",
@@ -156,10 +156,10 @@ public struct HTMLRewriter: Sendable {
         do {
             scan = try HTMLScanner.scan(document) { links.visit($0) }
         } catch {
-            return untouched("libxml2 could not parse the document (\(error))")
+            return untouched(.unparsable("\(error)"))
         }
         if scan.stopped {
-            return untouched("the document holds more than \(maximumLinks) links, ses: attributes and {{ses:openTracker}} placeholders (Limits.maximumLinksPerHTMLPart)")
+            return untouched(.tooManyLinks(limit: maximumLinks))
         }
         // Taken over (not copied): the state lets go of them first.
         report = links.report
@@ -168,7 +168,7 @@ public struct HTMLRewriter: Sendable {
         links.edits = EditList()
         let pixelPresent = links.pixelPresent
         for _ in 0..<scan.unlocatedTags {
-            report.warnings.append("a tag could not be located byte-exactly; its link was left untracked")
+            report.warnings.append(.unlocatedTag)
         }
 
         // The open pixel, and {{ses:openTracker}} placeholders (removed whether or not a pixel goes in).
@@ -203,7 +203,7 @@ public struct HTMLRewriter: Sendable {
                 if edits.add(.insert(pixel, at: offset)) {
                     report.pixel = .inserted(placement, documentOffset: offset)
                 } else {
-                    report.warnings.append("the open pixel could not be placed at offset \(offset)")
+                    report.warnings.append(.pixelNotPlaced(documentOffset: offset))
                 }
             }
         }
@@ -227,7 +227,7 @@ public struct HTMLRewriter: Sendable {
         var outputCount = document.count
         for edit in edits.edits { outputCount += edit.replacement.count - edit.range.count }
         if outputCount > Self.gmailClipSize {
-            report.warnings.append("the HTML is \(outputCount) bytes; Gmail clips messages over 102 KB, so the open pixel may never load")
+            report.warnings.append(.gmailClipping(bytes: outputCount))
         }
         return HTMLRewriteResult(output: output, edits: edits, report: report)
     }

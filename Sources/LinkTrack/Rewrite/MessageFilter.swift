@@ -31,8 +31,8 @@ public struct PartReport: Sendable, Equatable {
     public var path: String
     /// `type/subtype` as parsed (lowercased).
     public var contentType: String
-    /// What was done: "rewritten", "unchanged", or why it passed through untouched.
-    public var action: String
+    /// What was done: rewritten, unchanged, walked, or why it passed through untouched.
+    public var action: PartAction
     /// The HTML rewriter's report, for HTML parts that were processed. Its `links` are empty when
     /// the message's report already lists as many links as ``Limits/maximumLinksPerHTMLPart``; they
     /// are counted in ``unlistedLinks`` then.
@@ -40,7 +40,7 @@ public struct PartReport: Sendable, Equatable {
     /// How many links of this part are not listed in ``html`` (see there).
     public var unlistedLinks = 0
 
-    public init(path: String, contentType: String, action: String, html: HTMLRewriteReport?) {
+    public init(path: String, contentType: String, action: PartAction, html: HTMLRewriteReport?) {
         self.path = path
         self.contentType = contentType
         self.action = action
@@ -56,8 +56,8 @@ public struct FilterReport: Sendable, Equatable {
     public var messageId: String?
     /// Whether any byte of the message changed.
     public var changed = false
-    public var notes: [String] = []
-    public var warnings: [String] = []
+    public var notes: [FilterNote] = []
+    public var warnings: [FilterWarning] = []
     public var parts: [PartReport] = []
     /// Notes, warnings and parts beyond the first ``Limits/maximumReportEntries`` of each, which are
     /// counted here rather than listed, so that a report stays small whatever the message.

@@ -78,7 +78,7 @@ import Testing
         let last = lines.count - 2
         expected[last] = "<a href=\"\(F.click("https://example.com/small", index: 0, messageId: "lim2@example.com"))\">s</a>\(F.pixel(messageId: "lim2@example.com"))"
         #expect(output.text == F.lines(expected, ending: "\n").text)
-        #expect(session.report.warnings.count { $0.contains("larger than") } == 1)
-        #expect(session.report.parts.count { $0.action == "passed through: larger than the HTML size limit" } == 1)
+        #expect(session.report.warnings.count { caseName($0.partWarning() as Any) == "htmlPartTooLarge" } == 1)
+        #expect(session.report.parts.count { $0.action == .passedThrough(.tooLarge) } == 1)
     }
 }
