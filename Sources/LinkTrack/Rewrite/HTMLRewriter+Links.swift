@@ -36,8 +36,6 @@ final class LinkRewriting {
     @exclusivity(unchecked) var urlBuffer: [UInt8] = []
     /// Every destination is decoded into this buffer (the report derives it again when asked).
     @exclusivity(unchecked) var destinationBuffer: [UInt8] = []
-    /// Every replacement is put together in this buffer first (see ``MessageSigner/clickAttributeValue(destination:linkIndex:linkTags:scheme:addQuotes:buffer:scratch:)``).
-    @exclusivity(unchecked) var escapeBuffer: [UInt8] = []
 
     init(document: UnsafeBufferPointer<UInt8>, storage: [UInt8]?, reportingLinks: Bool, set: ConfigurationSet,
          domain: String, family: CharsetFamily, charsetName: String, signer: MessageSigner, linkBudget: Int) {
@@ -204,13 +202,19 @@ final class LinkRewriting {
         }
         let scheme = httpsPolicy.clickScheme(original: originalScheme)
         let written = trimmed.withUnsafeBufferPointer {
-            signer.clickAttributeValue(destination: $0, linkIndex: linkIndex, linkTags: linkTags, scheme: scheme,
-                                       addQuotes: href.quote == nil, buffer: &urlBuffer, scratch: &escapeBuffer)
+            signer.writeClickURLLayout(destination: $0, linkIndex: linkIndex, linkTags: linkTags, scheme: scheme,
+                                       into: &urlBuffer)
         }
-        guard let replacement = written else {
+        guard let layout = written else {
             link.untrackedReason = .tooLong(trimmed.count)
             report.warnings.append("the link to \(String(decoding: trimmed.prefix(80), as: UTF8.self))... is too long to track (tracking URLs are limited to \(LinkSigner.maximumURLLength) bytes)")
             return
+        }
+        // The URL as the signer wrote it, escaped for the attribute here (the signer knows no HTML);
+        // its percent-encoded destination needs no escaping and is copied as it is.
+        let replacement = urlBuffer.withUnsafeBufferPointer {
+            HTMLEscaping.attributeValue(UnsafeBufferPointer(rebasing: $0[..<layout.count]), plainFrom: layout.destinationStart,
+                                        addQuotes: href.quote == nil)
         }
         guard edits.add(Edit(range: valueRange, replacement: replacement)) else {
             link.untrackedReason = .unlocated; return

@@ -149,8 +149,7 @@ public struct HTMLRewriter: Sendable {
         let links = LinkRewriting(document: document, storage: storage, reportingLinks: reportingLinks, set: set,
                                   domain: domain, family: family, charsetName: charset ?? "unknown",
                                   signer: MessageSigner(signer, messageId: context.messageId, configurationSet: set.name,
-                                                        messageTags: context.messageTags, domain: domain,
-                                                        forAttributes: true),
+                                                        messageTags: context.messageTags, domain: domain),
                                   linkBudget: maximumLinks - placeholders.count)
         let scan: HTMLScan
         do {
@@ -254,11 +253,7 @@ public struct HTMLRewriter: Sendable {
         while end > start, src[end - 1].isASCIIWhitespace { end -= 1 }
         let trimmed = UnsafeBufferPointer(rebasing: src[start..<end])
         guard case .redirectDomain = LinkDestination.classify(trimmed, redirectDomain: domain) else { return false }
-        // The path starts at the first `/` after `https://` (8 bytes; `http://` is 7, and its
-        // host's first byte is no `/`).
-        var slash = 8
-        while slash < trimmed.count, trimmed[slash] != UInt8(ascii: "/") { slash += 1 }
-        return slash + 3 <= trimmed.count && trimmed[slash + 1] == UInt8(ascii: "o") && trimmed[slash + 2] == UInt8(ascii: "/")
+        return LinkSigner.kind(ofURL: trimmed) == .open
     }
 
     /// `key:value;key2:value2;` with keys and values of `[0-9A-Za-z_-]`; nil when malformed.

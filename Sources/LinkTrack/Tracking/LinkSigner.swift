@@ -195,17 +195,7 @@ public struct LinkSigner: Sendable {
     /// - Throws: ``TokenError`` for anything but an unaltered URL signed with one of the keys.
     public func decode(_ url: String) throws(TokenError) -> TrackingToken {
         let bytes = Array(url.utf8)
-        // scheme
-        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { throw .malformed("no scheme") }
-        let scheme = String(decoding: bytes[0..<colon], as: UTF8.self).lowercased()
-        guard scheme == "http" || scheme == "https" else { throw .malformed("the scheme is not http or https") }
-        guard bytes.count > colon + 3, bytes[colon + 1] == UInt8(ascii: "/"), bytes[colon + 2] == UInt8(ascii: "/") else {
-            throw .malformed("no host")
-        }
-        let hostStart = colon + 3
-        guard let pathStart = bytes[hostStart...].firstIndex(of: UInt8(ascii: "/")), pathStart > hostStart else {
-            throw .malformed("no path")
-        }
+        let pathStart = try Self.pathStart(of: bytes)
         guard let queryMark = bytes[pathStart...].firstIndex(of: UInt8(ascii: "?")) else { throw .malformed("no query") }
         let path = bytes[(pathStart + 1)..<queryMark]
         let query = bytes[(queryMark + 1)...]
@@ -240,6 +230,45 @@ public struct LinkSigner: Sendable {
         try fields.end()
         return .click(ClickToken(destination: destination, messageId: messageId, configurationSet: set,
                                  linkIndex: index, linkTags: linkTags, messageTags: messageTags))
+    }
+
+    // MARK: - Reading the layout
+
+    /// The two kinds of tracking URL, named by the first segment of the path: `c` and `o`.
+    enum Kind: Sendable, Equatable {
+        case click, open
+    }
+
+    /// Where the path of a URL starts: its first `/` after `<http or https>://<host>`.
+    /// - Throws: ``TokenError/malformed(_:)`` when the URL has no http(s) scheme, no host or no path.
+    static func pathStart<C: RandomAccessCollection<UInt8>>(of url: C) throws(TokenError) -> Int where C.Index == Int {
+        guard let colon = url.firstIndex(of: UInt8(ascii: ":")) else { throw .malformed("no scheme") }
+        let scheme = String(decoding: url[url.startIndex..<colon], as: UTF8.self).lowercased()
+        guard scheme == "http" || scheme == "https" else { throw .malformed("the scheme is not http or https") }
+        guard url.endIndex > colon + 3, url[colon + 1] == UInt8(ascii: "/"), url[colon + 2] == UInt8(ascii: "/") else {
+            throw .malformed("no host")
+        }
+        let hostStart = colon + 3
+        guard let pathStart = url[hostStart...].firstIndex(of: UInt8(ascii: "/")), pathStart > hostStart else {
+            throw .malformed("no path")
+        }
+        return pathStart
+    }
+
+    /// The kind of tracking URL that `url`'s path names (`/c/...` or `/o/...`), reading no further:
+    /// neither the rest of the layout nor the signature is checked (``decode(_:)`` checks both).
+    /// Nil when `url` has no http(s) scheme, host and path, or its path starts with neither.
+    ///
+    /// The rewriter asks this of an `<img>`'s source on the redirect domain, to leave a message
+    /// that already holds an open pixel without a second one.
+    static func kind<C: RandomAccessCollection<UInt8>>(ofURL url: C) -> Kind? where C.Index == Int {
+        guard let slash = try? pathStart(of: url), url.endIndex - slash >= 3,
+              url[slash + 2] == UInt8(ascii: "/") else { return nil }
+        switch url[slash + 1] {
+        case UInt8(ascii: "c"): return .click
+        case UInt8(ascii: "o"): return .open
+        default: return nil
+        }
     }
 
     static func parseTags(_ text: String?, pairSeparator: Character, kvSeparator: Character) throws(TokenError) -> [Tag] {
