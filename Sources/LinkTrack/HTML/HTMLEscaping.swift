@@ -4,6 +4,8 @@ enum HTMLEscaping {
     /// Appends `value` escaped for a quoted attribute value: `&`, `"` and `'` become references.
     static func appendAttributeValue(_ value: [UInt8], to out: inout [UInt8]) {
         out.reserveCapacity(out.count + value.count + 32)
+        // Safe: the 8-byte loads happen only where `i + 8 <= bytes.count`, and the slices lie within `bytes`;
+        // the pointer is used only inside the closure.
         value.withUnsafeBufferPointer { bytes in
             guard let base = bytes.baseAddress else { return }
             var runStart = 0
@@ -73,9 +75,10 @@ enum HTMLEscaping {
             if let reference = reference(for: b) { extra += reference.utf8CodeUnitCount - 1 }
         }
         let total = url.count + extra + (addQuotes ? 2 : 0)
+        // Safe: every write below is within `out`: the bytes written are exactly the `total` counted
+        // above (each escaped byte as its reference, the tail as it is, the quotes), and
+        // `initialized` is set to how many were written.
         return [UInt8](unsafeUninitializedCapacity: total) { out, initialized in
-            // Every write below is within `out`: the bytes written are exactly the `total` counted
-            // above (each escaped byte as its reference, the tail as it is, the quotes).
             var n = 0
             if addQuotes { out[n] = UInt8(ascii: "\""); n += 1 }
             for b in url[..<plainFrom] {

@@ -7,8 +7,9 @@
 /// Adding costs O(log n) to find the place, plus moving the edits after it: nothing for an edit at
 /// the end (edits mostly arrive in document order), all of them for one in the middle. Many edits
 /// for places all over the list (the removed `{{ses:openTracker}}` placeholders of a document,
-/// added after its links) go in with ``add(contentsOf:)``, one merge in linear time (issue 16,
-/// item 15: 880,000 placeholders between links took 8½ minutes when each was inserted on its own).
+/// added after its links) go in with ``add(contentsOf:)``, one merge in linear time, where adding
+/// each on its own would move the edits after it, quadratic in a document's edits (issue 16,
+/// item 15).
 public struct EditList: Sendable, Hashable {
     public private(set) var edits: [Edit] = []
     /// How many edits were moved to make room for the ones added in the middle (for tests that

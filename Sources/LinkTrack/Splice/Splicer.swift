@@ -35,8 +35,11 @@ public enum Splicer {
                                        write: (UnsafeBufferPointer<UInt8>) throws(E) -> Void) throws(E) {
         // One loop, no nested functions and no closure per edit: this runs once per link of a
         // document, and in its unspecialized form (callers in other modules) a closure capturing
-        // the buffer, or a `Result` of the error type per edit, cost more than the copying.
+        // the buffer, or a `Result` of the error type per edit, costs more than the copying.
         let capacity = max(1, bufferSize)
+        // Safe: the buffer is freed by the `defer` below and never escapes: each `write` sees it only during
+        // its call, as documented. `used <= capacity` holds throughout: a gap or a piece of a replacement is
+        // copied in only when it fits.
         let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
         defer { buffer.deallocate() }
         var used = 0
@@ -48,6 +51,7 @@ public enum Splicer {
             precondition(gapEnd >= cursor && (index == list.count || list[index].range.upperBound <= original.count),
                          "edit outside buffer or out of order")
             // Original bytes: gathered when they fit; a run at least a buffer long goes out in place.
+            // Safe: `cursor <= gapEnd <= original.count` (the precondition above).
             let gap = UnsafeBufferPointer(rebasing: original[cursor..<gapEnd])
             if used + gap.count > capacity {
                 if used > 0 { try write(UnsafeBufferPointer(start: buffer, count: used)); used = 0 }
@@ -65,6 +69,8 @@ public enum Splicer {
             while taken < replacement.count {
                 if used == capacity { try write(UnsafeBufferPointer(start: buffer, count: used)); used = 0 }
                 let n = min(capacity - used, replacement.count - taken)
+                // Safe: `taken < replacement.count`, so the array is not empty, and `n` bytes from `taken`
+                // lie within it; `used + n <= capacity`.
                 replacement.withUnsafeBufferPointer { (buffer + used).update(from: $0.baseAddress! + taken, count: n) }
                 used += n
                 taken += n
@@ -78,6 +84,7 @@ public enum Splicer {
     /// ``apply(_:to:bufferSize:write:)`` of a document held in an array.
     public static func apply<E: Error>(_ edits: EditList, to original: [UInt8], bufferSize: Int = 65536,
                                        write: (UnsafeBufferPointer<UInt8>) throws(E) -> Void) throws(E) {
+        // Safe: the pointer is used only during the call.
         let result = original.withUnsafeBufferPointer { pointer in
             Result { () throws(E) in try apply(edits, to: pointer, bufferSize: bufferSize, write: write) }
         }

@@ -32,6 +32,8 @@ public struct LinkSigner: Sendable {
     /// The MAC's length in the URL: unpadded base64url of ``macLength`` bytes.
     static let macCharacters = 16
 
+    // Safe (`Key` is `@unchecked Sendable`): every field is a `let` set in `init`, and the states are
+    // values that each use copies.
     /// A key with its HMAC-SHA256 states prepared once.
     ///
     /// HMAC (RFC 2104) is `H((K0 ^ opad) || H((K0 ^ ipad) || message))`, with `K0` the key padded to
@@ -79,6 +81,8 @@ public struct LinkSigner: Sendable {
         func writeMAC(finishing inner: SHA256State, into out: inout [UInt8], at start: Int) {
             let innerDigest = inner.digest()
             var outer = self.outer
+            // Safe: the digest's bytes are used only during these calls, and `out[start..<start + 16]` lies
+            // within `out` (callers make room for the MAC first).
             innerDigest.withUnsafeBytes { outer.update($0) }
             outer.digest().withUnsafeBytes { digest in
                 out.withUnsafeMutableBufferPointer { buffer in
@@ -134,6 +138,7 @@ public struct LinkSigner: Sendable {
         let key = keys[0]
         var url = Self.urlHead(kind: "o", scheme: scheme, domain: domain, keyId: key.keyId)
         var inner = key.openInner
+        // Safe: the bytes are hashed during the call only.
         query.withUnsafeBytes { inner.update($0) }
         key.appendMAC(finishing: inner, to: &url)
         url.append(UInt8(ascii: "?"))
@@ -160,6 +165,7 @@ public struct LinkSigner: Sendable {
 
     static func appendField(_ name: StaticString, _ value: String, to query: inout [UInt8], first: Bool = false) {
         if !first { query.append(UInt8(ascii: "&")) }
+        // Safe: a field name is a one-byte static string literal: its first byte is constant memory.
         query.append(name.utf8Start.pointee)
         query.append(UInt8(ascii: "="))
         PercentEncoding.append(value.utf8, to: &query)
@@ -169,6 +175,7 @@ public struct LinkSigner: Sendable {
                            to query: inout [UInt8]) {
         guard !tags.isEmpty else { return }
         query.append(UInt8(ascii: "&"))
+        // Safe: a field name is a one-byte static string literal: its first byte is constant memory.
         query.append(name.utf8Start.pointee)
         query.append(UInt8(ascii: "="))
         for (n, tag) in tags.enumerated() {
@@ -183,6 +190,7 @@ public struct LinkSigner: Sendable {
     /// The MAC's 16 base64url characters for `query`, signed with `key`.
     static func mac(kind: String, keyId: String, query: ArraySlice<UInt8>, key: Key) -> [UInt8] {
         var inner = key.innerState(kind: kind)
+        // Safe: the bytes are hashed during the call only.
         query.withUnsafeBytes { inner.update($0) }
         var out: [UInt8] = []
         key.appendMAC(finishing: inner, to: &out)
@@ -331,6 +339,7 @@ enum PercentEncoding {
     static let literalTable: StaticString = "\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{1}\u{0}\u{0}\u{1}\u{0}\u{0}\u{0}\u{0}\u{0}\u{1}\u{0}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{0}\u{1}\u{0}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{0}\u{0}\u{0}\u{0}\u{1}\u{0}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{0}\u{0}\u{0}\u{1}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}"
     static let hex: StaticString = "0123456789ABCDEF"
 
+    // Safe: the table is a static string of 256 bytes (checked in the tests), one per byte value.
     /// Whether `b` is written as it is.
     static func isLiteral(_ b: UInt8) -> Bool { literalTable.utf8Start[Int(b)] == 1 }
 
@@ -344,6 +353,8 @@ enum PercentEncoding {
     /// Copies runs of literal bytes at once and escapes the rest.
     static func append(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         out.reserveCapacity(out.count + bytes.count + 16)
+        // Safe: static strings: constant memory; the table has 256 bytes, one per byte value, and `hex` 16
+        // digits indexed by a nibble. The slices below lie within `bytes`.
         let table = literalTable.utf8Start
         let digits = hex.utf8Start
         var runStart = 0
@@ -394,10 +405,12 @@ enum PercentEncoding {
 /// Unpadded base64url (RFC 4648 §5).
 enum Base64URL {
     static let alphabetText: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    // Safe: a static string's 64 bytes are constant memory; indices are 6-bit values.
     static var alphabet: UnsafePointer<UInt8> { alphabetText.utf8Start }
 
     /// Writes the text of `bytes` (a multiple of 3 bytes long) into `out`, which has room for it.
     static func write(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<UInt8>) {
+        // Safe: the precondition makes every index below lie within `bytes` and `out`.
         precondition(bytes.count % 3 == 0 && out.count == bytes.count / 3 * 4)
         do {
             let alphabet = Self.alphabet

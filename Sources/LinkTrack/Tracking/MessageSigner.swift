@@ -35,6 +35,7 @@ final class MessageSigner {
         messageTagsField = tags
         messageTagsValid = messageTags.allSatisfy(Tag.isValid)
         var state = key.clickInner
+        // Safe: the bytes are hashed during the call only.
         start.withUnsafeBytes { state.update($0) }
         inner = state
     }
@@ -86,7 +87,7 @@ final class MessageSigner {
     /// The URL is written through one pointer: head, room for the MAC, `?`, the query start and the
     /// rest of the query, percent-encoding the destination on the way. The rest of the query is
     /// then hashed where it stands and the MAC filled in. (Appending piece by piece to an array
-    /// cost more than the writing itself: a capacity and uniqueness check per piece.)
+    /// costs more than the writing itself: a capacity and uniqueness check per piece.)
     func writeClickURLLayout(destination: UnsafeBufferPointer<UInt8>, linkIndex: Int, linkTags: [Tag],
                              scheme: HttpsPolicy.Scheme, into buffer: inout [UInt8]) -> Layout? {
         guard messageTagsValid, linkTags.allSatisfy(Tag.isValid) else { return nil }
@@ -130,11 +131,14 @@ final class MessageSigner {
         }
         guard count <= LinkSigner.maximumURLLength else { return nil }
         var state = inner
+        // Safe: `restStart..<count` lies within the URL just written; hashed during the call only.
         buffer.withUnsafeBytes { state.update(UnsafeRawBufferPointer(rebasing: $0[restStart..<count])) }
         key.writeMAC(finishing: state, into: &buffer, at: macStart)
         return Layout(count: count, indexStart: restStart, fieldsStart: fieldsStart, destinationStart: destinationStart)
     }
 
+    // Safe: written once by the static's initializer before any reader can see it, never written again or
+    // freed, so threads may share it.
     /// For each byte, its percent-encoding (``PercentEncoding``) as a little-endian word: the byte
     /// itself or `%XX` in the low three bytes, and how many of them count in the top one. Writing
     /// the whole word and counting its length spares a branch per destination byte.
@@ -153,17 +157,19 @@ final class MessageSigner {
     }()
 
     /// Makes `buffer` at least `count` bytes long (its bytes are to be written over). Through
-    /// `reserveCapacity` and appends of zeros from constant memory: `Array(repeating:count:)` took
-    /// a generic path here that looked up the array's type metadata in the runtime on every call.
+    /// `reserveCapacity` and appends of zeros from constant memory: `Array(repeating:count:)` takes
+    /// a generic path here that looks up the array's type metadata in the runtime on every call.
     static func grow(_ buffer: inout [UInt8], to count: Int) {
         guard buffer.count < count else { return }
         buffer.reserveCapacity(count)
         while buffer.count < count {
+            // Safe: at most `zeroCount` bytes of ``zeros``, which has that many.
             buffer.append(contentsOf: UnsafeBufferPointer(start: zeros, count: min(zeroCount, count - buffer.count)))
         }
     }
 
     static let zeroCount = 4096
+    // Safe: as ``percentEncodings``: initialized once, never written again or freed.
     /// `zeroCount` zero bytes, set once and never freed.
     nonisolated(unsafe) static let zeros: UnsafePointer<UInt8> = {
         let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: zeroCount)
@@ -174,6 +180,8 @@ final class MessageSigner {
     /// Copies `bytes` to `p + n` and moves `n` past them.
     @inline(__always)
     static func put(_ bytes: UnsafeBufferPointer<UInt8>, at p: UnsafeMutablePointer<UInt8>, _ n: inout Int) {
+        // Safe: callers size the target for everything they put (see
+        // ``writeClickURLLayout(destination:linkIndex:linkTags:scheme:into:)``).
         if let base = bytes.baseAddress { (p + n).update(from: base, count: bytes.count) }
         n += bytes.count
     }
@@ -181,6 +189,7 @@ final class MessageSigner {
     /// The field that carries the destination, last in the query.
     static let destinationField: StaticString = "&u="
 
+    // Safe: callers leave room for 19 digits, the most an `Int` has.
     /// Writes the decimal digits of `value` (not negative) at `out`; returns how many.
     static func writeDecimal(_ value: Int, at out: UnsafeMutablePointer<UInt8>) -> Int {
         precondition(value >= 0, "a link index is never negative")
