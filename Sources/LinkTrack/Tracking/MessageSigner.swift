@@ -4,6 +4,9 @@
 /// SHA-256 block: it is percent-encoded and hashed once here, so each link costs only the blocks of
 /// its own index, tags and destination. The URLs are exactly ``LinkSigner/clickURL(_:scheme:domain:)``'s.
 ///
+/// It writes plain URL bytes into a buffer the caller keeps for every link; escaping them for an
+/// HTML attribute is the HTML side's (``HTMLEscaping/attributeValue(_:plainFrom:addQuotes:)``).
+///
 /// A class, so that signing a link borrows one reference: a struct of arrays and hash states
 /// held by the rewriter was copied, with a retain and a release of each field, for every link.
 final class MessageSigner {
