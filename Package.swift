@@ -1,9 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Linux only: the library calls Glibc directly (memchr, pthread, mmap) and is built and
+// tested on Linux alone, so the package declares no Apple platform (see README.md, Quick start).
 let package = Package(
     name: "LinkTrack",
-    platforms: [.macOS(.v13)],
     products: [
         .library(name: "LinkTrack", targets: ["LinkTrack"]),
         .executable(name: "linktrack", targets: ["linktrack"]),

@@ -1,11 +1,11 @@
 // swift-tools-version:6.1
 // LinkTrack's benchmarks: a package of their own, so users of the library never build them.
 // Run everything with `bash Benchmarks/run.sh` from the repository root (see README.md).
+// Linux only, as the root package it measures: it declares no Apple platform.
 import PackageDescription
 
 let package = Package(
     name: "LinkTrackBenchmarks",
-    platforms: [.macOS(.v13)],
     dependencies: [
         .package(name: "LinkTrack", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),

@@ -5,11 +5,11 @@
 // `LinkTrack` library and `linktrack` filter senders and MTAs depend on, never resolves, builds or
 // links Hummingbird, NIO or Foundation. Build and test from the repository root with
 // `swift build --package-path Server` and `swift test --package-path Server` (see README.md).
+// Linux only, as the root package it depends on: it declares no Apple platform.
 import PackageDescription
 
 let package = Package(
     name: "LinkTrackServer",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "linktrack-server", targets: ["linktrack-server"]),
     ],

@@ -300,51 +300,6 @@ extension Configuration {
     }
 }
 
-extension UInt8 {
-    var isASCIIAlphanumeric: Bool {
-        (0x30...0x39).contains(self) || (0x41...0x5A).contains(self) || (0x61...0x7A).contains(self)
-    }
-    var isASCIIWhitespace: Bool {
-        self == 0x20 || self == 0x09 || self == 0x0A || self == 0x0D || self == 0x0C
-    }
-    /// ASCII lowercase of a letter; other bytes unchanged.
-    var asciiLowercased: UInt8 {
-        (0x41...0x5A).contains(self) ? self | 0x20 : self
-    }
-}
-
-extension Array where Element == UInt8 {
-    /// Removes leading and trailing ASCII whitespace in place.
-    mutating func trimASCIIWhitespace() {
-        let range = trimmedASCIIWhitespaceRange()
-        if range.upperBound < count { removeSubrange(range.upperBound...) }
-        if range.lowerBound > 0 { removeSubrange(..<range.lowerBound) }
-    }
-
-    /// The range of the bytes without leading and trailing ASCII whitespace.
-    func trimmedASCIIWhitespaceRange() -> Range<Int> {
-        var start = 0
-        var end = count
-        while start < end, self[start].isASCIIWhitespace { start += 1 }
-        while end > start, self[end - 1].isASCIIWhitespace { end -= 1 }
-        return start..<end
-    }
-}
-
-extension Collection where Element == UInt8 {
-    /// The bytes without leading and trailing ASCII whitespace (space, tab, CR, LF, FF).
-    func trimmingASCIIWhitespace() -> SubSequence {
-        var start = startIndex
-        var end = endIndex
-        while start != end, self[start].isASCIIWhitespace { start = index(after: start) }
-        while start != end {
-            let before = index(start, offsetBy: distance(from: start, to: end) - 1)
-            if self[before].isASCIIWhitespace { end = before } else { break }
-        }
-        return self[start..<end]
-    }
-}
-
 /// Reads the process environment.
 public enum ProcessEnvironment {
     public static func value(of name: String) -> String? {

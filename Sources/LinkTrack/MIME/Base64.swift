@@ -89,13 +89,13 @@ enum Base64 {
         // Written straight into a buffer of the largest possible size, 3 bytes per 4 characters
         // plus 2 for a last group without padding: no per-byte capacity checks.
         bytes.resize(forWriting: raw.count / 4 * 3 + 3)
+        // Safe: the decoder writes at most `raw.count / 4 * 3 + 2` bytes (see ``Decoder/decode(_:table:)``)
+        // into `output`, sized above; both pointers are used only inside the closures.
         let count = bytes.withUnsafeMutableBufferPointer { output in
             raw.withUnsafeBufferPointer { input in
-                decodeTable.withUnsafeBufferPointer { decodeTable in
-                    var decoder = Decoder(output: output)
-                    result = decoder.decode(input, table: decodeTable)
-                    return decoder.outputCount
-                }
+                var decoder = Decoder(output: output)
+                result = decoder.decode(input, table: UnsafeBufferPointer(start: decodeTable, count: 256))
+                return decoder.outputCount
             }
         }
         bytes.removeLast(bytes.count - count)
@@ -246,14 +246,15 @@ enum Base64 {
             }
             let lineLength: Int
             if sawSecondDataLine {
-                // Lines already past SMTP's limit are no layout to keep either: 76 (fuzz finding
-                // crash-abc139aa, a first line of 1,236 characters re-encoded as lines of 1,236).
+                // Lines already past SMTP's limit are no layout to keep either: 76
+                // (Fuzz/repro/mime-base64-first-line-past-998.eml).
                 lineLength = firstLineLength > Base64.maximumSingleLineLength ? 76 : firstLineLength
             } else {
                 let singleLength = firstLineLength >= 0 ? firstLineLength : currentLineLength
                 // A single line keeps its own length (so the same data re-encodes to the same
                 // line, and longer data wraps at it) up to 996 characters; a longer line, already
-                // past SMTP's 998-octet limit, is not a layout to keep: 76 (fuzz finding crash-cebea2d8).
+                // past SMTP's 998-octet limit, is not a layout to keep: 76
+                // (Fuzz/repro/mime-base64-single-line-grows-past-998.eml).
                 lineLength = singleLength <= 76 || singleLength > Base64.maximumSingleLineLength ? 76 : singleLength
             }
             return .success(Base64Layout(
@@ -278,17 +279,12 @@ enum Base64 {
         let lineCount = lineLength == Int.max ? 1 : (characterCount + lineLength - 1) / lineLength
         // Exactly the characters, a line ending after every line but the last, and the final one.
         let encodedCount = characterCount + (lineCount - 1 + (layout.endsWithLineEnding ? 1 : 0)) * layout.lineEnding.count
+        // Safe: `encode` writes exactly `encodedCount` bytes (the count above) and says how many;
+        // `input` is valid for the closure.
         return [UInt8](unsafeUninitializedCapacity: encodedCount) { output, initializedCount in
-            bytes.withUnsafeBufferPointer { input in
-                alphabet.withUnsafeBufferPointer { table in
-                    pairTable.withUnsafeBufferPointer { pairs in
-                        layout.lineEnding.withUnsafeBufferPointer { lineEnding in
-                            initializedCount = encode(
-                                input, into: output, table: table, pairs: pairs, groupsPerLine: lineLength / 4,
-                                lineEnding: lineEnding, endsWithLineEnding: layout.endsWithLineEnding)
-                        }
-                    }
-                }
+            initializedCount = bytes.withUnsafeBufferPointer { input in
+                encode(input, into: output, groupsPerLine: lineLength / 4, lineEnding: layout.lineEnding,
+                       endsWithLineEnding: layout.endsWithLineEnding)
             }
         }
     }
@@ -309,26 +305,22 @@ enum Base64 {
         let start = output.count
         output.append(contentsOf: repeatElement(0, count: encodedCount))
         var written = 0
+        // Safe: the writer stays within `target`, sized above for every character and line ending
+        // (its writes are checked against `target.count`); both pointers are valid for the closure.
         output.withUnsafeMutableBufferPointer { whole in
             let target = UnsafeMutableBufferPointer(rebasing: whole[start..<(start + encodedCount)])
             original.withUnsafeBufferPointer { original in
-                pairTable.withUnsafeBufferPointer { pairs in
-                    alphabet.withUnsafeBufferPointer { table in
-                        layout.lineEnding.withUnsafeBufferPointer { lineEnding in
-                            var writer = SplicedEncoder(output: target, pairs: pairs, groupsPerLine: lineLength / 4,
-                                                        lineEnding: lineEnding)
-                            var cursor = 0
-                            for edit in edits.edits {
-                                writer.feed(UnsafeBufferPointer(rebasing: original[cursor..<edit.range.lowerBound]))
-                                edit.replacement.withUnsafeBufferPointer { writer.feed($0) }
-                                cursor = edit.range.upperBound
-                            }
-                            writer.feed(UnsafeBufferPointer(rebasing: original[cursor...]))
-                            writer.finish(table: table, endsWithLineEnding: layout.endsWithLineEnding)
-                            written = writer.written
-                        }
-                    }
+                var writer = SplicedEncoder(output: target, groupsPerLine: lineLength / 4, lineEnding: layout.lineEnding)
+                var cursor = 0
+                for edit in edits.edits {
+                    writer.feed(UnsafeBufferPointer(rebasing: original[cursor..<edit.range.lowerBound]))
+                    // Safe: the replacement's pointer is used only inside this call.
+                    edit.replacement.withUnsafeBufferPointer { writer.feed($0) }
+                    cursor = edit.range.upperBound
                 }
+                writer.feed(UnsafeBufferPointer(rebasing: original[cursor...]))
+                writer.finish(endsWithLineEnding: layout.endsWithLineEnding)
+                written = writer.written
             }
         }
         precondition(written == encodedCount, "base64: the spliced encoding is \(written) bytes, not \(encodedCount)")
@@ -338,18 +330,15 @@ enum Base64 {
     /// the next, the groups written and where the output stands.
     private struct SplicedEncoder {
         let output: UnsafeMutableBufferPointer<UInt8>
-        let pairs: UnsafeBufferPointer<UInt16>
         let groupsPerLine: Int
-        let lineEnding: UnsafeBufferPointer<UInt8>
+        let lineEnding: [UInt8]
         var written = 0
         var groups = 0
         var carry: (UInt8, UInt8) = (0, 0)
         var carryCount = 0
 
-        init(output: UnsafeMutableBufferPointer<UInt8>, pairs: UnsafeBufferPointer<UInt16>, groupsPerLine: Int,
-             lineEnding: UnsafeBufferPointer<UInt8>) {
+        init(output: UnsafeMutableBufferPointer<UInt8>, groupsPerLine: Int, lineEnding: [UInt8]) {
             self.output = output
-            self.pairs = pairs
             self.groupsPerLine = groupsPerLine
             self.lineEnding = lineEnding
         }
@@ -377,7 +366,8 @@ enum Base64 {
                     carryCount = 0
                     lineBreakIfDue()
                     precondition(written + 4 <= output.count)
-                    let characters = UInt32(pairs[Int(bits >> 12)]) | UInt32(pairs[Int(bits & 0xFFF)]) << 16
+                    let characters = UInt32(pairTable[Int(bits >> 12)]) | UInt32(pairTable[Int(bits & 0xFFF)]) << 16
+                    // Safe: the 4 bytes lie within `output` (the precondition above).
                     UnsafeMutableRawPointer(output.baseAddress! + written).storeBytes(of: characters.littleEndian, as: UInt32.self)
                     written += 4
                     groups += 1
@@ -388,7 +378,7 @@ enum Base64 {
                 lineBreakIfDue()
                 let inLine = groupsPerLine - groups % groupsPerLine
                 let run = min(inLine, (piece.count - index) / 3)
-                encodeGroups(piece, from: index, count: run, into: output, at: written, pairs: pairs)
+                encodeGroups(piece, from: index, count: run, into: output, at: written)
                 index += 3 * run
                 written += 4 * run
                 groups += run
@@ -402,10 +392,10 @@ enum Base64 {
         }
 
         /// The last group, padded, and the final line ending when the layout has one.
-        mutating func finish(table: UnsafeBufferPointer<UInt8>, endsWithLineEnding: Bool) {
+        mutating func finish(endsWithLineEnding: Bool) {
             if carryCount > 0 {
                 lineBreakIfDue()
-                writePaddedGroup(carry.0, carryCount > 1 ? carry.1 : nil, into: output, at: written, table: table)
+                writePaddedGroup(carry.0, carryCount > 1 ? carry.1 : nil, into: output, at: written)
                 written += 4
             }
             if endsWithLineEnding {
@@ -421,10 +411,8 @@ enum Base64 {
     /// returns the encoded length. Whole lines of full 3-byte groups go through a loop without
     /// checks; only the last group can be partial and padded.
     private static func encode(
-        _ input: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>,
-        table: UnsafeBufferPointer<UInt8>, pairs: UnsafeBufferPointer<UInt16>, groupsPerLine: Int,
-        lineEnding: UnsafeBufferPointer<UInt8>,
-        endsWithLineEnding: Bool
+        _ input: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>, groupsPerLine: Int,
+        lineEnding: [UInt8], endsWithLineEnding: Bool
     ) -> Int {
         let fullGroups = input.count / 3
         var written = 0
@@ -439,7 +427,7 @@ enum Base64 {
         while group < fullGroups {
             if group > 0 { appendLineEnding() }
             let lineGroups = min(groupsPerLine, fullGroups - group)
-            encodeGroups(input, from: index, count: lineGroups, into: output, at: written, pairs: pairs)
+            encodeGroups(input, from: index, count: lineGroups, into: output, at: written)
             index += 3 * lineGroups
             written += 4 * lineGroups
             group += lineGroups
@@ -448,7 +436,7 @@ enum Base64 {
         if remaining > 0 {
             // A full line was written last if the groups so far fill lines exactly.
             if group > 0, group % groupsPerLine == 0 { appendLineEnding() }
-            writePaddedGroup(input[index], remaining > 1 ? input[index + 1] : nil, into: output, at: written, table: table)
+            writePaddedGroup(input[index], remaining > 1 ? input[index + 1] : nil, into: output, at: written)
             written += 4
         }
         if endsWithLineEnding { appendLineEnding() }
@@ -457,13 +445,12 @@ enum Base64 {
 
     /// The last group of one or two bytes, with its `=` padding, at `output[written..<written + 4]`.
     private static func writePaddedGroup(
-        _ byte0: UInt8, _ byte1: UInt8?, into output: UnsafeMutableBufferPointer<UInt8>, at written: Int,
-        table: UnsafeBufferPointer<UInt8>
+        _ byte0: UInt8, _ byte1: UInt8?, into output: UnsafeMutableBufferPointer<UInt8>, at written: Int
     ) {
         let bits = UInt32(byte0) << 16 | UInt32(byte1 ?? 0) << 8
-        output[written] = table[Int(bits >> 18 & 0x3F)]
-        output[written + 1] = table[Int(bits >> 12 & 0x3F)]
-        output[written + 2] = byte1 != nil ? table[Int(bits >> 6 & 0x3F)] : MIMEBytes.equals
+        output[written] = alphabet[Int(bits >> 18 & 0x3F)]
+        output[written + 1] = alphabet[Int(bits >> 12 & 0x3F)]
+        output[written + 2] = byte1 != nil ? alphabet[Int(bits >> 6 & 0x3F)] : MIMEBytes.equals
         output[written + 3] = MIMEBytes.equals
     }
 
@@ -474,41 +461,61 @@ enum Base64 {
     @inline(__always)
     private static func encodeGroups(
         _ input: UnsafeBufferPointer<UInt8>, from index: Int, count: Int,
-        into output: UnsafeMutableBufferPointer<UInt8>, at written: Int, pairs: UnsafeBufferPointer<UInt16>
+        into output: UnsafeMutableBufferPointer<UInt8>, at written: Int
     ) {
         precondition(index + 3 * count <= input.count && written + 4 * count <= output.count)
         guard count > 0, let outputBase = output.baseAddress else { return }
+        let pairs = pairTable
         var index = index
         var written = written
         for _ in 0..<count {
             let bits = UInt32(input[index]) << 16 | UInt32(input[index &+ 1]) << 8 | UInt32(input[index &+ 2])
             // The 4 characters in memory order, first character in the lowest byte.
             let characters = UInt32(pairs[Int(bits >> 12)]) | UInt32(pairs[Int(bits & 0xFFF)]) << 16
+            // Safe: the groups' bytes lie within `input` and `output` (the precondition above), and
+            // the pair table has an entry for every 12-bit value.
             UnsafeMutableRawPointer(outputBase + written).storeBytes(of: characters.littleEndian, as: UInt32.self)
             index &+= 3
             written &+= 4
         }
     }
 
-    private static let alphabet: [UInt8] =
-        Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    private static let alphabetText: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
+    /// The alphabet's 64 characters, read through a plain pointer (``pairTable`` says why).
+    private static var alphabet: UnsafePointer<UInt8> {
+        // Safe: a static string's bytes are constant memory for the life of the process.
+        alphabetText.utf8Start
+    }
+
+    // Safe: written once, by the initializer of the static, before any reader can see it; never
+    // written again or freed, so sharing it between threads is sound.
     /// The two characters for each 12-bit value: the first (`value >> 6`) in the low byte, the
     /// second (`value & 63`) in the high byte. 8 KB, so that a group takes two lookups, not four.
-    private static let pairTable: [UInt16] = (0..<4096).map { value in
-        UInt16(alphabet[value >> 6]) | UInt16(alphabet[value & 0x3F]) << 8
-    }
+    ///
+    /// Memory set once and never freed, read through a plain pointer: the encoders take it without
+    /// a `withUnsafeBufferPointer` closure, and no thread retains or releases an array per call.
+    nonisolated(unsafe) private static let pairTable: UnsafePointer<UInt16> = {
+        let table = UnsafeMutablePointer<UInt16>.allocate(capacity: 4096)
+        for value in 0..<4096 {
+            table[value] = UInt16(alphabet[value >> 6]) | UInt16(alphabet[value & 0x3F]) << 8
+        }
+        return UnsafePointer(table)
+    }()
 
     private static let paddingValue: UInt8 = 64
     private static let whitespaceValue: UInt8 = 65
     private static let invalidValue: UInt8 = 0xFF
 
-    /// Alphabet values 0–63, ``paddingValue``, ``whitespaceValue`` or ``invalidValue`` per byte.
-    private static let decodeTable: [UInt8] = {
-        var table = [UInt8](repeating: invalidValue, count: 256)
-        for (value, byte) in alphabet.enumerated() { table[Int(byte)] = UInt8(value) }
+    // Safe: as ``pairTable``: written once by the static's initializer, never written again or freed.
+    /// Alphabet values 0–63, ``paddingValue``, ``whitespaceValue`` or ``invalidValue`` per byte:
+    /// 256 bytes set once and never freed, read through a plain pointer, as ``pairTable``.
+    nonisolated(unsafe) private static let decodeTable: UnsafePointer<UInt8> = {
+        let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+        table.initialize(repeating: invalidValue, count: 256)
+        for value in 0..<64 { table[Int(alphabet[value])] = UInt8(value) }
         table[Int(MIMEBytes.equals)] = paddingValue
         for byte in [MIMEBytes.space, MIMEBytes.tab, MIMEBytes.cr, MIMEBytes.lf] { table[Int(byte)] = whitespaceValue }
-        return table
+        return UnsafePointer(table)
     }()
 }

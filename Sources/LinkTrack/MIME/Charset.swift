@@ -47,6 +47,7 @@ enum CharsetFamily: Sendable, Equatable {
     /// - Parameter bytes: the decoded body, or its start.
     /// - Returns: `nil` when nothing was recognised.
     static func sniff(_ bytes: [UInt8]) -> CharsetFamily? {
+        // Safe: the pointer is used only during the call.
         bytes.withUnsafeBufferPointer { sniff($0) }
     }
 
@@ -74,6 +75,8 @@ enum CharsetFamily: Sendable, Equatable {
         // memchr finds ESC at memory speed; HTML rarely holds one.
         guard let base = input.baseAddress else { return nil }
         var index = 0
+        // Safe: `memchr` reads `count - index - 1` bytes from `base + index`, within the buffer, and a hit
+        // lies within them, so `index + 1 < count`.
         while index + 1 < count, let hit = memchr(base + index, 0x1B, count - index - 1) {
             index = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
             if input[index + 1] == UInt8(ascii: "$") || input[index + 1] == UInt8(ascii: "(") {
@@ -165,6 +168,7 @@ enum MetaCharset {
     /// - Returns: the label, trimmed and lowercased; `nil` when none is declared in the first
     ///   1024 bytes.
     static func prescan(_ bytes: [UInt8]) -> String? {
+        // Safe: the pointer is used only during the call.
         bytes.withUnsafeBufferPointer { prescan($0) }
     }
 

@@ -82,6 +82,8 @@ enum HeaderBlock {
     /// - Returns: the fields in order; none for an empty block.
     static func parse(_ block: [UInt8]) -> [HeaderField] {
         var fields: [HeaderField] = []
+        // Safe: `input` is used only inside the closure, and every index is checked against `count` before it
+        // is read.
         block.withUnsafeBufferPointer { input in
             let count = input.count
             var fieldStart = -1

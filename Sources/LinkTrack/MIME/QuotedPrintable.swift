@@ -122,6 +122,8 @@ enum QuotedPrintable {
         var lines = LineMap()
         // Decoding never grows the data, so the output is written straight into a buffer of the
         // raw size: no per-byte capacity checks.
+        // Safe: decoding writes at most `raw.count` bytes (it never grows the data) and returns how many; the
+        // pointers are used only inside the closures.
         return [UInt8](unsafeUninitializedCapacity: raw.count) { output, initializedCount in
             raw.withUnsafeBufferPointer { input in
                 initializedCount = decodeLines(input, into: output, lines: &lines, recordingLines: false)
@@ -153,6 +155,7 @@ enum QuotedPrintable {
         // Decoding never grows the data: the raw size bounds the output, so it is written through
         // a pointer without per-byte capacity checks.
         decoded.resize(forWriting: raw.count)
+        // Safe: as in ``decode(_:)``: `output` holds `raw.count` bytes, the most decoding writes.
         let count = decoded.withUnsafeMutableBufferPointer { output in
             raw.withUnsafeBufferPointer { input in
                 decodeLines(input, into: output, lines: &lines, recordingLines: true)
@@ -258,6 +261,8 @@ enum QuotedPrintable {
     ) -> Int {
         let count = input.count
         if rawOffset + 2 < count,
+           // Safe: the table is a static string of 256 bytes (constant memory), one per byte value;
+           // `rawOffset + 2 < count`.
            case let high = hexDigitValues.utf8Start[Int(input[rawOffset + 1])],
            case let low = hexDigitValues.utf8Start[Int(input[rawOffset + 2])],
            (high | low) & 0xF0 == 0 {
@@ -317,6 +322,8 @@ enum QuotedPrintable {
         guard let inputBase = input.baseAddress, let outputBase = output.baseAddress else { return }
         while rawOffset < count {
             if count - rawOffset >= 8 {
+                // Safe: `rawOffset + 8 <= count`, and `decodedCount <= rawOffset` with `output` at least
+                // `count` long, so both 8-byte accesses are in bounds (see above).
                 let word = UnsafeRawPointer(inputBase + rawOffset).loadUnaligned(as: UInt64.self)
                 UnsafeMutableRawPointer(outputBase + decodedCount).storeBytes(of: word, as: UInt64.self)
                 let stops = mayStopDecoding(UInt64(littleEndian: word))
@@ -386,6 +393,7 @@ enum QuotedPrintable {
     ///     Values below 4 are raised to 4, the least that fits `=XX` and a soft break.
     /// - Returns: the encoded bytes. An `=XX` is never split across a soft line break.
     static func encode(_ decoded: [UInt8], defaultLineEnding: [UInt8], maxLineLength: Int = 76) -> [UInt8] {
+        // Safe: the pointer is used only during the call.
         decoded.withUnsafeBufferPointer { encode($0, defaultLineEnding: defaultLineEnding, maxLineLength: maxLineLength) }
     }
 
@@ -395,6 +403,8 @@ enum QuotedPrintable {
         // Written straight into a buffer of the worst-case size: no per-byte capacity checks. (Of a
         // large buffer only the pages written are ever touched.)
         let capacity = encodedCountBound(input.count, defaultLineEnding: defaultLineEnding, maxLength: maxLength)
+        // Safe: `capacity` is ``encodedCountBound(_:defaultLineEnding:maxLength:)``, the most the encoder
+        // writes, and it returns how many it wrote; the pointers are used only inside the closures.
         return [UInt8](unsafeUninitializedCapacity: capacity) { output, initializedCount in
             defaultLineEnding.withUnsafeBufferPointer { defaultLineEnding in
                 initializedCount = encodeLines(input, into: output, defaultLineEnding: defaultLineEnding, maxLength: maxLength)
@@ -407,6 +417,7 @@ enum QuotedPrintable {
         _ decoded: C, into encoded: inout [UInt8], defaultLineEnding: [UInt8], maxLineLength: Int = 76
     ) where C.Element == UInt8, C.Index == Int {
         let maxLength = max(maxLineLength, 4)
+        // Safe: the pointers are used only during the calls.
         let done: Void? = decoded.withContiguousStorageIfAvailable { input in
             appendEncoding(of: input, to: &encoded, defaultLineEnding: defaultLineEnding, maxLength: maxLength)
         }
@@ -422,6 +433,8 @@ enum QuotedPrintable {
         of input: UnsafeBufferPointer<UInt8>, to encoded: inout [UInt8], defaultLineEnding: [UInt8], maxLength: Int
     ) {
         let capacity = encodedCountBound(input.count, defaultLineEnding: defaultLineEnding, maxLength: maxLength)
+        // Safe: as in ``encode(_:defaultLineEnding:maxLineLength:)``: sized by the bound; only the `written`
+        // bytes are read.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { output in
             let written = defaultLineEnding.withUnsafeBufferPointer { defaultLineEnding in
                 encodeLines(input, into: output, defaultLineEnding: defaultLineEnding, maxLength: maxLength)
@@ -465,6 +478,7 @@ enum QuotedPrintable {
                 ending = .lf
             }
             encodeLine(
+                // Safe: `lineStart <= contentEnd <= input.count`.
                 UnsafeBufferPointer(rebasing: input[lineStart..<contentEnd]), into: &writer,
                 softLineEnding: ending, defaultLineEnding: defaultLineEnding, maxLength: maxLength)
             writer.append(ending)
@@ -476,6 +490,8 @@ enum QuotedPrintable {
     /// The index of the first LF in `input` at or after `start`, if any (memchr, vectorized).
     private static func indexOfLineFeed(_ input: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
         guard start < input.count, let base = input.baseAddress,
+              // Safe: `start < input.count`: `memchr` reads `input.count - start` bytes within the buffer,
+              // and a hit lies among them.
               let hit = memchr(base + start, Int32(MIMEBytes.lf), input.count - start) else { return nil }
         return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
     }
@@ -576,6 +592,7 @@ enum QuotedPrintable {
         guard let base = content.baseAddress else { return index }
         while index < end {
             if end - index >= 8 {
+                // Safe: `end - index >= 8` and `end <= content.count`: the load lies within `content`.
                 let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
                 let flagged = mayNeedEscape(UInt64(littleEndian: word))
                 // The lowest flagged byte is exact (see mayNeedEscape); the bytes below it are literal.
@@ -679,6 +696,7 @@ enum QuotedPrintable {
         @inline(__always)
         mutating func append(word: UInt64, keeping count: Int) {
             precondition(self.count + 8 <= buffer.count, "quoted-printable output bound too small")
+            // Safe: the precondition above: the 8 bytes lie within `buffer`, which is not empty.
             UnsafeMutableRawPointer(buffer.baseAddress! + self.count).storeBytes(of: word, as: UInt64.self)
             self.count += count
         }

@@ -9,6 +9,8 @@ import Glibc
 /// the one thread that runs the rewrite, one call at a time, and the dynamic exclusivity checks
 /// (which a closure over local variables would also pay) cost a runtime call per access.
 final class LinkRewriting {
+    // Safe: the bytes are valid while the rewrite runs, and this object lives only for the rewrite
+    // (``HTMLRewriter`` lets go of it before returning).
     /// The document's bytes, valid while the rewrite runs.
     let document: UnsafeBufferPointer<UInt8>
     /// The array that holds them, when they are held in one: the report's `originalBytes` are then
@@ -36,8 +38,6 @@ final class LinkRewriting {
     @exclusivity(unchecked) var urlBuffer: [UInt8] = []
     /// Every destination is decoded into this buffer (the report derives it again when asked).
     @exclusivity(unchecked) var destinationBuffer: [UInt8] = []
-    /// Every replacement is put together in this buffer first (see ``MessageSigner/clickAttributeValue(destination:linkIndex:linkTags:scheme:addQuotes:buffer:scratch:)``).
-    @exclusivity(unchecked) var escapeBuffer: [UInt8] = []
 
     init(document: UnsafeBufferPointer<UInt8>, storage: [UInt8]?, reportingLinks: Bool, set: ConfigurationSet,
          domain: String, family: CharsetFamily, charsetName: String, signer: MessageSigner, linkBudget: Int) {
@@ -62,6 +62,7 @@ final class LinkRewriting {
 
     /// The bytes of `range`: a slice of ``storage``, or a copy when there is none.
     func bytes(_ range: Range<Int>) -> ArraySlice<UInt8> {
+        // Safe: ranges come from the scanner and lie within the document; the bytes are copied.
         storage?[range] ?? ArraySlice(UnsafeBufferPointer(rebasing: document[range]))
     }
 
@@ -117,12 +118,13 @@ final class LinkRewriting {
         if tag.isImage {
             // Only an `<img>` that browsers read as one: a name run together with other bytes
             // (`<img[i src=...>`, which libxml2 reads as `img`) is another element to a browser, where
-            // no image loads, so it is no open pixel (fuzz finding crash-512fbed2).
+            // no image loads, so it is no open pixel (Fuzz/repro/html-pixel-src-on-img-name-run-together.html).
             guard !pixelPresent, Self.nameEndsAsInBrowsers(document, tag.nameRange.upperBound),
                   let src = tag.attribute(.src), let range = src.valueRange else { return }
             let raw = UnsafeBufferPointer(rebasing: document[range])
             // Most sources hold no character reference: read them in place, without a decoded copy.
             let isPixel: Bool
+            // Safe: `memchr` reads `raw.count` bytes from `base`, all within the document.
             if let base = raw.baseAddress, memchr(base, Int32(UInt8(ascii: "&")), raw.count) != nil {
                 isPixel = HTMLRewriter.isOpenPixel(CharacterReference.decodeAttributeValue(bytes(range)), domain: domainBytes)
             } else {
@@ -142,6 +144,7 @@ final class LinkRewriting {
         let raw = UnsafeBufferPointer(rebasing: document[valueRange])
         // The destination is decoded into a buffer reused for every link (the report derives it
         // again from the original when asked). Most values hold no character reference.
+        // Safe: `memchr` reads `raw.count` bytes from `base`, all within the document.
         if let base = raw.baseAddress, memchr(base, Int32(UInt8(ascii: "&")), raw.count) != nil {
             CharacterReference.decodeAttributeValue(bytes(valueRange), into: &destinationBuffer)
         } else {
@@ -201,14 +204,23 @@ final class LinkRewriting {
             }
         }
         let scheme = httpsPolicy.clickScheme(original: originalScheme)
+        // Safe: the pointers are used only during the calls.
         let written = trimmed.withUnsafeBufferPointer {
-            signer.clickAttributeValue(destination: $0, linkIndex: linkIndex, linkTags: linkTags, scheme: scheme,
-                                       addQuotes: href.quote == nil, buffer: &urlBuffer, scratch: &escapeBuffer)
+            signer.writeClickURLLayout(destination: $0, linkIndex: linkIndex, linkTags: linkTags, scheme: scheme,
+                                       into: &urlBuffer)
         }
-        guard let replacement = written else {
+        guard let layout = written else {
             link.untrackedReason = .tooLong(trimmed.count)
             report.warnings.append(.linkTooLong(destinationPrefix: String(decoding: trimmed.prefix(80), as: UTF8.self)))
             return
+        }
+        // The URL as the signer wrote it, escaped for the attribute here (the signer knows no HTML);
+        // its percent-encoded destination needs no escaping and is copied as it is.
+        // Safe: the pointer is used only during the call, and the URL just written is the buffer's first
+        // `layout.count` bytes.
+        let replacement = urlBuffer.withUnsafeBufferPointer {
+            HTMLEscaping.attributeValue(UnsafeBufferPointer(rebasing: $0[..<layout.count]), plainFrom: layout.destinationStart,
+                                        addQuotes: href.quote == nil)
         }
         guard edits.add(Edit(range: valueRange, replacement: replacement)) else {
             link.untrackedReason = .unlocated; return

@@ -20,6 +20,7 @@ public struct TrackingContext: Sendable, Equatable {
     /// from a fast non-cryptographic digest of the whole document (``DocumentDigest``): the same
     /// document always gets the same id, and documents that differ anywhere get different ones.
     public static func derivedMessageId(for document: [UInt8]) -> String {
+        // Safe: the pointer is used only during the call.
         document.withUnsafeBufferPointer { derivedMessageId(for: $0) }
     }
 
@@ -91,6 +92,8 @@ public struct HTMLRewriter: Sendable {
     /// quoted-printable and base64 splices; ``Splicer/apply(_:to:bufferSize:write:)``). An
     /// untouched document still comes back as the `output`.
     public func rewrite(_ document: [UInt8], charset: String?, context: TrackingContext, buildOutput: Bool) -> HTMLRewriteResult {
+        // Safe: `bytes` is used only during the rewrite; the result holds copies or slices of `document`,
+        // never the pointer.
         document.withUnsafeBufferPointer { bytes in
             rewrite(bytes, storage: document, reportingLinks: true, charset: charset, context: context, buildOutput: buildOutput)
         }
@@ -149,8 +152,7 @@ public struct HTMLRewriter: Sendable {
         let links = LinkRewriting(document: document, storage: storage, reportingLinks: reportingLinks, set: set,
                                   domain: domain, family: family, charsetName: charset ?? "unknown",
                                   signer: MessageSigner(signer, messageId: context.messageId, configurationSet: set.name,
-                                                        messageTags: context.messageTags, domain: domain,
-                                                        forAttributes: true),
+                                                        messageTags: context.messageTags, domain: domain),
                                   linkBudget: maximumLinks - placeholders.count)
         let scan: HTMLScan
         do {
@@ -242,6 +244,7 @@ public struct HTMLRewriter: Sendable {
     /// Whether `src` is an open pixel URL on the redirect domain (`/o/` path).
     /// - Parameter domain: the redirect domain's lowercased bytes.
     static func isOpenPixel(_ src: [UInt8], domain: [UInt8]) -> Bool {
+        // Safe: the pointer is used only during the call.
         src.withUnsafeBufferPointer { isOpenPixel($0, domain: domain) }
     }
 
@@ -254,11 +257,7 @@ public struct HTMLRewriter: Sendable {
         while end > start, src[end - 1].isASCIIWhitespace { end -= 1 }
         let trimmed = UnsafeBufferPointer(rebasing: src[start..<end])
         guard case .redirectDomain = LinkDestination.classify(trimmed, redirectDomain: domain) else { return false }
-        // The path starts at the first `/` after `https://` (8 bytes; `http://` is 7, and its
-        // host's first byte is no `/`).
-        var slash = 8
-        while slash < trimmed.count, trimmed[slash] != UInt8(ascii: "/") { slash += 1 }
-        return slash + 3 <= trimmed.count && trimmed[slash + 1] == UInt8(ascii: "o") && trimmed[slash + 2] == UInt8(ascii: "/")
+        return LinkSigner.kind(ofURL: trimmed) == .open
     }
 
     /// `key:value;key2:value2;` with keys and values of `[0-9A-Za-z_-]`; nil when malformed.
@@ -286,6 +285,7 @@ public struct HTMLRewriter: Sendable {
     }
 
     static func placeholderRanges(in document: [UInt8]) -> [Range<Int>] {
+        // Safe: the pointer is used only during the call.
         document.withUnsafeBufferPointer { placeholderRanges(in: $0) }
     }
 
@@ -299,6 +299,9 @@ public struct HTMLRewriter: Sendable {
         let needle = PixelTag.placeholder
         var ranges: [Range<Int>] = []
         var exceeded = false
+        // Safe: `memchr` searches only where a whole placeholder still fits (`buffer.count - i -
+        // pattern.count + 1` bytes from `i`), so a hit has `pattern.count` bytes after it within `buffer` for
+        // `base[at + 1]` and `memcmp`; the pointers are used only inside the closure.
         needle.withUnsafeBufferPointer { pattern in
             guard let base = buffer.baseAddress, let patternBase = pattern.baseAddress else { return }
             var i = 0

@@ -24,11 +24,8 @@ public struct Limits: Sendable, Equatable {
     ///   (a copy of the `href` value), about 150 bytes besides those two;
     /// - a part re-encoded as quoted-printable (a line pushed past 998 octets) holds its encoding too.
     ///
-    /// Measured with `/usr/bin/time -v linktrack filter` (peak RSS, 64 KiB reads): a 26 MB 7bit part
-    /// with 20,000 links of 700-byte destinations, 101 MB; a 27 MB quoted-printable part with 20,000
-    /// links, 105 MB; the worst shape found, a 32 MB 7bit part made of 20,000 links of 1,600-byte
-    /// destinations each on a line that tracking pushes past 998 octets (so the part is re-encoded),
-    /// 185 MB. So a part costs at most about six times its size, and typically three to four.
+    /// So a part costs at most about six times its size, and typically three to four (the peak
+    /// resident sizes behind this are in README.md, "Limits").
     public var maximumHTMLPartSize: Int = 32 << 20
 
     /// The most ``maximumHTMLPartSize`` can allow: 1 GiB - 1. libxml2 reads at most 2 GiB - 1, and a
@@ -39,12 +36,9 @@ public struct Limits: Sendable, Equatable {
     /// a tag over the limit passes through untouched, with a note, before libxml2 sees it.
     ///
     /// libxml2 2.9.14 compares each attribute of a tag with every earlier one, so its time grows with
-    /// the square of a tag's attributes, and a document's with the number of attributes per tag:
-    /// 4 MB made of tags of k distinct attributes took libxml2's SAX parse alone 0.20 s for k = 1,
-    /// 0.23 s (64), 0.32 s (128), 0.48 s (256), 0.80 s (512), 1.2 s (1,024), 4.7 s (4,096) and 23 s
-    /// (16,384); the whole rewrite of such 4 MB took 0.24 s (k = 1), 0.60 s (256), 1.8 s (1,024)
-    /// and 24 s (20,000). At 256 the worst document costs about three times the densest ordinary
-    /// markup. The count is an upper bound found in one linear pass (``StartTagAttributeBound``):
+    /// the square of a tag's attributes, and a document's with the number of attributes per tag.
+    /// At 256 the worst document costs about three times the densest ordinary markup (the timings
+    /// are in Benchmarks/README.md, "Figures behind the limits and the code's choices"). The count is an upper bound found in one linear pass (``StartTagAttributeBound``):
     /// a `<a ...` inside a comment or an attribute value counts too. Real mail stays far below it
     /// (the corpus and the benchmark newsletters: fewer than 20). Default 256.
     public var maximumAttributesPerTag: Int = 256
@@ -56,8 +50,9 @@ public struct Limits: Sendable, Equatable {
     ///
     /// This bounds what a part costs beyond its bytes (see ``maximumHTMLPartSize``): per link its
     /// edit and report, and what its tracking URL adds to the output. The parse stops at the first
-    /// link over the limit (a 32 MB part of 960,000 short links peaked at 640 MB before the limit,
-    /// 85 MB with it). Real mail holds far fewer (the 1 MB benchmark newsletter: 2,005). Default
+    /// link over the limit, so a part of many short links costs no more than one of this many
+    /// (Benchmarks/README.md has the peak sizes, "Figures behind the limits and the code's
+    /// choices"). Real mail holds far fewer (the 1 MB benchmark newsletter: 2,005). Default
     /// 20,000.
     public var maximumLinksPerHTMLPart: Int = 20_000
     /// The most parts, notes and warnings (each) a message's ``FilterReport`` lists; beyond, they are

@@ -18,14 +18,14 @@ struct PartBuffers {
     }
 }
 
+// Safe: ``kept``, the only mutable state, is read and written only with ``mutex`` held.
 /// Decoding buffers that a ``MessageFilter`` keeps between messages, so that a sender filtering
 /// message after message does not allocate (and fault in) a part-sized buffer each time.
 ///
 /// Without it, each HTML part of a megabyte costs about 800 fresh pages: glibc hands the freed
 /// buffers back to the kernel whenever the heap's free top exceeds twice the largest buffer it
-/// has mmapped, which a decoded part, its line map and the output together do. Measured on the
-/// quoted-printable newsletter (`perf stat` on `linktrack-profile filter newsletter-qp.eml 101`):
-/// 15.7 ms and 794 page faults per message before, 13.1 ms and 22 after.
+/// has mmapped, which a decoded part, its line map and the output together do (Benchmarks/README.md,
+/// "What the fifth pass changed", has the page faults with and without the pool).
 ///
 /// What is kept is bounded: at most ``maximumKept`` sets (one per concurrent caller is all that is
 /// ever in use), and a set holding more than ``maximumRetainedBytes`` is released after its part
@@ -39,6 +39,8 @@ final class PartBufferPool: @unchecked Sendable {
     private var kept: [PartBuffers] = []
 
     init() {
+        // Safe: the mutex lives at a fixed address (pthread mutexes must not move) from here to `deinit`,
+        // which no other reference can outlive.
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         pthread_mutex_init(mutex, nil)
@@ -71,22 +73,5 @@ final class PartBufferPool: @unchecked Sendable {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return kept.count
-    }
-}
-
-extension Array where Element == UInt8 {
-    /// Makes the array `count` bytes long, ready to be written over through a pointer: bytes it
-    /// already holds are kept as they are (the writer overwrites them), only new ones are zeroed.
-    /// A reused buffer is neither reallocated nor cleared, which for a megabyte part is a memset
-    /// saved per message.
-    mutating func resize(forWriting count: Int) {
-        if capacity < count {
-            // Too small: new storage (the old bytes need no copying).
-            self = [UInt8](repeating: 0, count: count)
-        } else if self.count > count {
-            removeLast(self.count - count)
-        } else if self.count < count {
-            append(contentsOf: repeatElement(0, count: count - self.count))
-        }
     }
 }

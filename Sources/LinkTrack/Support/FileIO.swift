@@ -48,6 +48,8 @@ public enum FileIO {
         if fstat(fd, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG, status.st_size > 0 {
             var failure: Int32?
             var ended = false
+            // Safe: `read` writes at most `buffer.count - initialized` bytes at `baseAddress + initialized`,
+            // and `initialized` counts only bytes it wrote; the buffer is not empty (size + 1 bytes).
             result = [UInt8](unsafeUninitializedCapacity: Int(status.st_size) + 1) { buffer, initialized in
                 while initialized < buffer.count {
                     let n = Glibc.read(fd, buffer.baseAddress! + initialized, buffer.count - initialized)
@@ -75,8 +77,7 @@ public enum FileIO {
     ///
     /// A regular file (`< page.html`) is mapped (`mmap`, read-only and private) rather than read:
     /// its pages come from the page cache without a copy, sixteen at a time, where reading a
-    /// megabyte into fresh memory costs 256 page faults and a copy (0.6 ms of a 16 ms
-    /// `linktrack filter --input html`, measured in `Benchmarks/`). The bytes are valid only
+    /// megabyte into fresh memory costs 256 page faults and a copy. The bytes are valid only
     /// during `body`. A file that has grown past the size it said, or that cannot be mapped, is
     /// read instead. Anything else (a pipe, as from an MTA) is read with ``readAll(fileDescriptor:)``.
     ///
@@ -92,17 +93,21 @@ public enum FileIO {
             // Nothing past the size seen: a file still being written is read whole instead.
             var probe: UInt8 = 0
             if pread(fd, &probe, 1, status.st_size) == 0 {
+                // Safe: the mapping is `st_size` readable bytes until the `munmap` deferred above, after
+                // `body` returns; `body` is told not to keep the pointer.
                 let bytes = UnsafeBufferPointer(start: mapping.assumingMemoryBound(to: UInt8.self), count: Int(status.st_size))
                 return Result { () throws(E) in try body(bytes) }
             }
         }
         let bytes = try readAll(fileDescriptor: fd)
+        // Safe: the pointer is used only during `body`, as documented.
         return bytes.withUnsafeBufferPointer { buffer in Result { () throws(E) in try body(buffer) } }
     }
 
     /// Reads up to `buffer.count` bytes; returns 0 at end of file. Retries on EINTR.
     public static func read(fileDescriptor fd: Int32, into buffer: inout [UInt8]) throws(IOError) -> Int {
         while true {
+            // Safe: `read` writes at most `$0.count` bytes into the array's own storage.
             let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n >= 0 { return n }
             if errno == EINTR { continue }
@@ -117,6 +122,7 @@ public enum FileIO {
 
     /// Writes all of `bytes` to `fd`. Retries on EINTR and short writes.
     public static func write(fileDescriptor fd: Int32, _ bytes: ArraySlice<UInt8>) throws(IOError) {
+        // Safe: the pointer is used only during the call.
         try bytes.withUnsafeBufferPointer { (buffer) throws(IOError) in try write(fileDescriptor: fd, buffer) }
     }
 
@@ -124,6 +130,7 @@ public enum FileIO {
     public static func write(fileDescriptor fd: Int32, _ bytes: UnsafeBufferPointer<UInt8>) throws(IOError) {
         var offset = 0
         while offset < bytes.count {
+            // Safe: `offset < bytes.count`, so the buffer is not empty and the range lies within it.
             let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
             if n < 0 {
                 if errno == EINTR { continue }
@@ -137,8 +144,11 @@ public enum FileIO {
     /// original's permission bits, then renames it over the original.
     public static func writeAtomically(path: String, contents: [UInt8]) throws(IOError) {
         var template = Array((path + ".tmp-XXXXXX").utf8CString)
+        // Safe: the template is a NUL-terminated C string (`utf8CString`), which `mkstemp` rewrites in place
+        // without changing its length.
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw IOError(operation: "create a temporary file beside", path: path, errorNumber: errno) }
+        // Safe: still NUL-terminated; `String(cString:)` copies it.
         let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         var ok = false
         defer {

@@ -33,6 +33,8 @@ enum LinkDestination: Equatable {
     /// The first byte of `url` that ``isForbidden(_:)``, and whether `url` has a byte >= 0x80
     /// (before that forbidden byte), in one pass by table.
     static func scanBytes(_ url: UnsafeBufferPointer<UInt8>) -> (forbidden: UInt8?, isASCII: Bool) {
+        // Safe: a static string's bytes are constant memory; it has 256 of them (checked in the tests), one
+        // per byte value.
         let table = byteClasses.utf8Start
         var classes: UInt8 = 0
         for b in url {
@@ -47,6 +49,7 @@ enum LinkDestination: Equatable {
     /// - Parameter redirectDomain: the lowercased redirect domain: an http(s) URL on that host is
     ///   ``redirectDomain`` rather than ``web(scheme:)``.
     static func classify(_ url: [UInt8], redirectDomain: [UInt8]) -> LinkDestination {
+        // Safe: the pointer is used only during the call.
         url.withUnsafeBufferPointer { classify($0, redirectDomain: redirectDomain) }
     }
 
@@ -102,10 +105,12 @@ enum LinkDestination: Equatable {
 
     /// Whether `url[range]`, lowercased, is `text` (which is lowercase).
     static func equalsLowercased(_ url: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ expected: [UInt8]) -> Bool {
+        // Safe: the pointer is used only during the call.
         expected.withUnsafeBufferPointer { equalsLowercased(url, range, $0) }
     }
 
     static func equalsLowercased(_ url: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ expected: StaticString) -> Bool {
+        // Safe: a static string's bytes are constant memory, `utf8CodeUnitCount` of them.
         equalsLowercased(url, range, UnsafeBufferPointer(start: expected.utf8Start, count: expected.utf8CodeUnitCount))
     }
 

@@ -32,6 +32,8 @@ public struct LinkSigner: Sendable {
     /// The MAC's length in the URL: unpadded base64url of ``macLength`` bytes.
     static let macCharacters = 16
 
+    // Safe (`Key` is `@unchecked Sendable`): every field is a `let` set in `init`, and the states are
+    // values that each use copies.
     /// A key with its HMAC-SHA256 states prepared once.
     ///
     /// HMAC (RFC 2104) is `H((K0 ^ opad) || H((K0 ^ ipad) || message))`, with `K0` the key padded to
@@ -79,6 +81,8 @@ public struct LinkSigner: Sendable {
         func writeMAC(finishing inner: SHA256State, into out: inout [UInt8], at start: Int) {
             let innerDigest = inner.digest()
             var outer = self.outer
+            // Safe: the digest's bytes are used only during these calls, and `out[start..<start + 16]` lies
+            // within `out` (callers make room for the MAC first).
             innerDigest.withUnsafeBytes { outer.update($0) }
             outer.digest().withUnsafeBytes { digest in
                 out.withUnsafeMutableBufferPointer { buffer in
@@ -134,6 +138,7 @@ public struct LinkSigner: Sendable {
         let key = keys[0]
         var url = Self.urlHead(kind: "o", scheme: scheme, domain: domain, keyId: key.keyId)
         var inner = key.openInner
+        // Safe: the bytes are hashed during the call only.
         query.withUnsafeBytes { inner.update($0) }
         key.appendMAC(finishing: inner, to: &url)
         url.append(UInt8(ascii: "?"))
@@ -160,6 +165,7 @@ public struct LinkSigner: Sendable {
 
     static func appendField(_ name: StaticString, _ value: String, to query: inout [UInt8], first: Bool = false) {
         if !first { query.append(UInt8(ascii: "&")) }
+        // Safe: a field name is a one-byte static string literal: its first byte is constant memory.
         query.append(name.utf8Start.pointee)
         query.append(UInt8(ascii: "="))
         PercentEncoding.append(value.utf8, to: &query)
@@ -169,6 +175,7 @@ public struct LinkSigner: Sendable {
                            to query: inout [UInt8]) {
         guard !tags.isEmpty else { return }
         query.append(UInt8(ascii: "&"))
+        // Safe: a field name is a one-byte static string literal: its first byte is constant memory.
         query.append(name.utf8Start.pointee)
         query.append(UInt8(ascii: "="))
         for (n, tag) in tags.enumerated() {
@@ -183,6 +190,7 @@ public struct LinkSigner: Sendable {
     /// The MAC's 16 base64url characters for `query`, signed with `key`.
     static func mac(kind: String, keyId: String, query: ArraySlice<UInt8>, key: Key) -> [UInt8] {
         var inner = key.innerState(kind: kind)
+        // Safe: the bytes are hashed during the call only.
         query.withUnsafeBytes { inner.update($0) }
         var out: [UInt8] = []
         key.appendMAC(finishing: inner, to: &out)
@@ -195,17 +203,7 @@ public struct LinkSigner: Sendable {
     /// - Throws: ``TokenError`` for anything but an unaltered URL signed with one of the keys.
     public func decode(_ url: String) throws(TokenError) -> TrackingToken {
         let bytes = Array(url.utf8)
-        // scheme
-        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { throw .malformed("no scheme") }
-        let scheme = String(decoding: bytes[0..<colon], as: UTF8.self).lowercased()
-        guard scheme == "http" || scheme == "https" else { throw .malformed("the scheme is not http or https") }
-        guard bytes.count > colon + 3, bytes[colon + 1] == UInt8(ascii: "/"), bytes[colon + 2] == UInt8(ascii: "/") else {
-            throw .malformed("no host")
-        }
-        let hostStart = colon + 3
-        guard let pathStart = bytes[hostStart...].firstIndex(of: UInt8(ascii: "/")), pathStart > hostStart else {
-            throw .malformed("no path")
-        }
+        let pathStart = try Self.pathStart(of: bytes)
         guard let queryMark = bytes[pathStart...].firstIndex(of: UInt8(ascii: "?")) else { throw .malformed("no query") }
         let path = bytes[(pathStart + 1)..<queryMark]
         let query = bytes[(queryMark + 1)...]
@@ -240,6 +238,45 @@ public struct LinkSigner: Sendable {
         try fields.end()
         return .click(ClickToken(destination: destination, messageId: messageId, configurationSet: set,
                                  linkIndex: index, linkTags: linkTags, messageTags: messageTags))
+    }
+
+    // MARK: - Reading the layout
+
+    /// The two kinds of tracking URL, named by the first segment of the path: `c` and `o`.
+    enum Kind: Sendable, Equatable {
+        case click, open
+    }
+
+    /// Where the path of a URL starts: its first `/` after `<http or https>://<host>`.
+    /// - Throws: ``TokenError/malformed(_:)`` when the URL has no http(s) scheme, no host or no path.
+    static func pathStart<C: RandomAccessCollection<UInt8>>(of url: C) throws(TokenError) -> Int where C.Index == Int {
+        guard let colon = url.firstIndex(of: UInt8(ascii: ":")) else { throw .malformed("no scheme") }
+        let scheme = String(decoding: url[url.startIndex..<colon], as: UTF8.self).lowercased()
+        guard scheme == "http" || scheme == "https" else { throw .malformed("the scheme is not http or https") }
+        guard url.endIndex > colon + 3, url[colon + 1] == UInt8(ascii: "/"), url[colon + 2] == UInt8(ascii: "/") else {
+            throw .malformed("no host")
+        }
+        let hostStart = colon + 3
+        guard let pathStart = url[hostStart...].firstIndex(of: UInt8(ascii: "/")), pathStart > hostStart else {
+            throw .malformed("no path")
+        }
+        return pathStart
+    }
+
+    /// The kind of tracking URL that `url`'s path names (`/c/...` or `/o/...`), reading no further:
+    /// neither the rest of the layout nor the signature is checked (``decode(_:)`` checks both).
+    /// Nil when `url` has no http(s) scheme, host and path, or its path starts with neither.
+    ///
+    /// The rewriter asks this of an `<img>`'s source on the redirect domain, to leave a message
+    /// that already holds an open pixel without a second one.
+    static func kind<C: RandomAccessCollection<UInt8>>(ofURL url: C) -> Kind? where C.Index == Int {
+        guard let slash = try? pathStart(of: url), url.endIndex - slash >= 3,
+              url[slash + 2] == UInt8(ascii: "/") else { return nil }
+        switch url[slash + 1] {
+        case UInt8(ascii: "c"): return .click
+        case UInt8(ascii: "o"): return .open
+        default: return nil
+        }
     }
 
     static func parseTags(_ text: String?, pairSeparator: Character, kvSeparator: Character) throws(TokenError) -> [Tag] {
@@ -302,6 +339,7 @@ enum PercentEncoding {
     static let literalTable: StaticString = "\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{1}\u{0}\u{0}\u{1}\u{0}\u{0}\u{0}\u{0}\u{0}\u{1}\u{0}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{0}\u{1}\u{0}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{0}\u{0}\u{0}\u{0}\u{1}\u{0}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{1}\u{0}\u{0}\u{0}\u{1}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}"
     static let hex: StaticString = "0123456789ABCDEF"
 
+    // Safe: the table is a static string of 256 bytes (checked in the tests), one per byte value.
     /// Whether `b` is written as it is.
     static func isLiteral(_ b: UInt8) -> Bool { literalTable.utf8Start[Int(b)] == 1 }
 
@@ -315,6 +353,8 @@ enum PercentEncoding {
     /// Copies runs of literal bytes at once and escapes the rest.
     static func append(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         out.reserveCapacity(out.count + bytes.count + 16)
+        // Safe: static strings: constant memory; the table has 256 bytes, one per byte value, and `hex` 16
+        // digits indexed by a nibble. The slices below lie within `bytes`.
         let table = literalTable.utf8Start
         let digits = hex.utf8Start
         var runStart = 0
@@ -365,10 +405,12 @@ enum PercentEncoding {
 /// Unpadded base64url (RFC 4648 §5).
 enum Base64URL {
     static let alphabetText: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    // Safe: a static string's 64 bytes are constant memory; indices are 6-bit values.
     static var alphabet: UnsafePointer<UInt8> { alphabetText.utf8Start }
 
     /// Writes the text of `bytes` (a multiple of 3 bytes long) into `out`, which has room for it.
     static func write(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<UInt8>) {
+        // Safe: the precondition makes every index below lie within `bytes` and `out`.
         precondition(bytes.count % 3 == 0 && out.count == bytes.count / 3 * 4)
         do {
             let alphabet = Self.alphabet

@@ -4,6 +4,9 @@
 /// SHA-256 block: it is percent-encoded and hashed once here, so each link costs only the blocks of
 /// its own index, tags and destination. The URLs are exactly ``LinkSigner/clickURL(_:scheme:domain:)``'s.
 ///
+/// It writes plain URL bytes into a buffer the caller keeps for every link; escaping them for an
+/// HTML attribute is the HTML side's (``HTMLEscaping/attributeValue(_:plainFrom:addQuotes:)``).
+///
 /// A class, so that signing a link borrows one reference: a struct of arrays and hash states
 /// held by the rewriter was copied, with a retain and a release of each field, for every link.
 final class MessageSigner {
@@ -19,16 +22,8 @@ final class MessageSigner {
     let inner: SHA256State
     /// False when a message tag is not valid: then no click URL can be built.
     let messageTagsValid: Bool
-    /// ``httpsHead``, ``httpHead`` and ``queryStart`` escaped for an attribute value (see
-    /// ``clickAttributeValue(destination:linkIndex:linkTags:scheme:addQuotes:buffer:scratch:)``);
-    /// empty unless the signer was made `forAttributes` (a rewrite's).
-    let forAttributes: Bool
-    let escapedHttpsHead: [UInt8]
-    let escapedHttpHead: [UInt8]
-    let escapedQueryStart: [UInt8]
 
-    init(_ signer: LinkSigner, messageId: String, configurationSet: String, messageTags: [Tag], domain: String,
-         forAttributes: Bool = false) {
+    init(_ signer: LinkSigner, messageId: String, configurationSet: String, messageTags: [Tag], domain: String) {
         key = signer.keys[0]
         httpsHead = LinkSigner.urlHead(kind: "c", scheme: .https, domain: domain, keyId: key.keyId)
         httpHead = LinkSigner.urlHead(kind: "c", scheme: .http, domain: domain, keyId: key.keyId)
@@ -43,18 +38,9 @@ final class MessageSigner {
         messageTagsField = tags
         messageTagsValid = messageTags.allSatisfy(Tag.isValid)
         var state = key.clickInner
+        // Safe: the bytes are hashed during the call only.
         start.withUnsafeBytes { state.update($0) }
         inner = state
-        func escaped(_ bytes: [UInt8]) -> [UInt8] {
-            guard forAttributes else { return [] }
-            var out: [UInt8] = []
-            HTMLEscaping.appendAttributeValue(bytes, to: &out)
-            return out
-        }
-        self.forAttributes = forAttributes
-        escapedHttpsHead = escaped(httpsHead)
-        escapedHttpHead = escaped(httpHead)
-        escapedQueryStart = escaped(queryStart)
     }
 
     /// The click URL for one link, or nil when it would be longer than ``LinkSigner/maximumURLLength``
@@ -89,7 +75,10 @@ final class MessageSigner {
         var indexStart: Int
         /// Where the fields after the index start: link tags, message tags, then `&u=`.
         var fieldsStart: Int
-        /// Where the percent-encoded destination starts (just after `&u=`).
+        /// Where the percent-encoded destination starts (just after `&u=`). From here to ``count``
+        /// the URL holds only ``PercentEncoding``'s literal bytes and `%XX`: no `&`, no quote, no
+        /// `<` or `>`, so a caller that escapes the URL for some other syntax (an HTML attribute
+        /// value) need not search this part, the bulk of the URL.
         var destinationStart: Int
     }
 
@@ -101,7 +90,7 @@ final class MessageSigner {
     /// The URL is written through one pointer: head, room for the MAC, `?`, the query start and the
     /// rest of the query, percent-encoding the destination on the way. The rest of the query is
     /// then hashed where it stands and the MAC filled in. (Appending piece by piece to an array
-    /// cost more than the writing itself: a capacity and uniqueness check per piece.)
+    /// costs more than the writing itself: a capacity and uniqueness check per piece.)
     func writeClickURLLayout(destination: UnsafeBufferPointer<UInt8>, linkIndex: Int, linkTags: [Tag],
                              scheme: HttpsPolicy.Scheme, into buffer: inout [UInt8]) -> Layout? {
         guard messageTagsValid, linkTags.allSatisfy(Tag.isValid) else { return nil }
@@ -145,62 +134,14 @@ final class MessageSigner {
         }
         guard count <= LinkSigner.maximumURLLength else { return nil }
         var state = inner
+        // Safe: `restStart..<count` lies within the URL just written; hashed during the call only.
         buffer.withUnsafeBytes { state.update(UnsafeRawBufferPointer(rebasing: $0[restStart..<count])) }
         key.writeMAC(finishing: state, into: &buffer, at: macStart)
         return Layout(count: count, indexStart: restStart, fieldsStart: fieldsStart, destinationStart: destinationStart)
     }
 
-    /// The click URL escaped for an href value (in quotes when `addQuotes`): what
-    /// `HTMLEscaping.urlAttributeValue(clickURL(...), addQuotes:)` gives, without searching the URL
-    /// for bytes to escape. The URL is written into `buffer` (see
-    /// ``writeClickURLLayout(destination:linkIndex:linkTags:scheme:into:)``), then its value is put
-    /// together in `scratch` from parts whose escaping is known: the head and the query start
-    /// escaped once per message, the MAC (base64url), the index (digits), the short fields after it
-    /// escaped here, and the percent-encoded destination, which holds no `&` and no quote (the
-    /// encoding leaves only letters, digits, `%` and `-._~!$*,;:@/?=`). Nil when there is no URL.
-    func clickAttributeValue(destination: UnsafeBufferPointer<UInt8>, linkIndex: Int, linkTags: [Tag],
-                             scheme: HttpsPolicy.Scheme, addQuotes: Bool, buffer: inout [UInt8],
-                             scratch: inout [UInt8]) -> [UInt8]? {
-        precondition(forAttributes, "a MessageSigner made without forAttributes has no escaped parts")
-        guard let layout = writeClickURLLayout(destination: destination, linkIndex: linkIndex, linkTags: linkTags,
-                                               scheme: scheme, into: &buffer) else { return nil }
-        let head = scheme == .https ? escapedHttpsHead : escapedHttpHead
-        let rawHead = scheme == .https ? httpsHead : httpHead
-        // The fields between the index and the destination: `&u=` alone (no tags: a constant), or
-        // after tags (short; escaped here).
-        let onlyDestinationField = layout.destinationStart - layout.fieldsStart == Self.destinationField.utf8CodeUnitCount
-        var fields: [UInt8] = []
-        if !onlyDestinationField {
-            HTMLEscaping.appendAttributeValue(Array(buffer[layout.fieldsStart..<layout.destinationStart]), to: &fields)
-        }
-        let fieldsCount = onlyDestinationField ? Self.escapedDestinationField.utf8CodeUnitCount : fields.count
-        let room = 2 + head.count + LinkSigner.macCharacters + 1 + escapedQueryStart.count
-            + (layout.fieldsStart - layout.indexStart) + fieldsCount + (layout.count - layout.destinationStart)
-        Self.grow(&scratch, to: room)
-        return buffer.withUnsafeBufferPointer { url in
-            scratch.withUnsafeMutableBufferPointer { out -> [UInt8] in
-                // Safe: at most `room` bytes are written, and `out` holds at least that many.
-                let p = out.baseAddress!
-                var n = 0
-                if addQuotes { p[n] = UInt8(ascii: "\""); n += 1 }
-                head.withUnsafeBufferPointer { Self.put($0, at: p, &n) }
-                // The MAC and `?`.
-                Self.put(UnsafeBufferPointer(rebasing: url[rawHead.count..<(rawHead.count + LinkSigner.macCharacters + 1)]), at: p, &n)
-                escapedQueryStart.withUnsafeBufferPointer { Self.put($0, at: p, &n) }
-                Self.put(UnsafeBufferPointer(rebasing: url[layout.indexStart..<layout.fieldsStart]), at: p, &n)
-                if onlyDestinationField {
-                    Self.put(UnsafeBufferPointer(start: Self.escapedDestinationField.utf8Start,
-                                                 count: Self.escapedDestinationField.utf8CodeUnitCount), at: p, &n)
-                } else {
-                    fields.withUnsafeBufferPointer { Self.put($0, at: p, &n) }
-                }
-                Self.put(UnsafeBufferPointer(rebasing: url[layout.destinationStart..<layout.count]), at: p, &n)
-                if addQuotes { p[n] = UInt8(ascii: "\""); n += 1 }
-                return Array(UnsafeBufferPointer(rebasing: out[0..<n]))
-            }
-        }
-    }
-
+    // Safe: written once by the static's initializer before any reader can see it, never written again or
+    // freed, so threads may share it.
     /// For each byte, its percent-encoding (``PercentEncoding``) as a little-endian word: the byte
     /// itself or `%XX` in the low three bytes, and how many of them count in the top one. Writing
     /// the whole word and counting its length spares a branch per destination byte.
@@ -219,17 +160,19 @@ final class MessageSigner {
     }()
 
     /// Makes `buffer` at least `count` bytes long (its bytes are to be written over). Through
-    /// `reserveCapacity` and appends of zeros from constant memory: `Array(repeating:count:)` took
-    /// a generic path here that looked up the array's type metadata in the runtime on every call.
+    /// `reserveCapacity` and appends of zeros from constant memory: `Array(repeating:count:)` takes
+    /// a generic path here that looks up the array's type metadata in the runtime on every call.
     static func grow(_ buffer: inout [UInt8], to count: Int) {
         guard buffer.count < count else { return }
         buffer.reserveCapacity(count)
         while buffer.count < count {
+            // Safe: at most `zeroCount` bytes of ``zeros``, which has that many.
             buffer.append(contentsOf: UnsafeBufferPointer(start: zeros, count: min(zeroCount, count - buffer.count)))
         }
     }
 
     static let zeroCount = 4096
+    // Safe: as ``percentEncodings``: initialized once, never written again or freed.
     /// `zeroCount` zero bytes, set once and never freed.
     nonisolated(unsafe) static let zeros: UnsafePointer<UInt8> = {
         let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: zeroCount)
@@ -240,14 +183,16 @@ final class MessageSigner {
     /// Copies `bytes` to `p + n` and moves `n` past them.
     @inline(__always)
     static func put(_ bytes: UnsafeBufferPointer<UInt8>, at p: UnsafeMutablePointer<UInt8>, _ n: inout Int) {
+        // Safe: callers size the target for everything they put (see
+        // ``writeClickURLLayout(destination:linkIndex:linkTags:scheme:into:)``).
         if let base = bytes.baseAddress { (p + n).update(from: base, count: bytes.count) }
         n += bytes.count
     }
 
-    /// The field that carries the destination, last in the query, and the same escaped.
+    /// The field that carries the destination, last in the query.
     static let destinationField: StaticString = "&u="
-    static let escapedDestinationField: StaticString = "&amp;u="
 
+    // Safe: callers leave room for 19 digits, the most an `Int` has.
     /// Writes the decimal digits of `value` (not negative) at `out`; returns how many.
     static func writeDecimal(_ value: Int, at out: UnsafeMutablePointer<UInt8>) -> Int {
         precondition(value >= 0, "a link index is never negative")

@@ -21,6 +21,7 @@ struct SHA256State {
 
     mutating func update(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        // Safe: the C function reads exactly `bytes.count` bytes from `base`, during the call.
         lt_sha256_update(&state, base, bytes.count)
     }
 
@@ -32,6 +33,8 @@ struct SHA256State {
     func digest() -> SHA256Sum {
         var copy = state
         var digest = SHA256Sum()
+        // Safe: `digest.bytes` is 32 bytes, exactly what `lt_sha256_final` writes; the pointer does not
+        // escape.
         withUnsafeMutableBytes(of: &digest.bytes) { lt_sha256_final(&copy, $0.baseAddress!.assumingMemoryBound(to: UInt8.self)) }
         return digest
     }
@@ -51,6 +54,8 @@ struct SHA256Sum: Equatable {
     static func == (a: SHA256Sum, b: SHA256Sum) -> Bool { a.array == b.array }
 
     func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        // Safe: the 32 bytes live on the stack for the call; `body` is a `withUnsafe...` closure and must not
+        // keep them (as the standard library's).
         try Swift.withUnsafeBytes(of: bytes, body)
     }
 

@@ -519,23 +519,22 @@ struct TrackingMACTests {
 }
 
 extension TrackingMACTests {
-    /// The href value put together from known parts equals the click URL escaped by the general
-    /// escaper, for message ids, sets and tags that need escaping or none, with and without link
-    /// tags, both schemes, quoted or not, and destinations of any bytes (one kept buffer and
-    /// scratch for all, as a rewrite keeps them).
+    /// The href value escaped around the destination (the URL written into a reused buffer, its
+    /// destination copied unsearched) equals the click URL escaped by the general escaper, for
+    /// message ids, sets and tags that need escaping or none, with and without link tags, both
+    /// schemes, quoted or not, and destinations of any bytes (one kept buffer for all, as a rewrite
+    /// keeps it).
     @Test func clickAttributeValueIsTheEscapedClickURL() throws {
         var generator = SeededGenerator(seed: 11)
         let messageIds = ["a@b", "x&y\"z'<q>@example.com", "0100018f2c3a4b5c-1a2b3c4d@email.example.com"]
         let sets = ["marketing", "a&b", "q\"s'"]
         let tagSets: [[LinkTrack.Tag]] = [[], TrackingFixtures.tags, TrackingFixtures.messageTags]
         var buffer: [UInt8] = []
-        var scratch: [UInt8] = []
         for messageId in messageIds {
             for set in sets {
                 for messageTags in tagSets {
                     let messageSigner = MessageSigner(TrackingFixtures.signer, messageId: messageId, configurationSet: set,
-                                                      messageTags: messageTags, domain: TrackingFixtures.domain,
-                                                      forAttributes: true)
+                                                      messageTags: messageTags, domain: TrackingFixtures.domain)
                     for round in 0..<12 {
                         let destination = (0..<Int.random(in: 0...300, using: &generator)).map { _ in
                             UInt8.random(in: 0...255, using: &generator)
@@ -546,10 +545,13 @@ extension TrackingMACTests {
                         let url = try #require(destination.withUnsafeBufferPointer {
                             messageSigner.clickURL(destination: $0, linkIndex: round * 977, linkTags: linkTags, scheme: scheme)
                         })
-                        let value = destination.withUnsafeBufferPointer {
-                            messageSigner.clickAttributeValue(destination: $0, linkIndex: round * 977, linkTags: linkTags,
-                                                              scheme: scheme, addQuotes: addQuotes, buffer: &buffer,
-                                                              scratch: &scratch)
+                        let layout = try #require(destination.withUnsafeBufferPointer {
+                            messageSigner.writeClickURLLayout(destination: $0, linkIndex: round * 977, linkTags: linkTags,
+                                                              scheme: scheme, into: &buffer)
+                        })
+                        let value = buffer.withUnsafeBufferPointer {
+                            HTMLEscaping.attributeValue(UnsafeBufferPointer(rebasing: $0[..<layout.count]),
+                                                        plainFrom: layout.destinationStart, addQuotes: addQuotes)
                         }
                         #expect(value == HTMLEscaping.urlAttributeValue(url, addQuotes: addQuotes),
                                 "id \(messageId), set \(set), round \(round)")
