@@ -9,7 +9,9 @@ import Glibc
 /// the one thread that runs the rewrite, one call at a time, and the dynamic exclusivity checks
 /// (which a closure over local variables would also pay) cost a runtime call per access.
 final class LinkRewriting {
-    /// The document's bytes, valid while the rewrite runs.
+    /// The document's bytes, valid while the rewrite runs. Safe: every range read from it comes
+    /// from the scanner (``ScannedTag``), which locates them within the document, and this object
+    /// does not outlive the rewrite.
     let document: UnsafeBufferPointer<UInt8>
     /// The array that holds them, when they are held in one: the report's `originalBytes` are then
     /// slices of it rather than copies.
@@ -72,8 +74,9 @@ final class LinkRewriting {
             || document[offset] == UInt8(ascii: ">")
     }
 
-    /// Removes every `ses:no-track` and `ses:tags` attribute of `tag`, duplicates included, each with
-    /// the whitespace before it; or, when one of them cannot go, none of them (issue 16, item 21: a
+    /// Removes every `ses:no-track` and `ses:tags` attribute of `tag` (its
+    /// ``ScannedTag/listedAttributes``: the scan lists ``HTMLRewriter/SESAttribute``'s), duplicates
+    /// included, each with the whitespace before it; or, when one of them cannot go, none of them (issue 16, item 21: a
     /// duplicate left behind would reach the reader while its twin was removed).
     ///
     /// An attribute can go only when the tag goes on with whitespace, `/` or `>` after it. Anything
@@ -83,13 +86,13 @@ final class LinkRewriting {
     /// and they are still obeyed.
     func removeSESAttributes(of tag: ScannedTag) {
         var removals: [Edit] = []
-        removals.reserveCapacity(tag.sesAttributes.count)
-        for attribute in tag.sesAttributes {
+        removals.reserveCapacity(tag.listedAttributes.count)
+        for attribute in tag.listedAttributes {
             let after = attribute.fullRange.upperBound
             if after < document.count, !Self.endsAttribute(document[after]) {
-                report.warnings.append(tag.sesAttributes.count == 1
+                report.warnings.append(tag.listedAttributes.count == 1
                     ? "an ses: attribute run together with the text after it (offset \(after)) was left in place"
-                    : "an ses: attribute run together with the text after it (offset \(after)) was left in place, and with it the other \(tag.sesAttributes.count - 1) ses: attribute(s) of its tag")
+                    : "an ses: attribute run together with the text after it (offset \(after)) was left in place, and with it the other \(tag.listedAttributes.count - 1) ses: attribute(s) of its tag")
                 return
             }
             removals.append(Edit(range: attribute.leadingWhitespaceStart..<attribute.fullRange.upperBound, replacement: []))
@@ -108,7 +111,7 @@ final class LinkRewriting {
         if !tag.isImage {
             // Each link costs an edit and a report until the part is written; so does each ses:
             // attribute removed. Counted before any of them is made.
-            linkBudget -= 1 + tag.sesAttributes.count
+            linkBudget -= 1 + tag.listedAttributes.count
             if linkBudget < 0 { return false }
         }
         visitCounted(tag)
@@ -124,6 +127,7 @@ final class LinkRewriting {
                   let src = tag.attribute(.src), let range = src.valueRange else { return }
             let raw = UnsafeBufferPointer(rebasing: document[range])
             // Most sources hold no character reference: read them in place, without a decoded copy.
+            // Safe: memchr reads the value's own bytes.
             let isPixel: Bool
             if let base = raw.baseAddress, memchr(base, Int32(UInt8(ascii: "&")), raw.count) != nil {
                 isPixel = HTMLRewriter.isOpenPixel(CharacterReference.decodeAttributeValue(bytes(range)), domain: domainBytes)
@@ -135,15 +139,16 @@ final class LinkRewriting {
         }
         let href = tag.attribute(.href)
         // ses: attributes are SES's instructions to us; they are removed wherever we act on the tag.
-        let noTrack = tag.attribute(.sesNoTrack)
-        let tagsAttribute = tag.attribute(.sesTags)
-        if tag.context == .body || tag.context == .conditionalComment, !tag.sesAttributes.isEmpty {
+        let noTrack = tag.attribute(HTMLRewriter.SESAttribute.noTrack.kind)
+        let tagsAttribute = tag.attribute(HTMLRewriter.SESAttribute.tags.kind)
+        if tag.context == .body || tag.context == .conditionalComment, !tag.listedAttributes.isEmpty {
             removeSESAttributes(of: tag)
         }
         guard let href, let valueRange = href.valueRange else { return }
         let raw = UnsafeBufferPointer(rebasing: document[valueRange])
         // The destination is decoded into a buffer reused for every link (the report derives it
-        // again from the original when asked). Most values hold no character reference.
+        // again from the original when asked). Most values hold no character reference. Safe:
+        // memchr reads the value's own bytes.
         if let base = raw.baseAddress, memchr(base, Int32(UInt8(ascii: "&")), raw.count) != nil {
             CharacterReference.decodeAttributeValue(bytes(valueRange), into: &destinationBuffer)
         } else {
