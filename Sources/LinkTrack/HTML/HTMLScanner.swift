@@ -180,15 +180,14 @@ private final class ScanState {
     /// offset once, at the end (most events need no document offset of their own).
     @exclusivity(unchecked) var lastEventParserOffset = 0
 
-    /// Receives each tag of interest (see ``HTMLScanner/scan(_:visit:)``).
+    /// Receives each tag of interest (see ``HTMLScanner/scan(_:vocabulary:visit:)``).
     let visit: (ScannedTag) -> Bool
     /// What the callbacks recorded, handled in the order it was reported, a batch of
     /// ``HTMLScanner/pendingBatchSize`` at a time and the rest after the parse: the tags are located
     /// and handed to ``visit`` then, in document order. Doing the per-tag and per-link work (mapping
     /// offsets, re-scanning tags, decoding, signing, escaping) in runs rather than inside each
-    /// callback keeps libxml2's code and data in the caches while it parses: measured with
-    /// `linktrack-ratio`, visiting after the parse made the whole rewrite about 5 % faster than
-    /// visiting from the callbacks, and the rest of the deferral a little more.
+    /// callback keeps libxml2's code and data in the caches while it parses, which makes the whole
+    /// rewrite faster (Benchmarks/README.md).
     @exclusivity(unchecked) var pending: [Pending] = []
     /// Set when ``visit`` returned false: the parser is stopped and nothing more is handled.
     @exclusivity(unchecked) var stopped = false
