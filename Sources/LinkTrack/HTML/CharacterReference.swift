@@ -28,7 +28,8 @@ enum CharacterReference {
         raw.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return }
             out.reserveCapacity(buffer.count)
-            // Runs without `&` are copied whole; memchr finds the next reference.
+            // Runs without `&` are copied whole; memchr finds the next reference. Safe: memchr
+            // reads runStart..<count of the buffer, and `at` lies in it.
             var runStart = 0
             while runStart < buffer.count,
                   let hit = memchr(base + runStart, Int32(UInt8(ascii: "&")), buffer.count - runStart) {
@@ -99,6 +100,7 @@ enum CharacterReference {
             guard literal.utf8CodeUnitCount == name.count else { return false }
             var k = 0
             for b in name {
+                // Safe: k < name.count, which equals the literal's length.
                 guard b == literal.utf8Start[k] else { return false }
                 k += 1
             }

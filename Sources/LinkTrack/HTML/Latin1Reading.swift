@@ -24,6 +24,9 @@ final class Latin1Reading {
     static let read: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<CChar>?, Int32) -> Int32 = {
         context, buffer, length in
         guard let context, let buffer, length > 0 else { return -1 }
+        // Safe: `context` is the reader that ``HTMLScanner/withParserContext(reading:_:)`` retains
+        // until the parser context is freed; `buffer` holds `length` bytes (libxml2's contract),
+        // which is the capacity `convert` is given; `reader.offset` never passes `source.count`.
         let reader = Unmanaged<Latin1Reading>.fromOpaque(context).takeUnretainedValue()
         let output = UnsafeMutableRawPointer(buffer).assumingMemoryBound(to: UInt8.self)
         let (consumed, written) = convert(UnsafeBufferPointer(rebasing: reader.source[reader.offset...]),
@@ -35,6 +38,7 @@ final class Latin1Reading {
     /// Writes the UTF-8 of a prefix of `input` (read as ISO-8859-1) at `output`, as much as fits
     /// in `capacity` bytes without splitting a character.
     /// - Returns: how many input bytes were converted and how many output bytes written.
+    /// - Warning: `output` must hold `capacity` bytes.
     static func convert(_ input: UnsafeBufferPointer<UInt8>, into output: UnsafeMutablePointer<UInt8>,
                         capacity: Int) -> (consumed: Int, written: Int) {
         guard let start = input.baseAddress else { return (0, 0) }
@@ -47,6 +51,7 @@ final class Latin1Reading {
         while i + 8 <= count, o + 16 <= capacity {
             // Thirty-two bytes at once while they are all ASCII (most of a document).
             if i + 32 <= count, o + 32 <= capacity {
+                // Safe: reads i..<i + 32 <= count, writes o..<o + 32 <= capacity.
                 let a = source.loadUnaligned(fromByteOffset: i, as: UInt64.self)
                 let b = source.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)
                 let c = source.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self)
@@ -61,6 +66,7 @@ final class Latin1Reading {
                     continue
                 }
             }
+            // Safe: reads i..<i + 8 <= count; writes at most 16 bytes from o, and o + 16 <= capacity.
             let word = source.loadUnaligned(fromByteOffset: i, as: UInt64.self)
             if word & top == 0 {
                 target.storeBytes(of: word, toByteOffset: o, as: UInt64.self)
@@ -74,6 +80,7 @@ final class Latin1Reading {
             }
         }
         while i < count {
+            // Safe: i < count, and the guard keeps the write within `capacity`.
             let byte = start[i]
             guard o + (byte < 0x80 ? 1 : 2) <= capacity else { break }
             o = append(byte, to: output, at: o)

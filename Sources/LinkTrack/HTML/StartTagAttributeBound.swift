@@ -14,7 +14,7 @@ import Glibc
 /// Which `<` starts a tag depends on where the parser stands (text, a comment, a script, a quoted
 /// value), which only the parse itself knows; and a quoted value may hold `<` and `>`, so a tag
 /// cannot be cut out by looking for them. So the pass reads a tag from *every* `<` followed by a
-/// name-start byte, with libxml2's start-tag rules (those of ``HTMLScanner``'s re-scan:
+/// name-start byte, with libxml2's start-tag rules (those of ``TagRescanner``:
 /// `htmlParseStartTag`, `htmlParseAttribute`, `htmlParseAttValue`, `htmlParseHTMLName`, names cut
 /// at 100 characters), all of these readings side by side. Two readings in the same state at the
 /// same byte go on alike, so they are merged, keeping the larger count: at most nine readings are
@@ -26,6 +26,9 @@ import Glibc
 /// Almost always one reading at most is alive (a second starts only at a `<` inside a tag), and
 /// it stays in one state for runs of bytes (a name, a quoted value, blanks): those runs are
 /// skipped in tight loops, and text between tags with `memchr`.
+///
+/// Safe: the document is read through its base pointer (in the tight loops, without the checks of
+/// a buffer's subscript in debug builds) only at indices checked first against `end`, its count.
 enum StartTagAttributeBound {
     /// Where a reading of a start tag stands.
     enum State: UInt8 {
@@ -61,29 +64,29 @@ enum StartTagAttributeBound {
         /// of an attribute or of a bogus one.
         @inline(__always) func betweenAttributes() -> (State?, Bool) {
             if closesTag { return (nil, false) }
-            if HTMLScanner.isBlank(byte) { return (.betweenAttributes, false) }
-            if HTMLScanner.isNameStart(byte) { return (.attributeName, true) }
+            if TagRescanner.isBlank(byte) { return (.betweenAttributes, false) }
+            if TagRescanner.isNameStart(byte) { return (.attributeName, true) }
             return (.bogus, false)
         }
         switch state {
         case .elementName, .attributeName:
-            if HTMLScanner.isNameCharacter(byte) {
+            if TagRescanner.isNameCharacter(byte) {
                 guard cut else { return (state, false) }
-                return HTMLScanner.isNameStart(byte) ? (.attributeName, true) : (.bogus, false)
+                return TagRescanner.isNameStart(byte) ? (.attributeName, true) : (.bogus, false)
             }
             if state == .attributeName {
-                if HTMLScanner.isBlank(byte) { return (.afterAttributeName, false) }
+                if TagRescanner.isBlank(byte) { return (.afterAttributeName, false) }
                 if byte == UInt8(ascii: "=") { return (.beforeValue, false) }
             }
             return betweenAttributes()
         case .betweenAttributes:
             return betweenAttributes()
         case .afterAttributeName:
-            if HTMLScanner.isBlank(byte) { return (.afterAttributeName, false) }
+            if TagRescanner.isBlank(byte) { return (.afterAttributeName, false) }
             if byte == UInt8(ascii: "=") { return (.beforeValue, false) }
             return betweenAttributes()
         case .beforeValue:
-            if HTMLScanner.isBlank(byte) { return (.beforeValue, false) }
+            if TagRescanner.isBlank(byte) { return (.beforeValue, false) }
             if byte == UInt8(ascii: "\"") { return (.doubleQuotedValue, false) }
             if byte == UInt8(ascii: "'") { return (.singleQuotedValue, false) }
             if byte == UInt8(ascii: ">") { return (nil, false) }
@@ -93,10 +96,10 @@ enum StartTagAttributeBound {
         case .singleQuotedValue:
             return (byte == UInt8(ascii: "'") ? .betweenAttributes : .singleQuotedValue, false)
         case .unquotedValue:
-            if HTMLScanner.isBlank(byte) { return (.betweenAttributes, false) }
+            if TagRescanner.isBlank(byte) { return (.betweenAttributes, false) }
             return (byte == UInt8(ascii: ">") ? nil : .unquotedValue, false)
         case .bogus:
-            if HTMLScanner.isBlank(byte) { return (.betweenAttributes, false) }
+            if TagRescanner.isBlank(byte) { return (.betweenAttributes, false) }
             return (closesTag ? nil : .bogus, false)
         }
     }
@@ -132,12 +135,12 @@ enum StartTagAttributeBound {
         // One reading (the usual case): its state and count; nil when none is alive.
         var single: State?
         var count = 0
-        // Several readings: the largest count in each state, -1 where none is (and a second table
-        // for the next byte's).
-        let table = UnsafeMutablePointer<Int>.allocate(capacity: 2 * stateCount)
-        defer { table.deallocate() }
-        var counts = table
-        var nextCounts = table + stateCount
+        // Several readings: the largest count in each state, -1 where none is, at `counts` in
+        // `table` (and at `nextCounts` for the next byte's). One array for both, allocated once per
+        // document, whose halves swap roles.
+        var table = [Int](repeating: -1, count: 2 * stateCount)
+        var counts = 0
+        var nextCounts = stateCount
         var several = false
         // The length of the run of name bytes before the current byte (for the 100-character cut).
         var run = 0
@@ -154,22 +157,22 @@ enum StartTagAttributeBound {
                         case .elementName, .attributeName:
                             // Up to the next cut: a multiple of 100 name bytes into the run.
                             let cutAt = run > 0 && run % nameCut == 0 ? run : (run / nameCut + 1) * nameCut
-                            while i < end, run < cutAt, HTMLScanner.isNameCharacter(base[i]) {
+                            while i < end, run < cutAt, TagRescanner.isNameCharacter(base[i]) {
                                 run += 1
                                 i += 1
                             }
                             guard i < end else { return nil }
                             let byte = base[i]
-                            if HTMLScanner.isNameCharacter(byte) { break lexer }  // a cut
+                            if TagRescanner.isNameCharacter(byte) { break lexer }  // a cut
                             run = 0
                             if state == .attributeName {
-                                if HTMLScanner.isBlank(byte) { state = .afterAttributeName; i += 1; continue lexer }
+                                if TagRescanner.isBlank(byte) { state = .afterAttributeName; i += 1; continue lexer }
                                 if byte == UInt8(ascii: "=") { state = .beforeValue; i += 1; continue lexer }
                             }
                             // Read as between attributes (it is no blank, so no byte is skipped).
                             state = .betweenAttributes
                         case .betweenAttributes, .afterAttributeName:
-                            while i < end, HTMLScanner.isBlank(base[i]) { i += 1 }
+                            while i < end, TagRescanner.isBlank(base[i]) { i += 1 }
                             guard i < end else { return nil }
                             let byte = base[i]
                             if state == .afterAttributeName, byte == UInt8(ascii: "=") { state = .beforeValue; i += 1; continue lexer }
@@ -180,7 +183,7 @@ enum StartTagAttributeBound {
                                 i += 1
                                 continue nextByte
                             }
-                            if HTMLScanner.isNameStart(byte) {
+                            if TagRescanner.isNameStart(byte) {
                                 count += 1
                                 if count > limit { return i }
                                 state = .attributeName
@@ -191,7 +194,7 @@ enum StartTagAttributeBound {
                             state = .bogus
                             i += 1
                         case .beforeValue:
-                            while i < end, HTMLScanner.isBlank(base[i]) { i += 1 }
+                            while i < end, TagRescanner.isBlank(base[i]) { i += 1 }
                             guard i < end else { return nil }
                             let byte = base[i]
                             if byte == lessThan { break lexer }
@@ -206,7 +209,7 @@ enum StartTagAttributeBound {
                             state = .betweenAttributes
                             i += 1
                         case .unquotedValue:
-                            while i < end, !HTMLScanner.isBlank(base[i]), base[i] != UInt8(ascii: ">"), base[i] != lessThan { i += 1 }
+                            while i < end, !TagRescanner.isBlank(base[i]), base[i] != UInt8(ascii: ">"), base[i] != lessThan { i += 1 }
                             guard i < end else { return nil }
                             let byte = base[i]
                             if byte == lessThan { break lexer }
@@ -214,7 +217,7 @@ enum StartTagAttributeBound {
                             if byte == UInt8(ascii: ">") { single = nil; continue nextByte }
                             state = .betweenAttributes
                         case .bogus:
-                            while i < end, !HTMLScanner.isBlank(base[i]), base[i] != UInt8(ascii: ">"), base[i] != UInt8(ascii: "/"),
+                            while i < end, !TagRescanner.isBlank(base[i]), base[i] != UInt8(ascii: ">"), base[i] != UInt8(ascii: "/"),
                                   base[i] != lessThan { i += 1 }
                             guard i < end else { return nil }
                             let byte = base[i]
@@ -229,16 +232,17 @@ enum StartTagAttributeBound {
                     if !(state == .elementName || state == .attributeName) { run = 0 }
                 } else {
                     // No reading: on to the next `<` at memory speed.
+                    // Safe: memchr reads i..<end, within the document.
                     guard let hit = memchr(base + i, Int32(lessThan), end - i) else { return nil }
                     i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
                     run = 0
                 }
             }
             let byte = base[i]
-            let isNameByte = HTMLScanner.isNameCharacter(byte)
+            let isNameByte = TagRescanner.isNameCharacter(byte)
             let cut = isNameByte && run > 0 && run % nameCut == 0
             let closesTag = byte == UInt8(ascii: ">") || (byte == UInt8(ascii: "/") && i + 1 < end && base[i + 1] == UInt8(ascii: ">"))
-            let startsReading = byte == lessThan && i + 1 < end && HTMLScanner.isNameStart(base[i + 1])
+            let startsReading = byte == lessThan && i + 1 < end && TagRescanner.isNameStart(base[i + 1])
             if !several {
                 if let state = single {
                     let (next, starts) = next(state, byte, closesTag: closesTag, cut: cut)
@@ -252,38 +256,38 @@ enum StartTagAttributeBound {
                     if let state = single {
                         // A second reading: from here on, side by side.
                         several = true
-                        for k in 0..<stateCount { counts[k] = -1 }
-                        counts[Int(state.rawValue)] = count
-                        counts[Int(State.elementName.rawValue)] = max(counts[Int(State.elementName.rawValue)], 0)
+                        for k in 0..<stateCount { table[counts + k] = -1 }
+                        table[counts + Int(state.rawValue)] = count
+                        table[counts + Int(State.elementName.rawValue)] = max(table[counts + Int(State.elementName.rawValue)], 0)
                     } else {
                         single = .elementName
                         count = 0
                     }
                 }
             } else {
-                for k in 0..<stateCount { nextCounts[k] = -1 }
-                for k in 0..<stateCount where counts[k] >= 0 {
+                for k in 0..<stateCount { table[nextCounts + k] = -1 }
+                for k in 0..<stateCount where table[counts + k] >= 0 {
                     let (next, starts) = next(State(rawValue: UInt8(k))!, byte, closesTag: closesTag, cut: cut)
                     guard let next else { continue }
-                    let total = counts[k] + (starts ? 1 : 0)
+                    let total = table[counts + k] + (starts ? 1 : 0)
                     if total > limit { return i }
-                    nextCounts[Int(next.rawValue)] = max(nextCounts[Int(next.rawValue)], total)
+                    table[nextCounts + Int(next.rawValue)] = max(table[nextCounts + Int(next.rawValue)], total)
                 }
                 if startsReading {
-                    nextCounts[Int(State.elementName.rawValue)] = max(nextCounts[Int(State.elementName.rawValue)], 0)
+                    table[nextCounts + Int(State.elementName.rawValue)] = max(table[nextCounts + Int(State.elementName.rawValue)], 0)
                 }
                 swap(&counts, &nextCounts)
                 // Back to one reading (or none) when the others have ended or merged.
                 var alive = 0
                 var last = 0
-                for k in 0..<stateCount where counts[k] >= 0 {
+                for k in 0..<stateCount where table[counts + k] >= 0 {
                     alive += 1
                     last = k
                 }
                 if alive <= 1 {
                     several = false
                     single = alive == 1 ? State(rawValue: UInt8(last))! : nil
-                    count = alive == 1 ? counts[last] : 0
+                    count = alive == 1 ? table[counts + last] : 0
                 }
             }
             run = isNameByte ? run + 1 : 0

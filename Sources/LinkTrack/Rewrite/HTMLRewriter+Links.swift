@@ -73,8 +73,9 @@ final class LinkRewriting {
             || document[offset] == UInt8(ascii: ">")
     }
 
-    /// Removes every `ses:no-track` and `ses:tags` attribute of `tag`, duplicates included, each with
-    /// the whitespace before it; or, when one of them cannot go, none of them (issue 16, item 21: a
+    /// Removes every `ses:no-track` and `ses:tags` attribute of `tag` (its
+    /// ``ScannedTag/listedAttributes``: the scan lists ``HTMLRewriter/SESAttribute``'s), duplicates
+    /// included, each with the whitespace before it; or, when one of them cannot go, none of them (issue 16, item 21: a
     /// duplicate left behind would reach the reader while its twin was removed).
     ///
     /// An attribute can go only when the tag goes on with whitespace, `/` or `>` after it. Anything
@@ -84,11 +85,11 @@ final class LinkRewriting {
     /// and they are still obeyed.
     func removeSESAttributes(of tag: ScannedTag) {
         var removals: [Edit] = []
-        removals.reserveCapacity(tag.sesAttributes.count)
-        for attribute in tag.sesAttributes {
+        removals.reserveCapacity(tag.listedAttributes.count)
+        for attribute in tag.listedAttributes {
             let after = attribute.fullRange.upperBound
             if after < document.count, !Self.endsAttribute(document[after]) {
-                report.warnings.append(.optOutAttributeRunTogether(documentOffset: after, others: tag.sesAttributes.count - 1))
+                report.warnings.append(.optOutAttributeRunTogether(documentOffset: after, others: tag.listedAttributes.count - 1))
                 return
             }
             removals.append(Edit(range: attribute.leadingWhitespaceStart..<attribute.fullRange.upperBound, replacement: []))
@@ -107,7 +108,7 @@ final class LinkRewriting {
         if !tag.isImage {
             // Each link costs an edit and a report until the part is written; so does each ses:
             // attribute removed. Counted before any of them is made.
-            linkBudget -= 1 + tag.sesAttributes.count
+            linkBudget -= 1 + tag.listedAttributes.count
             if linkBudget < 0 { return false }
         }
         visitCounted(tag)
@@ -123,6 +124,7 @@ final class LinkRewriting {
                   let src = tag.attribute(.src), let range = src.valueRange else { return }
             let raw = UnsafeBufferPointer(rebasing: document[range])
             // Most sources hold no character reference: read them in place, without a decoded copy.
+            // Safe: memchr reads the value's own bytes.
             let isPixel: Bool
             // Safe: `memchr` reads `raw.count` bytes from `base`, all within the document.
             if let base = raw.baseAddress, memchr(base, Int32(UInt8(ascii: "&")), raw.count) != nil {
@@ -135,9 +137,9 @@ final class LinkRewriting {
         }
         let href = tag.attribute(.href)
         // ses: attributes are SES's instructions to us; they are removed wherever we act on the tag.
-        let noTrack = tag.attribute(.sesNoTrack)
-        let tagsAttribute = tag.attribute(.sesTags)
-        if tag.context == .body || tag.context == .conditionalComment, !tag.sesAttributes.isEmpty {
+        let noTrack = tag.attribute(HTMLRewriter.SESAttribute.noTrack.kind)
+        let tagsAttribute = tag.attribute(HTMLRewriter.SESAttribute.tags.kind)
+        if tag.context == .body || tag.context == .conditionalComment, !tag.listedAttributes.isEmpty {
             removeSESAttributes(of: tag)
         }
         guard let href, let valueRange = href.valueRange else { return }

@@ -156,7 +156,7 @@ public struct HTMLRewriter: Sendable {
                                   linkBudget: maximumLinks - placeholders.count)
         let scan: HTMLScan
         do {
-            scan = try HTMLScanner.scan(document) { links.visit($0) }
+            scan = try HTMLScanner.scan(document, vocabulary: Self.scannerVocabulary) { links.visit($0) }
         } catch {
             return untouched(.unparsable("\(error)"))
         }
@@ -255,6 +255,7 @@ public struct HTMLRewriter: Sendable {
         var end = src.count
         while start < end, src[start].isASCIIWhitespace { start += 1 }
         while end > start, src[end - 1].isASCIIWhitespace { end -= 1 }
+        // Safe: a view of `src` within its bounds, used only during this call.
         let trimmed = UnsafeBufferPointer(rebasing: src[start..<end])
         guard case .redirectDomain = LinkDestination.classify(trimmed, redirectDomain: domain) else { return false }
         return LinkSigner.kind(ofURL: trimmed) == .open
@@ -306,7 +307,9 @@ public struct HTMLRewriter: Sendable {
             guard let base = buffer.baseAddress, let patternBase = pattern.baseAddress else { return }
             var i = 0
             // memchr finds the next '{' at memory speed; CSS has many, so the second '{' is
-            // checked before the whole placeholder is compared.
+            // checked before the whole placeholder is compared. Safe: memchr reads i..<count -
+            // pattern.count + 1, so a hit leaves room for the whole pattern after it, which is
+            // what the byte test and memcmp read.
             while buffer.count - i >= pattern.count,
                   let hit = memchr(base + i, Int32(pattern[0]), buffer.count - i - pattern.count + 1) {
                 let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))

@@ -42,13 +42,13 @@ struct EscapingAndReferenceTests {
     /// The scanner's byte classes are libxml2's tag rules: blanks (`IS_BLANK_CH`), the first byte
     /// of a name and the bytes of a name (`htmlParseHTMLName`).
     @Test func tagByteClassesFollowLibxml2sRules() {
-        #expect(HTMLScanner.byteClasses.utf8CodeUnitCount == 256)
+        #expect(TagRescanner.byteClasses.utf8CodeUnitCount == 256)
         for value in 0...255 {
             let b = UInt8(value)
             let letter = (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b)
-            #expect(HTMLScanner.isBlank(b) == [0x20, 0x09, 0x0A, 0x0D].contains(b), "byte \(b)")
-            #expect(HTMLScanner.isNameStart(b) == (letter || "_:.".utf8.contains(b)), "byte \(b)")
-            #expect(HTMLScanner.isNameCharacter(b) == (letter || (0x30...0x39).contains(b) || ":-_.".utf8.contains(b)), "byte \(b)")
+            #expect(TagRescanner.isBlank(b) == [0x20, 0x09, 0x0A, 0x0D].contains(b), "byte \(b)")
+            #expect(TagRescanner.isNameStart(b) == (letter || "_:.".utf8.contains(b)), "byte \(b)")
+            #expect(TagRescanner.isNameCharacter(b) == (letter || (0x30...0x39).contains(b) || ":-_.".utf8.contains(b)), "byte \(b)")
         }
     }
 

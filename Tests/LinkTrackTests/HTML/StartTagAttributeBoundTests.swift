@@ -74,7 +74,7 @@ import Testing
         var run = 0
         for i in bytes.indices {
             let byte = bytes[i]
-            let isNameByte = HTMLScanner.isNameCharacter(byte)
+            let isNameByte = TagRescanner.isNameCharacter(byte)
             let cut = isNameByte && run > 0 && run % B.nameCut == 0
             let closesTag = byte == UInt8(ascii: ">") || (byte == UInt8(ascii: "/") && i + 1 < bytes.count && bytes[i + 1] == UInt8(ascii: ">"))
             var next = [Int](repeating: -1, count: B.stateCount)
@@ -85,7 +85,7 @@ import Testing
                 if total > limit { return i }
                 next[Int(state.rawValue)] = max(next[Int(state.rawValue)], total)
             }
-            if byte == UInt8(ascii: "<"), i + 1 < bytes.count, HTMLScanner.isNameStart(bytes[i + 1]) {
+            if byte == UInt8(ascii: "<"), i + 1 < bytes.count, TagRescanner.isNameStart(bytes[i + 1]) {
                 next[0] = max(next[0], 0)
             }
             counts = next

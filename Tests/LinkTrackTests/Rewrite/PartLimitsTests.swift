@@ -52,7 +52,7 @@ import Testing
     @Test func theScanStopsAtTheFirstLinkOverTheLimit() throws {
         let html = Array(("<body>" + String(repeating: "<a href=\"https://example.com/\">x</a>", count: 30_000) + "</body>").utf8)
         var visited = 0
-        let scan = try HTMLScanner.scan(html) { _ in
+        let scan = try HTMLScanner.scan(html, vocabulary: HTMLRewriter.scannerVocabulary) { _ in
             visited += 1
             return visited <= 100
         }
@@ -66,7 +66,7 @@ import Testing
         let tags = 3 * HTMLScanner.pendingBatchSize + 17
         let html = Array(("<body>" + String(repeating: "<img src=\"https://example.com/i.png\"><title>t</title>", count: tags) + "</body>").utf8)
         var visited = 0
-        let scan = try HTMLScanner.scan(html) { _ in
+        let scan = try HTMLScanner.scan(html, vocabulary: HTMLRewriter.scannerVocabulary) { _ in
             visited += 1
             return true
         }
