@@ -301,14 +301,14 @@ extension Configuration {
 }
 
 extension UInt8 {
-    var isASCIIAlphanumeric: Bool {
+    package var isASCIIAlphanumeric: Bool {
         (0x30...0x39).contains(self) || (0x41...0x5A).contains(self) || (0x61...0x7A).contains(self)
     }
-    var isASCIIWhitespace: Bool {
+    package var isASCIIWhitespace: Bool {
         self == 0x20 || self == 0x09 || self == 0x0A || self == 0x0D || self == 0x0C
     }
     /// ASCII lowercase of a letter; other bytes unchanged.
-    var asciiLowercased: UInt8 {
+    package var asciiLowercased: UInt8 {
         (0x41...0x5A).contains(self) ? self | 0x20 : self
     }
 }
@@ -333,7 +333,7 @@ extension Array where Element == UInt8 {
 
 extension Collection where Element == UInt8 {
     /// The bytes without leading and trailing ASCII whitespace (space, tab, CR, LF, FF).
-    func trimmingASCIIWhitespace() -> SubSequence {
+    package func trimmingASCIIWhitespace() -> SubSequence {
         var start = startIndex
         var end = endIndex
         while start != end, self[start].isASCIIWhitespace { start = index(after: start) }
