@@ -1,11 +1,10 @@
-import LinkTrack
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 
-/// What finding corpus cases needs of the file system, beside LinkTrack's own reading and writing.
+/// Looking at directories: for the corpus runner and the CLI, and `listDirectory` for the server's tests.
 extension FileIO {
     package static func exists(_ path: String) -> Bool {
         var info = stat()
@@ -18,7 +17,7 @@ extension FileIO {
     }
 
     /// The names in a directory, without `.` and `..`.
-    package static func listDirectory(_ path: String) throws(IOError) -> [String] {
+    public static func listDirectory(_ path: String) throws(IOError) -> [String] {
         guard let dir = opendir(path) else { throw IOError(operation: "open the directory", path: path, errorNumber: errno) }
         defer { closedir(dir) }
         var names: [String] = []
