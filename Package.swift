@@ -7,6 +7,9 @@ let package = Package(
     name: "LinkTrack",
     products: [
         .library(name: "LinkTrack", targets: ["LinkTrack"]),
+        // The invariant checker, the corpus runner and the libxml2 baseline: for the CLI's `check`
+        // and `corpus`, the tests, the fuzzers and the benchmarks; a sender needs none of it.
+        .library(name: "LinkTrackTooling", targets: ["LinkTrackTooling"]),
         .executable(name: "linktrack", targets: ["linktrack"]),
     ],
     // No dependencies: CSHA256 is checked against FIPS 180-2 examples and known answers computed
@@ -27,24 +30,35 @@ let package = Package(
             name: "LinkTrack",
             dependencies: ["CLibXML2", "CSHA256"]
         ),
+        // Reaches what it needs of LinkTrack through `package` declarations.
+        .target(
+            name: "LinkTrackTooling",
+            dependencies: ["LinkTrack", "CLibXML2"]
+        ),
         .executableTarget(
             name: "linktrack",
             dependencies: [
                 "LinkTrack",
+                "LinkTrackTooling",
                 "CSupport",
             ]
         ),
+        // What the test targets share: the package root, the built binary and a runner for it.
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "LinkTrackTests",
-            dependencies: ["LinkTrack"]
+            dependencies: ["LinkTrack", "LinkTrackTooling", "TestSupport"]
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["LinkTrack"]
+            dependencies: ["LinkTrack", "LinkTrackTooling", "TestSupport", "linktrack"]
         ),
         .testTarget(
             name: "CorpusTests",
-            dependencies: ["LinkTrack"]
+            dependencies: ["LinkTrack", "LinkTrackTooling", "TestSupport", "linktrack"]
         ),
     ],
     swiftLanguageModes: [.v6]

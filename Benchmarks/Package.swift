@@ -23,6 +23,7 @@ let package = Package(
             dependencies: [
                 "BenchInputs",
                 .product(name: "LinkTrack", package: "LinkTrack"),
+                .product(name: "LinkTrackTooling", package: "LinkTrack"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/LinkTrackBenchmarks",
@@ -31,13 +32,21 @@ let package = Package(
         // Interleaved ContinuousClock medians: ratio to the baseline, and two callers vs one.
         .executableTarget(
             name: "linktrack-ratio",
-            dependencies: ["BenchInputs", .product(name: "LinkTrack", package: "LinkTrack")],
+            dependencies: [
+                "BenchInputs",
+                .product(name: "LinkTrack", package: "LinkTrack"),
+                .product(name: "LinkTrackTooling", package: "LinkTrack"),
+            ],
             path: "Sources/linktrack-ratio"
         ),
         // One rewrite of one input, for valgrind --tool=callgrind.
         .executableTarget(
             name: "linktrack-profile",
-            dependencies: ["BenchInputs", .product(name: "LinkTrack", package: "LinkTrack")],
+            dependencies: [
+                "BenchInputs",
+                .product(name: "LinkTrack", package: "LinkTrack"),
+                .product(name: "LinkTrackTooling", package: "LinkTrack"),
+            ],
             path: "Sources/linktrack-profile"
         ),
     ],

@@ -21,11 +21,19 @@ let package = Package(
         // file also defines `<Module>_main`, which hands over to libFuzzer's LLVMFuzzerRunDriver.
         .executableTarget(
             name: "FuzzMessageFilter",
-            dependencies: ["FuzzSupport", "CLibFuzzer", .product(name: "LinkTrack", package: "LinkTrack")]
+            dependencies: [
+                "FuzzSupport", "CLibFuzzer",
+                .product(name: "LinkTrack", package: "LinkTrack"),
+                .product(name: "LinkTrackTooling", package: "LinkTrack"),
+            ]
         ),
         .executableTarget(
             name: "FuzzHTMLRewriter",
-            dependencies: ["FuzzSupport", "CLibFuzzer", .product(name: "LinkTrack", package: "LinkTrack")]
+            dependencies: [
+                "FuzzSupport", "CLibFuzzer",
+                .product(name: "LinkTrack", package: "LinkTrack"),
+                .product(name: "LinkTrackTooling", package: "LinkTrack"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 import LinkTrack
+import LinkTrackTooling
 
 struct CheckCommand: Command {
     static let spec = CommandSpec(

@@ -1,4 +1,5 @@
 import LinkTrack
+import LinkTrackTooling
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -58,13 +59,13 @@ struct CorpusCommand: Command {
         var failed = 0
         for (n, c) in cases.enumerated() {
             if interactive { StandardError.write("\r[\(n + 1)/\(cases.count)] \(c.name)\u{1B}[K") }
-            let outcome = c.run(defaultConfiguration: fallback)
+            let run = Self.run(c, defaultConfiguration: fallback)
             var problem: String?
-            if !outcome.invariantViolations.isEmpty {
+            if let outcome = run.outcome, !outcome.invariantViolations.isEmpty {
                 problem = "invariant violated: " + outcome.invariantViolations.joined(separator: "; ")
-            } else if outcome.exitStatus != c.expectedExitStatus {
-                problem = "exit status \(outcome.exitStatus), expected \(c.expectedExitStatus)" + (outcome.error.map { ": \($0)" } ?? "")
-            } else if outcome.exitStatus == 0, let expectedPath = c.expectedPath {
+            } else if run.status != c.expectedExitStatus {
+                problem = "exit status \(run.status), expected \(c.expectedExitStatus)" + (run.error.map { ": \($0)" } ?? "")
+            } else if let outcome = run.outcome, run.status == SysExit.ok, let expectedPath = c.expectedPath {
                 if record {
                     do { try FileIO.writeAtomically(path: expectedPath, contents: outcome.output) } catch {
                         problem = "cannot record: \(error)"
@@ -86,5 +87,56 @@ struct CorpusCommand: Command {
         if interactive { StandardError.write("\r\u{1B}[K") }
         print("\(passed) passed, \(failed) failed")
         if failed > 0 { throw ExitCode(1) }
+    }
+}
+
+extension CorpusCommand {
+    /// The `linktrack filter` options a case may give in its `case.json` `args`: the filter's own
+    /// specs, so that a case reads its arguments as `filter` reads its command line.
+    static let caseArguments = CommandSpec(
+        name: FilterCommand.spec.name,
+        abstract: FilterCommand.spec.abstract,
+        options: FilterCommand.spec.options.filter {
+            ["configuration-set", "message-id", "unknown-configuration-set", "rewrite-signed"].contains($0.name)
+        }
+    )
+
+    /// A case's arguments, read by the filter's parser into the runner's typed options.
+    /// - Throws: ``ArgumentsOutcome`` for an argument the case may not give or a wrong value.
+    static func options(for c: CorpusCase) throws(ArgumentsOutcome) -> CorpusCase.Options {
+        let filter = FilterCommand(try caseArguments.parse(c.arguments[...]))
+        return CorpusCase.Options(
+            filter: FilterOptions(configurationSetName: filter.configurationSet,
+                                  unknownConfigurationSet: filter.unknownConfigurationSet,
+                                  rewriteSigned: filter.rewriteSigned),
+            messageId: filter.messageId)
+    }
+
+    /// One case run as `linktrack filter` would run it.
+    struct CaseRun {
+        /// The exit status `linktrack filter` would end with.
+        var status: Int32
+        /// The error's text, when there was one.
+        var error: String?
+        /// What the runner gave; nil when the case's arguments are wrong.
+        var outcome: CorpusOutcome?
+    }
+
+    /// Runs `c`: its arguments read by the filter's parser, its failure mapped to the filter's
+    /// exit status.
+    /// - Parameter chunkSize: see ``CorpusCase/run(_:defaultConfiguration:chunkSize:)``.
+    static func run(_ c: CorpusCase, defaultConfiguration: Configuration?, chunkSize: (() -> Int)? = nil) -> CaseRun {
+        let options: CorpusCase.Options
+        do {
+            options = try Self.options(for: c)
+        } catch {
+            switch error {
+            case .help: return CaseRun(status: SysExit.usage, error: "help asked for in case \(c.name)", outcome: nil)
+            case .usageError(let text): return CaseRun(status: SysExit.usage, error: text, outcome: nil)
+            }
+        }
+        let outcome = c.run(options, defaultConfiguration: defaultConfiguration, chunkSize: chunkSize)
+        return CaseRun(status: outcome.failure.map { SysExit.code(for: $0.kind) } ?? SysExit.ok,
+                       error: outcome.failure?.message, outcome: outcome)
     }
 }

@@ -104,12 +104,13 @@ struct FilterCommand: Command {
             for warning in report.warnings { log.warning(warning.description) }
             if explain { StandardError.write(Explanation.message(report)) }
         } catch {
-            switch error.kind {
-            case .unknownConfigurationSet: throw fail(error.message, code: SysExit.dataError, log: log)
-            case .configuration: throw fail("linktrack: configuration error in \(config): \(error.message)", code: SysExit.configuration, log: log)
-            case .io: throw fail("linktrack: \(error.message)", code: SysExit.ioError, log: log)
-            case .temporary: throw fail("linktrack: temporary failure: \(error.message)", code: SysExit.temporaryFailure, log: log)
+            let message = switch error.kind {
+            case .unknownConfigurationSet: error.message
+            case .configuration: "linktrack: configuration error in \(config): \(error.message)"
+            case .io: "linktrack: \(error.message)"
+            case .temporary: "linktrack: temporary failure: \(error.message)"
             }
+            throw fail(message, code: SysExit.code(for: error.kind), log: log)
         }
     }
 

@@ -146,6 +146,16 @@ enum SysExit {
     static let ioError: Int32 = 74
     static let temporaryFailure: Int32 = 75
     static let configuration: Int32 = 78
+
+    /// The exit status for a library error of `kind`.
+    static func code(for kind: FilterError.Kind) -> Int32 {
+        switch kind {
+        case .unknownConfigurationSet: dataError
+        case .configuration: configuration
+        case .io: ioError
+        case .temporary: temporaryFailure
+        }
+    }
 }
 
 /// Prints one line on stderr and leaves with `code`.

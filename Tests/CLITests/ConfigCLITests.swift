@@ -1,64 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import LinkTrack
 
-/// Runs the built `linktrack` binary.
+/// Fixtures for running the built `linktrack` binary on configuration files.
 enum ConfigCLI {
-    /// The binary: beside the test bundle (the products directory, whatever the scratch path), else
-    /// under the package root's `.build-cfg/debug` or `.build/debug`.
-    static let binary: String? = {
-        var candidates: [String] = []
-        if let first = ProcessInfo.processInfo.arguments.first {
-            var directory = URL(fileURLWithPath: first).deletingLastPathComponent()
-            // On Darwin the runner lives inside `X.xctest/Contents/MacOS`.
-            for _ in 0..<4 {
-                candidates.append(directory.appendingPathComponent("linktrack").path)
-                directory = directory.deletingLastPathComponent()
-            }
-        }
-        var root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while root.path != "/", !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) {
-            root = root.deletingLastPathComponent()
-        }
-        for scratch in [".build-cfg", ".build"] {
-            candidates.append(root.appendingPathComponent("\(scratch)/debug/linktrack").path)
-        }
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }()
-
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static func run(_ arguments: [String], stdin: String = "") throws -> Result {
-        let binary = try #require(binary, "the linktrack binary was not found; build it first")
-        let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let input = directory.appendingPathComponent("stdin")
-        let output = directory.appendingPathComponent("stdout")
-        let errors = directory.appendingPathComponent("stderr")
-        try Data(stdin.utf8).write(to: input)
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        let inHandle = try FileHandle(forReadingFrom: input)
-        let outHandle = try FileHandle(forWritingTo: output)
-        let errHandle = try FileHandle(forWritingTo: errors)
-        defer { try? inHandle.close(); try? outHandle.close(); try? errHandle.close() }
-        process.standardInput = inHandle
-        process.standardOutput = outHandle
-        process.standardError = errHandle
-        try process.run()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus,
-                      stdout: String(decoding: try Data(contentsOf: output), as: UTF8.self),
-                      stderr: String(decoding: try Data(contentsOf: errors), as: UTF8.self))
-    }
-
     static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("linktrack-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -121,13 +67,13 @@ struct ConfigCLIKeygenTests {
     }
 
     @Test func keygenPrintsAFreshKeyEntry() throws {
-        let first = try ConfigCLI.run(["keygen"])
-        let second = try ConfigCLI.run(["keygen"])
+        let first = try LinkTrackCLI.run(["keygen"])
+        let second = try LinkTrackCLI.run(["keygen"])
         #expect(first.status == 0 && second.status == 0)
         #expect(first.stderr.isEmpty)
-        #expect(first.stdout.hasSuffix("}\n") && first.stdout.filter { $0 == "\n" }.count == 1)
-        let a = try Self.parse(first.stdout)
-        let b = try Self.parse(second.stdout)
+        #expect(first.stdoutText.hasSuffix("}\n") && first.stdoutText.filter { $0 == "\n" }.count == 1)
+        let a = try Self.parse(first.stdoutText)
+        let b = try Self.parse(second.stdoutText)
         #expect(a.secret.count == 32)
         #expect(b.secret.count == 32)
         #expect(a.secret != b.secret, "random secrets")
@@ -136,17 +82,17 @@ struct ConfigCLIKeygenTests {
     }
 
     @Test func keygenKeyIdOption() throws {
-        let result = try ConfigCLI.run(["keygen", "--key-id", "spring_2026-a"])
+        let result = try LinkTrackCLI.run(["keygen", "--key-id", "spring_2026-a"])
         #expect(result.status == 0)
-        #expect(try Self.parse(result.stdout).id == "spring_2026-a")
-        let bad = try ConfigCLI.run(["keygen", "--key-id", "bad.id"])
+        #expect(try Self.parse(result.stdoutText).id == "spring_2026-a")
+        let bad = try LinkTrackCLI.run(["keygen", "--key-id", "bad.id"])
         #expect(bad.status != 0)
-        #expect(bad.stdout.isEmpty)
+        #expect(bad.stdoutText.isEmpty)
         #expect(bad.stderr.contains("KeyId") && bad.stderr.contains("\"bad.id\""))
     }
 
     @Test func keygenOutputPastedIntoAConfigurationWorks() throws {
-        let entry = try ConfigCLI.run(["keygen"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let entry = try LinkTrackCLI.run(["keygen"]).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
         let text = """
         { "ConfigurationSets": [ { "ConfigurationSetName": "marketing",
             "TrackingOptions": { "CustomRedirectDomain": "links.example.com" } } ],
@@ -157,9 +103,9 @@ struct ConfigCLIKeygenTests {
         let configuration = try Configuration(json: Array(text.utf8), environment: { _ in nil })
         let signer = try LinkSigner(keys: configuration.signingKeys)
         let url = try #require(signer.clickURL(ConfigCLI.click, scheme: .https, domain: "links.example.com"))
-        let decoded = try ConfigCLI.run(["decode", "--config", config.path, url])
+        let decoded = try LinkTrackCLI.run(["decode", "--config", config.path, url])
         #expect(decoded.status == 0, "\(decoded.stderr)")
-        #expect(decoded.stdout == TrackingToken.click(ConfigCLI.click).jsonLine + "\n")
+        #expect(decoded.stdoutText == TrackingToken.click(ConfigCLI.click).jsonLine + "\n")
     }
 }
 
@@ -172,10 +118,10 @@ struct ConfigCLIDecodeTests {
     @Test func decodeURLsGivenAsArguments() throws {
         let config = try ConfigCLI.configFile()
         defer { try? FileManager.default.removeItem(at: config.deletingLastPathComponent()) }
-        let result = try ConfigCLI.run(["decode", "--config", config.path, ConfigCLI.clickURL, ConfigCLI.openURL])
+        let result = try LinkTrackCLI.run(["decode", "--config", config.path, ConfigCLI.clickURL, ConfigCLI.openURL])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout == Self.expected)
-        #expect(result.stdout.hasPrefix(##"{"kind":"click","url":"https://shop.example.com/a?b=1&c=\"d\"#e","messageId":"id-1@example.com","configurationSet":"marketing","linkIndex":2,"tags":{"campaign":"spring"},"messageTags":{"tenant":"acme"}}"##))
+        #expect(result.stdoutText == Self.expected)
+        #expect(result.stdoutText.hasPrefix(##"{"kind":"click","url":"https://shop.example.com/a?b=1&c=\"d\"#e","messageId":"id-1@example.com","configurationSet":"marketing","linkIndex":2,"tags":{"campaign":"spring"},"messageTags":{"tenant":"acme"}}"##))
         #expect(result.stderr.isEmpty)
     }
 
@@ -183,9 +129,9 @@ struct ConfigCLIDecodeTests {
         let config = try ConfigCLI.configFile()
         defer { try? FileManager.default.removeItem(at: config.deletingLastPathComponent()) }
         let input = "\(ConfigCLI.clickURL)\r\n\n   \(ConfigCLI.openURL)  \n"
-        let result = try ConfigCLI.run(["decode", "--config", config.path], stdin: input)
+        let result = try LinkTrackCLI.run(["decode", "--config", config.path], stdin: input)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout == Self.expected)
+        #expect(result.stdoutText == Self.expected)
     }
 
     @Test func tamperedURLPrintsAnErrorLineAndFails() throws {
@@ -196,10 +142,10 @@ struct ConfigCLIDecodeTests {
         for stdinMode in [false, true] {
             let urls = [ConfigCLI.clickURL, tampered, ConfigCLI.openURL]
             let result = stdinMode
-                ? try ConfigCLI.run(["decode", "--config", config.path], stdin: urls.joined(separator: "\n") + "\n")
-                : try ConfigCLI.run(["decode", "--config", config.path] + urls)
+                ? try LinkTrackCLI.run(["decode", "--config", config.path], stdin: urls.joined(separator: "\n") + "\n")
+                : try LinkTrackCLI.run(["decode", "--config", config.path] + urls)
             #expect(result.status != 0)
-            let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+            let lines = result.stdoutText.split(separator: "\n", omittingEmptySubsequences: false)
             #expect(lines.count == 4 && lines[3].isEmpty)
             #expect(lines.first.map(String.init) == TrackingToken.click(ConfigCLI.click).jsonLine)
             #expect(lines.count > 1 && lines[1].hasPrefix(#"{"error":""#) && lines[1].hasSuffix("\"}"))
@@ -213,9 +159,9 @@ struct ConfigCLIDecodeTests {
         defer { try? FileManager.default.removeItem(at: config.deletingLastPathComponent()) }
         let stranger = try LinkSigner(keys: [try SigningKey(keyId: "gone", secret: ConfigCLI.secret(9))])
         let url = stranger.openURL(ConfigCLI.open, scheme: .https, domain: "links.example.com")
-        let result = try ConfigCLI.run(["decode", "--config", config.path, url, "not a url"])
+        let result = try LinkTrackCLI.run(["decode", "--config", config.path, url, "not a url"])
         #expect(result.status != 0)
-        let lines = result.stdout.split(separator: "\n")
+        let lines = result.stdoutText.split(separator: "\n")
         #expect(lines.count == 2)
         #expect(lines.first?.hasPrefix(#"{"error":"#) == true && lines.first?.contains("gone") == true)
         #expect(lines.last?.hasPrefix(#"{"error":"#) == true)
@@ -224,17 +170,17 @@ struct ConfigCLIDecodeTests {
     @Test func configurationWithoutKeysIsAConfigurationError() throws {
         let config = try ConfigCLI.configFile("{ \"ConfigurationSets\": [] }")
         defer { try? FileManager.default.removeItem(at: config.deletingLastPathComponent()) }
-        let result = try ConfigCLI.run(["decode", "--config", config.path, ConfigCLI.clickURL])
+        let result = try LinkTrackCLI.run(["decode", "--config", config.path, ConfigCLI.clickURL])
         #expect(result.status == 78)
-        #expect(result.stdout.isEmpty)
+        #expect(result.stdoutText.isEmpty)
         #expect(result.stderr.contains("SigningKeys"))
     }
 }
 
 @Suite("ConfigCLI: put-configuration-set-tracking-options")
 struct ConfigCLIPutTests {
-    static func put(_ config: URL, _ arguments: [String]) throws -> ConfigCLI.Result {
-        try ConfigCLI.run(["put-configuration-set-tracking-options", "--config", config.path] + arguments)
+    static func put(_ config: URL, _ arguments: [String]) throws -> LinkTrackCLI.Result {
+        try LinkTrackCLI.run(["put-configuration-set-tracking-options", "--config", config.path] + arguments)
     }
 
     static func siblings(_ config: URL) throws -> [String] {
@@ -248,7 +194,7 @@ struct ConfigCLIPutTests {
         let result = try Self.put(config, ["--configuration-set-name", "marketing",
                                            "--custom-redirect-domain", "click.example.org"])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.isEmpty && result.stderr.isEmpty)
+        #expect(result.stdoutText.isEmpty && result.stderr.isEmpty)
 
         let expected = try Configuration.putConfigurationSetTrackingOptions(
             document: JSONValue.parse(Array(ConfigCLI.configText.utf8)), configurationSetName: "marketing",
@@ -319,7 +265,7 @@ struct ConfigCLIPutTests {
         let inodeBefore = try ConfigCLI.inode(config)
         let result = try Self.put(config, row.arguments)
         #expect(result.status != 0)
-        #expect(result.stdout.isEmpty)
+        #expect(result.stdoutText.isEmpty)
         if row.exact {
             #expect(result.stderr == row.stderr)
         } else {

@@ -1,6 +1,7 @@
 import Foundation
 import LinkTrack
 import Testing
+import TestSupport
 
 /// `linktrack corpus` on a folder without a configuration, and `linktrack check` printing one
 /// violation per part (issue 16, item 4).
@@ -8,23 +9,10 @@ import Testing
 struct CorpusCheckCLITests {
     /// Runs the binary with exactly `environment` added to this process's, minus LINKTRACK_CONFIG
     /// unless it is given.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: FilterCLITests.binary)
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env["LINKTRACK_CONFIG"] = nil
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
-        let output = Pipe(), error = Pipe()
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> LinkTrackCLI.Result {
+        var changes: [String: String?] = ["LINKTRACK_CONFIG": nil]
+        for (name, value) in environment { changes[name] = value }
+        return try LinkTrackCLI.run(arguments, stdin: .null, environment: changes)
     }
 
     /// A flat folder of two .eml files and no config.json.
@@ -32,7 +20,7 @@ struct CorpusCheckCLITests {
         let dir = NSTemporaryDirectory() + "linktrack-eml-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         for name in ["mime-alternative-lf", "mime-single-part-html-crlf"] {
-            try FileManager.default.copyItem(atPath: FilterCLITests.packageRoot + "/Corpus/\(name)/input.eml", toPath: dir + "/\(name).eml")
+            try FileManager.default.copyItem(atPath: PackageRoot.corpus + "/\(name)/input.eml", toPath: dir + "/\(name).eml")
         }
         return dir
     }
@@ -44,7 +32,7 @@ struct CorpusCheckCLITests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let run = try Self.run(["corpus", dir])
         #expect(run.status == 64)
-        #expect(run.stdout.isEmpty, "no FAIL line per case: \(run.stdout)")
+        #expect(run.stdoutText.isEmpty, "no FAIL line per case: \(run.stdoutText)")
         #expect(run.stderr.hasPrefix("Error: 2 of the 2 cases in \(dir) have no configuration (no config.json in the case's folder or in \(dir)); give --config FILE or set LINKTRACK_CONFIG.\nUsage: linktrack corpus "), "\(run.stderr)")
     }
 
@@ -53,14 +41,14 @@ struct CorpusCheckCLITests {
         let dir = try Self.emlFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let fromEnvironment = try Self.run(["corpus", dir], environment: ["LINKTRACK_CONFIG": FilterCLITests.config])
-        #expect(fromEnvironment.status == 0, "\(fromEnvironment.stdout)\(fromEnvironment.stderr)")
-        #expect(fromEnvironment.stdout == "2 passed, 0 failed\n")
+        #expect(fromEnvironment.status == 0, "\(fromEnvironment.stdoutText)\(fromEnvironment.stderr)")
+        #expect(fromEnvironment.stdoutText == "2 passed, 0 failed\n")
         let fromOption = try Self.run(["corpus", "--config", FilterCLITests.config, dir])
         #expect(fromOption.status == 0)
-        #expect(fromOption.stdout == "2 passed, 0 failed\n")
+        #expect(fromOption.stdoutText == "2 passed, 0 failed\n")
         let missing = try Self.run(["corpus", dir], environment: ["LINKTRACK_CONFIG": dir + "/none.json"])
         #expect(missing.status == 78)
-        #expect(missing.stdout.isEmpty)
+        #expect(missing.stdoutText.isEmpty)
     }
 
     /// One link of three made not to verify: the checker also finds the next links' indexes off by
@@ -70,7 +58,7 @@ struct CorpusCheckCLITests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let input = try FilterCLITests.corpusInput("mime-single-part-html-crlf")
-        let filtered = try FilterCLITests.run(["filter", "--config", FilterCLITests.config, "--log-file", "/dev/null"], stdin: input)
+        let filtered = try LinkTrackCLI.run(["filter", "--config", FilterCLITests.config, "--log-file", "/dev/null"], stdin: input)
         #expect(filtered.status == 0)
         var output = filtered.stdout
         // The first MAC character of the first click URL.
@@ -82,14 +70,14 @@ struct CorpusCheckCLITests {
 
         let all = try Self.run(["check", "--config", FilterCLITests.config, "--all", dir + "/in.eml", dir + "/out.eml"])
         #expect(all.status == 1)
-        let allLines = all.stdout.split(separator: "\n")
-        #expect(allLines.count == 3, "\(all.stdout)")
+        let allLines = all.stdoutText.split(separator: "\n")
+        #expect(allLines.count == 3, "\(all.stdoutText)")
         #expect(allLines.dropFirst().allSatisfy { $0.contains("has index") })
 
         let first = try Self.run(["check", "--config", FilterCLITests.config, dir + "/in.eml", dir + "/out.eml"])
         #expect(first.status == 1)
-        let lines = first.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.count == 2, "\(first.stdout)")
+        let lines = first.stdoutText.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2, "\(first.stdoutText)")
         #expect(lines.first == String(allLines[0]))
         #expect(lines.last == "\(dir)/out.eml: part message: 2 more violations after this one, most likely its consequences (--all lists them)")
     }

@@ -1,6 +1,7 @@
 import Foundation
 import LinkTrack
 import Testing
+import TestSupport
 
 /// `linktrack decode` on URLs copied from HTML source, and error lines that name their input
 /// (issue 16, item 1).
@@ -9,7 +10,7 @@ struct DecodeCLITests {
     /// The href value the filter writes for a link: the tracking URL with `&amp;` between its fields.
     static func hrefFromFilteredHTML() throws -> String {
         let html = Array("<html><body><a href=\"https://shop.example.com/a?b=1&amp;c=2\">x</a></body></html>".utf8)
-        let run = try FilterCLITests.run(["filter", "--config", FilterCLITests.config, "--input", "html",
+        let run = try LinkTrackCLI.run(["filter", "--config", FilterCLITests.config, "--input", "html",
                                           "--message-id", "<h@example.com>", "--log-file", "/dev/null"], stdin: html)
         #expect(run.status == 0)
         let text = String(decoding: run.stdout, as: UTF8.self)
@@ -26,10 +27,10 @@ struct DecodeCLITests {
         let raw = href.replacingOccurrences(of: "&amp;", with: "&")
         for spelling in [href, raw, href.replacingOccurrences(of: "&amp;", with: "&#38;"),
                          href.replacingOccurrences(of: "&amp;", with: "&#x26;"), " \(href) "] {
-            let arguments = try FilterCLITests.run(["decode", "--config", FilterCLITests.config, spelling], stdin: [])
+            let arguments = try LinkTrackCLI.run(["decode", "--config", FilterCLITests.config, spelling], stdin: [])
             #expect(arguments.status == 0, "\(spelling): \(String(decoding: arguments.stdout, as: UTF8.self))")
             #expect(String(decoding: arguments.stdout, as: UTF8.self) == Self.expected)
-            let lines = try FilterCLITests.run(["decode", "--config", FilterCLITests.config], stdin: Array((spelling + "\n").utf8))
+            let lines = try LinkTrackCLI.run(["decode", "--config", FilterCLITests.config], stdin: Array((spelling + "\n").utf8))
             #expect(lines.status == 0)
             #expect(String(decoding: lines.stdout, as: UTF8.self) == Self.expected)
         }
@@ -42,7 +43,7 @@ struct DecodeCLITests {
         let tamperedEscaped = href.replacingOccurrences(of: "i=0", with: "i=1")
         let tamperedRaw = tamperedEscaped.replacingOccurrences(of: "&amp;", with: "&")
         let inputs = [tamperedEscaped, "not a url", href, tamperedRaw]
-        let run = try FilterCLITests.run(["decode", "--config", FilterCLITests.config] + inputs, stdin: [])
+        let run = try LinkTrackCLI.run(["decode", "--config", FilterCLITests.config] + inputs, stdin: [])
         #expect(run.status == 65)
         let lines = String(decoding: run.stdout, as: UTF8.self).split(separator: "\n").map(String.init)
         try #require(lines.count == 4)

@@ -1,85 +1,21 @@
 import Foundation
 import LinkTrack
 import Testing
+import TestSupport
 
 /// Runs the built `linktrack` binary as an MTA would and checks stdout, stderr and the exit status.
 @Suite struct FilterCLITests {
-    static let packageRoot: String = {
-        var path = #filePath
-        for _ in 0..<3 { path = String(path[..<path.lastIndex(of: "/")!]) }
-        return path
-    }()
-
-    /// The binary next to the test bundle (works for any --scratch-path), else .build/debug.
-    static let binary: String = {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("linktrack").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return packageRoot + "/.build/debug/linktrack"
-    }()
-
-    static let config = packageRoot + "/Corpus/config.json"
-
-    struct Run {
-        var status: Int32
-        var stdout: [UInt8]
-        var stderr: String
-    }
-
-    /// Runs the binary with `stdin` on a pipe, as an MTA gives it; with `stdinFromFile`, on a
-    /// regular file (which the filter maps rather than reads).
-    static func run(_ arguments: [String], stdin: [UInt8], environment: [String: String] = [:],
-                    stdoutPath: String? = nil, stdinFromFile: Bool = false) throws -> Run {
-        // A command that fails before reading stdin (a usage error) closes the pipe while the
-        // writer below may still be writing: the write must fail, not kill the test process.
-        signal(SIGPIPE, SIG_IGN)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
-        let input = Pipe(), output = Pipe(), error = Pipe()
-        let stdinPath = NSTemporaryDirectory() + "linktrack-stdin-\(UUID().uuidString)"
-        defer { unlink(stdinPath) }
-        if stdinFromFile {
-            try FileIO.writeAtomically(path: stdinPath, contents: stdin)
-            process.standardInput = FileHandle(forReadingAtPath: stdinPath)
-        } else {
-            process.standardInput = input
-        }
-        if let stdoutPath {
-            process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
-        } else {
-            process.standardOutput = output
-        }
-        process.standardError = error
-        try process.run()
-        if !stdinFromFile {
-            let writer = Thread {
-                try? input.fileHandleForWriting.write(contentsOf: Data(stdin))
-                try? input.fileHandleForWriting.close()
-            }
-            writer.start()
-        }
-        let out = stdoutPath == nil ? output.fileHandleForReading.readDataToEndOfFile() : Data()
-        let err = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: Array(out), stderr: String(decoding: err, as: UTF8.self))
-    }
+    static let config = PackageRoot.corpus + "/config.json"
 
     static func corpusInput(_ name: String) throws -> [UInt8] {
-        try FileIO.readAll(path: packageRoot + "/Corpus/\(name)/input.eml")
+        try FileIO.readAll(path: PackageRoot.corpus + "/\(name)/input.eml")
     }
 
     @Test func deliversTheRecordedOutputSilently() throws {
         let input = try Self.corpusInput("mime-mixed-related-alternative-crlf")
-        let expected = try FileIO.readAll(path: Self.packageRoot + "/Corpus/mime-mixed-related-alternative-crlf/expected.eml")
+        let expected = try FileIO.readAll(path: PackageRoot.corpus + "/mime-mixed-related-alternative-crlf/expected.eml")
         let logFile = NSTemporaryDirectory() + "linktrack-log-\(UUID().uuidString)"
-        let run = try Self.run(["filter", "--config", Self.config, "--log-file", logFile], stdin: input)
+        let run = try LinkTrackCLI.run(["filter", "--config", Self.config, "--log-file", logFile], stdin: input)
         #expect(run.status == 0)
         #expect(run.stdout == expected)
         #expect(run.stderr.isEmpty, "stderr must stay empty on success: \(run.stderr)")
@@ -100,8 +36,8 @@ import Testing
         let input = try Self.corpusInput("mime-mixed-related-alternative-crlf")
         let logFile = NSTemporaryDirectory() + "linktrack-log-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: logFile) }
-        let spaced = try Self.run(["filter", "--config", Self.config, "--log-file", logFile] + plain, stdin: input)
-        let parsed = try Self.run(["filter", "--config=\(Self.config)", "--log-file=\(logFile)"] + equals, stdin: input)
+        let spaced = try LinkTrackCLI.run(["filter", "--config", Self.config, "--log-file", logFile] + plain, stdin: input)
+        let parsed = try LinkTrackCLI.run(["filter", "--config=\(Self.config)", "--log-file=\(logFile)"] + equals, stdin: input)
         #expect(spaced.status == parsed.status)
         #expect(spaced.stdout == parsed.stdout)
         // Log lines carry the process id: compare without it.
@@ -121,7 +57,7 @@ import Testing
         (["stray"], "Unexpected argument 'stray'"),
     ])
     func wrongArgumentsAreUsageErrors(arguments: [String], error: String) throws {
-        let run = try Self.run(["filter", "--config", Self.config] + arguments, stdin: [])
+        let run = try LinkTrackCLI.run(["filter", "--config", Self.config] + arguments, stdin: [])
         #expect(run.status == 64)
         #expect(run.stderr.hasPrefix("Error: \(error)."), "\(run.stderr)")
         #expect(run.stderr.contains("Usage: linktrack filter [--config <config>]"))
@@ -132,7 +68,7 @@ import Testing
     /// and a missing required option or argument are usage errors.
     @Test func helpAndCommandErrors() throws {
         for arguments in [["--help"], ["-h"], ["help"]] {
-            let run = try Self.run(arguments, stdin: [])
+            let run = try LinkTrackCLI.run(arguments, stdin: [])
             #expect(run.status == 0)
             let text = String(decoding: run.stdout, as: UTF8.self)
             #expect(text.hasPrefix("OVERVIEW: Open- and click-tracking rewriter"))
@@ -141,7 +77,7 @@ import Testing
             }
         }
         for arguments in [["filter", "--help"], ["help", "filter"], ["filter", "--config", "x", "-h"]] {
-            let run = try Self.run(arguments, stdin: [])
+            let run = try LinkTrackCLI.run(arguments, stdin: [])
             #expect(run.status == 0)
             let text = String(decoding: run.stdout, as: UTF8.self)
             #expect(text.hasPrefix("OVERVIEW: Track one message"))
@@ -157,7 +93,7 @@ import Testing
              "Missing expected argument '--configuration-set-name <configuration-set-name>'"),
         ]
         for (arguments, error) in cases {
-            let run = try Self.run(arguments, stdin: [])
+            let run = try LinkTrackCLI.run(arguments, stdin: [])
             #expect(run.status == 64, "\(arguments)")
             #expect(run.stderr.hasPrefix("Error: \(error)."), "\(arguments): \(run.stderr)")
         }
@@ -170,21 +106,21 @@ import Testing
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let input = try Self.corpusInput("mime-mixed-related-alternative-crlf")
-        let filtered = try Self.run(["filter", "--config", Self.config, "--log-file", "/dev/null"], stdin: input)
+        let filtered = try LinkTrackCLI.run(["filter", "--config", Self.config, "--log-file", "/dev/null"], stdin: input)
         #expect(filtered.status == 0)
         // The transport added two header fields: each must be named to be ignored.
         let added = Array("Received: from a\r\nReturn-Path: <b@example.com>\r\n".utf8) + filtered.stdout
         try FileIO.writeAtomically(path: dir + "/-in.eml", contents: input)
         try FileIO.writeAtomically(path: dir + "/out.eml", contents: added)
-        let both = try Self.run(["check", "--config", Self.config, "--ignore-header", "Received",
+        let both = try LinkTrackCLI.run(["check", "--config", Self.config, "--ignore-header", "Received",
                                  "--ignore-header=Return-Path", "--", dir + "/-in.eml", dir + "/out.eml"], stdin: [])
         #expect(both.status == 0, "\(String(decoding: both.stdout, as: UTF8.self))")
-        let one = try Self.run(["check", "--config", Self.config, "--ignore-header", "Received",
+        let one = try LinkTrackCLI.run(["check", "--config", Self.config, "--ignore-header", "Received",
                                 "--", dir + "/-in.eml", dir + "/out.eml"], stdin: [])
         #expect(one.status == 1)
         // A message id that starts with "-".
         let html = Array("<html><body><a href=\"https://example.com/\">x</a></body></html>".utf8)
-        let dashed = try Self.run(["filter", "--config", Self.config, "--input=html", "--message-id=-m@example.com",
+        let dashed = try LinkTrackCLI.run(["filter", "--config", Self.config, "--input=html", "--message-id=-m@example.com",
                                    "--explain", "--log-file", "/dev/null"], stdin: html)
         #expect(dashed.status == 0)
         #expect(dashed.stderr.contains("link 0 <a>"))
@@ -192,7 +128,7 @@ import Testing
 
     @Test func explainPrintsPartsAndLinks() throws {
         let input = try Self.corpusInput("mime-mixed-related-alternative-crlf")
-        let run = try Self.run(["filter", "--config", Self.config, "--explain", "--log-file", "/dev/null"], stdin: input)
+        let run = try LinkTrackCLI.run(["filter", "--config", Self.config, "--explain", "--log-file", "/dev/null"], stdin: input)
         #expect(run.status == 0)
         #expect(run.stderr.contains("part 1.1.2 text/html: rewritten"))
         #expect(run.stderr.contains("link 0 <a>"))
@@ -200,7 +136,7 @@ import Testing
 
     @Test func htmlInputMode() throws {
         let html = Array("<html><body><a href=\"https://example.com/\">x</a></body></html>".utf8)
-        let run = try Self.run(["filter", "--config", Self.config, "--input", "html", "--message-id", "<h@example.com>", "--log-file", "/dev/null"], stdin: html)
+        let run = try LinkTrackCLI.run(["filter", "--config", Self.config, "--input", "html", "--message-id", "<h@example.com>", "--log-file", "/dev/null"], stdin: html)
         #expect(run.status == 0)
         let text = String(decoding: run.stdout, as: UTF8.self)
         #expect(text.hasPrefix("<html><body><a href=\"https://links.example.com/c/1.corpus1."))
@@ -222,8 +158,8 @@ import Testing
         case "empty": html = []
         default: break
         }
-        let piped = try Self.run(arguments, stdin: html)
-        let mapped = try Self.run(arguments, stdin: html, stdinFromFile: true)
+        let piped = try LinkTrackCLI.run(arguments, stdin: html)
+        let mapped = try LinkTrackCLI.run(arguments, stdin: .file(html))
         #expect(piped.status == 0 && mapped.status == 0, "\(piped.stderr) \(mapped.stderr)")
         #expect(mapped.stdout == piped.stdout)
         #expect((piped.stdout != html) == (kind == "rewritten" || kind == "nul" || kind == "derived id"))
@@ -233,7 +169,7 @@ import Testing
         let input = try Self.corpusInput("mime-dkim-signed")
         let logFile = NSTemporaryDirectory() + "linktrack-log-\(UUID().uuidString)"
         defer { unlink(logFile) }
-        let run = try Self.run(["filter", "--config", Self.config, "--log-file", logFile], stdin: input)
+        let run = try LinkTrackCLI.run(["filter", "--config", Self.config, "--log-file", logFile], stdin: input)
         #expect(run.status == 0)
         #expect(run.stderr.isEmpty)
         let log = String(decoding: try FileIO.readAll(path: logFile), as: UTF8.self)
@@ -241,7 +177,7 @@ import Testing
     }
 
     @Test func corpusCommandRunsAFolderAndReportsFailures() throws {
-        let run = try Self.run(["corpus", Self.packageRoot + "/Corpus"], stdin: [])
+        let run = try LinkTrackCLI.run(["corpus", PackageRoot.corpus], stdin: [])
         #expect(run.status == 0)
         let text = String(decoding: run.stdout, as: UTF8.self)
         #expect(text.hasSuffix(" passed, 0 failed\n"))
@@ -251,10 +187,10 @@ import Testing
         try FileManager.default.createDirectory(atPath: dir + "/wrong", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try FileManager.default.copyItem(atPath: Self.config, toPath: dir + "/config.json")
-        try FileManager.default.copyItem(atPath: Self.packageRoot + "/Corpus/mime-alternative-lf/input.eml", toPath: dir + "/plain.eml")
-        try FileManager.default.copyItem(atPath: Self.packageRoot + "/Corpus/mime-alternative-lf/input.eml", toPath: dir + "/wrong/input.eml")
-        try FileManager.default.copyItem(atPath: Self.packageRoot + "/Corpus/mime-alternative-lf/input.eml", toPath: dir + "/wrong/expected.eml")
-        let mixed = try Self.run(["corpus", dir], stdin: [])
+        try FileManager.default.copyItem(atPath: PackageRoot.corpus + "/mime-alternative-lf/input.eml", toPath: dir + "/plain.eml")
+        try FileManager.default.copyItem(atPath: PackageRoot.corpus + "/mime-alternative-lf/input.eml", toPath: dir + "/wrong/input.eml")
+        try FileManager.default.copyItem(atPath: PackageRoot.corpus + "/mime-alternative-lf/input.eml", toPath: dir + "/wrong/expected.eml")
+        let mixed = try LinkTrackCLI.run(["corpus", dir], stdin: [])
         #expect(mixed.status == 1)
         let out = String(decoding: mixed.stdout, as: UTF8.self)
         #expect(out.contains("FAIL wrong: first difference at byte"))
@@ -265,26 +201,26 @@ import Testing
     @Test func exitStatuses() throws {
         let input = try Self.corpusInput("mime-single-part-html-crlf")
         // 64: usage
-        #expect(try Self.run(["filter", "--no-such-option"], stdin: input).status == 64)
+        #expect(try LinkTrackCLI.run(["filter", "--no-such-option"], stdin: input).status == 64)
         // 65: unknown configuration set, with the SES text
-        let unknown = try Self.run(["filter", "--config", Self.config, "--log-file", "/dev/null"],
+        let unknown = try LinkTrackCLI.run(["filter", "--config", Self.config, "--log-file", "/dev/null"],
                                    stdin: try Self.corpusInput("exit-unknown-configuration-set"))
         #expect(unknown.status == 65)
         #expect(unknown.stderr == "NotFoundException: Configuration set does-not-exist does not exist.\n")
         #expect(unknown.stdout.isEmpty)
         // 74: the output cannot be written
-        let full = try Self.run(["filter", "--config", Self.config, "--log-file", "/dev/null"], stdin: input, stdoutPath: "/dev/full")
+        let full = try LinkTrackCLI.run(["filter", "--config", Self.config, "--log-file", "/dev/null"], stdin: input, stdoutPath: "/dev/full")
         #expect(full.status == 74)
         // 75: internal failure (test-only switch)
-        let temporary = try Self.run(["filter", "--config", Self.config, "--log-file", "/dev/null"], stdin: input,
+        let temporary = try LinkTrackCLI.run(["filter", "--config", Self.config, "--log-file", "/dev/null"], stdin: input,
                                      environment: ["LINKTRACK_TEST_FAULT": "temporary"])
         #expect(temporary.status == 75)
         #expect(temporary.stdout.isEmpty)
         // 78: configuration error
-        let broken = try Self.run(["filter", "--config", "/nonexistent/config.json", "--log-file", "/dev/null"], stdin: input)
+        let broken = try LinkTrackCLI.run(["filter", "--config", "/nonexistent/config.json", "--log-file", "/dev/null"], stdin: input)
         #expect(broken.status == 78)
         #expect(broken.stderr.contains("configuration error"))
-        let noKeys = try Self.run(["filter", "--config", Self.packageRoot + "/Corpus/exit-config-without-signing-keys/config.json", "--log-file", "/dev/null"], stdin: input)
+        let noKeys = try LinkTrackCLI.run(["filter", "--config", PackageRoot.corpus + "/exit-config-without-signing-keys/config.json", "--log-file", "/dev/null"], stdin: input)
         #expect(noKeys.status == 78)
     }
 
@@ -304,7 +240,7 @@ import Testing
         try FileIO.write(fileDescriptor: fd, Array("--b--\r\n".utf8))
         close(fd)
 
-        let small = try Self.peakResidentKilobytes(stdinPath: Self.packageRoot + "/Corpus/mime-single-part-html-crlf/input.eml")
+        let small = try Self.peakResidentKilobytes(stdinPath: PackageRoot.corpus + "/mime-single-part-html-crlf/input.eml")
         let big = try Self.peakResidentKilobytes(stdinPath: path)
         #expect(big.status == 0)
         // Far below the 50 MB message: the attachment streams through.
@@ -319,11 +255,11 @@ import Testing
         posix_spawn_file_actions_addopen(&actions, 0, stdinPath, O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv = [binary, "filter", "--config", config, "--log-file", "/dev/null"]
+        let argv = [LinkTrackCLI.binary, "filter", "--config", config, "--log-file", "/dev/null"]
         var cArgs = argv.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, binary, &actions, nil, &cArgs, environ)
+        let rc = posix_spawn(&pid, LinkTrackCLI.binary, &actions, nil, &cArgs, environ)
         try #require(rc == 0)
         var status: Int32 = 0
         var usage = rusage()

@@ -1,13 +1,14 @@
 import Foundation
 import LinkTrack
 import Testing
+import TestSupport
 
 /// The process state an MTA may hand `linktrack filter` (issue 16, items 18 and 19): closed or
 /// failing standard descriptors, a memory limit, SIGQUIT. Each run is the built binary.
 @Suite("FilterCLI: closed descriptors, memory limits and signals")
 struct FilterProcessStateCLITests {
     static let fatalLine = "linktrack: temporary failure: the filter was stopped by a fatal signal (out of memory, a crash, or SIGQUIT); the message was not delivered\n"
-    static let input = FilterCLITests.packageRoot + "/Corpus/mime-single-part-html-crlf/input.eml"
+    static let input = PackageRoot.corpus + "/mime-single-part-html-crlf/input.eml"
 
     static func temporaryPath(_ name: String) -> String {
         NSTemporaryDirectory() + "linktrack-\(name)-\(UUID().uuidString.prefix(8))"
@@ -31,7 +32,7 @@ struct FilterProcessStateCLITests {
             case .path(let path, let flags): posix_spawn_file_actions_addopen(&actions, fd, path, flags, 0o600)
             }
         }
-        var argv = [FilterCLITests.binary] + arguments
+        var argv = [LinkTrackCLI.binary] + arguments
         if let limit = virtualMemoryKilobytes {
             argv = ["/bin/sh", "-c", "ulimit -v \(limit) && exec \"$0\" \"$@\""] + argv
         }
@@ -72,7 +73,7 @@ struct FilterProcessStateCLITests {
                                     stdin: .path(Self.input, flags: O_RDONLY),
                                     stdout: .path(out, flags: O_WRONLY | O_CREAT | O_TRUNC), stderr: .closed)
         #expect(status == 0)
-        let expected = try FileIO.readAll(path: FilterCLITests.packageRoot + "/Corpus/mime-single-part-html-crlf/expected.eml")
+        let expected = try FileIO.readAll(path: PackageRoot.corpus + "/mime-single-part-html-crlf/expected.eml")
         #expect(try FileIO.readAll(path: out) == expected)
         #expect(!Self.read(log).contains("configuration set:"), "the --explain text went into the log")
     }
@@ -94,7 +95,7 @@ struct FilterProcessStateCLITests {
         close(fds[0])
         defer { close(fds[1]) }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: FilterCLITests.binary)
+        process.executableURL = URL(fileURLWithPath: LinkTrackCLI.binary)
         process.arguments = ["filter", "--config", FilterCLITests.config, "--log-file", "/dev/null"]
         process.standardInput = FileHandle(forReadingAtPath: Self.input)
         process.standardOutput = FileHandle(fileDescriptor: fds[1], closeOnDealloc: false)
@@ -139,7 +140,7 @@ struct FilterProcessStateCLITests {
     /// one line, not the runtime's crash report (which printed memory and then let the run exit 0).
     @Test func sigquitIsATemporaryFailureWithoutACrashReport() throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: FilterCLITests.binary)
+        process.executableURL = URL(fileURLWithPath: LinkTrackCLI.binary)
         process.arguments = ["filter", "--config", FilterCLITests.config, "--log-file", "/dev/null"]
         let input = Pipe(), output = Pipe(), error = Pipe()
         process.standardInput = input

@@ -1,6 +1,7 @@
 import Foundation
 import LinkTrack
 import Testing
+import TestSupport
 
 /// `--unknown-configuration-set pass` for a set named by `--configuration-set` (issue 16, item 5),
 /// and `--explain` and the log saying what was done (item 6).
@@ -13,7 +14,7 @@ struct FilterReportingCLITests {
         let input = try FilterCLITests.corpusInput("mime-single-part-html-crlf")
         let log = Self.logFile()
         defer { unlink(log) }
-        let run = try FilterCLITests.run(["filter", "--config", FilterCLITests.config, "--configuration-set", "nope",
+        let run = try LinkTrackCLI.run(["filter", "--config", FilterCLITests.config, "--configuration-set", "nope",
                                           "--unknown-configuration-set", "pass", "--log-file", log], stdin: input)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout == input)
@@ -22,12 +23,12 @@ struct FilterReportingCLITests {
         #expect(text.contains("note: \(Self.passNote)\n"), "\(text)")
         #expect(!text.contains("no configuration set applies"))
 
-        let explained = try FilterCLITests.run(["filter", "--config", FilterCLITests.config, "--configuration-set", "nope",
+        let explained = try LinkTrackCLI.run(["filter", "--config", FilterCLITests.config, "--configuration-set", "nope",
                                                 "--unknown-configuration-set", "pass", "--explain", "--log-file", "/dev/null"], stdin: input)
         #expect(explained.stderr == "linktrack: configuration set: none; message id: none; unchanged\n  note: \(Self.passNote)\n")
 
         // The default action still rejects, as before.
-        let rejected = try FilterCLITests.run(["filter", "--config", FilterCLITests.config, "--configuration-set", "nope",
+        let rejected = try LinkTrackCLI.run(["filter", "--config", FilterCLITests.config, "--configuration-set", "nope",
                                                "--log-file", "/dev/null"], stdin: input)
         #expect(rejected.status == 65)
         #expect(rejected.stderr == "NotFoundException: Configuration set nope does not exist.\n")
@@ -38,14 +39,14 @@ struct FilterReportingCLITests {
     @Test func theHeaderStillChoosesTheSet() throws {
         let body = try FilterCLITests.corpusInput("mime-single-part-html-crlf")
         let withHeader = Array("X-SES-CONFIGURATION-SET: optional\r\n".utf8) + body
-        let run = try FilterCLITests.run(["filter", "--config", FilterCLITests.config, "--configuration-set", "nope",
+        let run = try LinkTrackCLI.run(["filter", "--config", FilterCLITests.config, "--configuration-set", "nope",
                                           "--unknown-configuration-set", "pass", "--log-file", "/dev/null"], stdin: withHeader)
         #expect(run.status == 0)
         let text = String(decoding: run.stdout, as: UTF8.self)
         #expect(text.contains("http://track.example.net/o/1.corpus1."), "tracked with the header's set")
         #expect(!text.contains("X-SES-CONFIGURATION-SET"))
         let unknownHeader = Array("X-SES-CONFIGURATION-SET: gone\r\n".utf8) + body
-        let passed = try FilterCLITests.run(["filter", "--config", FilterCLITests.config, "--configuration-set", "nope",
+        let passed = try LinkTrackCLI.run(["filter", "--config", FilterCLITests.config, "--configuration-set", "nope",
                                              "--unknown-configuration-set", "pass", "--log-file", "/dev/null"], stdin: unknownHeader)
         #expect(passed.status == 0)
         #expect(passed.stdout == unknownHeader)
@@ -55,13 +56,13 @@ struct FilterReportingCLITests {
         let html = Array("<html><body><a href=\"https://example.com/\">x</a></body></html>".utf8)
         let log = Self.logFile()
         defer { unlink(log) }
-        let run = try FilterCLITests.run(["filter", "--config", FilterCLITests.config, "--input", "html", "--configuration-set", "nope",
+        let run = try LinkTrackCLI.run(["filter", "--config", FilterCLITests.config, "--input", "html", "--configuration-set", "nope",
                                           "--unknown-configuration-set", "pass", "--log-file", log], stdin: html)
         #expect(run.status == 0)
         #expect(run.stdout == html)
         #expect(run.stderr.isEmpty)
         #expect(String(decoding: try FileIO.readAll(path: log), as: UTF8.self).contains("note: \(Self.passNote)\n"))
-        let rejected = try FilterCLITests.run(["filter", "--config", FilterCLITests.config, "--input", "html",
+        let rejected = try LinkTrackCLI.run(["filter", "--config", FilterCLITests.config, "--input", "html",
                                                "--configuration-set", "nope", "--log-file", "/dev/null"], stdin: html)
         #expect(rejected.status == 65)
     }
@@ -72,7 +73,7 @@ struct FilterReportingCLITests {
         let input = Array("From: a@example.com\nSubject: no body\n".utf8)
         let log = Self.logFile()
         defer { unlink(log) }
-        let run = try FilterCLITests.run(["filter", "--config", FilterCLITests.config, "--explain", "--log-file", log], stdin: input)
+        let run = try LinkTrackCLI.run(["filter", "--config", FilterCLITests.config, "--explain", "--log-file", log], stdin: input)
         #expect(run.status == 0)
         #expect(run.stdout == input)
         #expect(run.stderr == """
@@ -86,7 +87,7 @@ struct FilterReportingCLITests {
 
         // With a body the Message-ID is added, and said to be.
         let withBody = Array("From: a@example.com\nSubject: body\n\nhello\n".utf8)
-        let added = try FilterCLITests.run(["filter", "--config", FilterCLITests.config, "--explain", "--log-file", "/dev/null"], stdin: withBody)
+        let added = try LinkTrackCLI.run(["filter", "--config", FilterCLITests.config, "--explain", "--log-file", "/dev/null"], stdin: withBody)
         #expect(added.status == 0)
         let output = String(decoding: added.stdout, as: UTF8.self)
         #expect(output.contains("\nMessage-ID: <lt."))

@@ -1,6 +1,7 @@
 import Foundation
 import LinkTrack
 import Testing
+import TestSupport
 
 /// The library as a program that depends on it sees it: only its public API (this file imports
 /// `LinkTrack` without `@testable`, and this target declares no fixture initialisers of its own).
@@ -113,11 +114,11 @@ struct LibraryConfigurationTests {
     /// `SigningKey(keyId:base64Secret:)` takes the `Secret` that `linktrack keygen` prints, and a
     /// link signed with it decodes with the same entry in a configuration file.
     @Test func signingKeyFromKeygenOutput() throws {
-        let printed = try ConfigCLI.run(["keygen", "--key-id", "k2027"])
+        let printed = try LinkTrackCLI.run(["keygen", "--key-id", "k2027"])
         #expect(printed.status == 0)
-        let entry = try JSONValue.parse(Array(printed.stdout.utf8))
+        let entry = try JSONValue.parse(Array(printed.stdoutText.utf8))
         guard case .string(let secretText)? = entry["Secret"] else {
-            Issue.record("keygen printed \(printed.stdout)")
+            Issue.record("keygen printed \(printed.stdoutText)")
             return
         }
         let key = try SigningKey(keyId: "k2027", base64Secret: secretText)
@@ -128,11 +129,11 @@ struct LibraryConfigurationTests {
         let configuration = try Configuration(configurationSets: [set], defaultConfigurationSet: "marketing", signingKeys: [key])
         let signer = try LinkSigner(keys: configuration.signingKeys)
         let url = try #require(signer.clickURL(ConfigCLI.click, scheme: .https, domain: "links.example.com"))
-        let file = try ConfigCLI.configFile("{ \"SigningKeys\": [ \(printed.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ] }")
+        let file = try ConfigCLI.configFile("{ \"SigningKeys\": [ \(printed.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)) ] }")
         defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
-        let decoded = try ConfigCLI.run(["decode", "--config", file.path, url])
-        #expect(decoded.status == 0, "\(decoded.stdout)")
-        #expect(decoded.stdout == TrackingToken.click(ConfigCLI.click).jsonLine + "\n")
+        let decoded = try LinkTrackCLI.run(["decode", "--config", file.path, url])
+        #expect(decoded.status == 0, "\(decoded.stdoutText)")
+        #expect(decoded.stdoutText == TrackingToken.click(ConfigCLI.click).jsonLine + "\n")
 
         #expect(throws: ConfigurationError.badRequest("SigningKey (KeyId k2027): the secret is not valid base64.")) {
             try SigningKey(keyId: "k2027", base64Secret: "not base64!")

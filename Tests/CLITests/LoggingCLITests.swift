@@ -1,6 +1,7 @@
 import Foundation
 import LinkTrack
 import Testing
+import TestSupport
 
 /// Where `linktrack filter`'s notes and warnings go (issue 16, item 3): syslog (mail facility) when
 /// its socket takes them, else a fallback file, never stderr on success; a `--log-file` that cannot
@@ -56,7 +57,7 @@ struct LoggingCLITests {
         let fallback = Self.temporaryPath("fallback")
         defer { unlink(fallback) }
         let input = try FilterCLITests.corpusInput(Self.dkimMessage)
-        let run = try FilterCLITests.run(["filter", "--config", FilterCLITests.config], stdin: input,
+        let run = try LinkTrackCLI.run(["filter", "--config", FilterCLITests.config], stdin: input,
                                          environment: ["LINKTRACK_TEST_SYSLOG_SOCKET": socket.path,
                                                        "LINKTRACK_TEST_FALLBACK_LOG": fallback])
         #expect(run.status == 0)
@@ -82,7 +83,7 @@ struct LoggingCLITests {
         let fallback = Self.temporaryPath("fallback")
         defer { unlink(fallback) }
         let input = try FilterCLITests.corpusInput(Self.dkimMessage)
-        let run = try FilterCLITests.run(["filter", "--config", FilterCLITests.config], stdin: input,
+        let run = try LinkTrackCLI.run(["filter", "--config", FilterCLITests.config], stdin: input,
                                          environment: ["LINKTRACK_TEST_SYSLOG_SOCKET": socketPath,
                                                        "LINKTRACK_TEST_FALLBACK_LOG": fallback])
         #expect(run.status == 0)
@@ -97,7 +98,7 @@ struct LoggingCLITests {
     /// Nowhere to log at all: the message is still delivered, silently (stderr would land in the mail).
     @Test func nowhereToLogStillDeliversSilently() throws {
         let input = try FilterCLITests.corpusInput(Self.dkimMessage)
-        let run = try FilterCLITests.run(["filter", "--config", FilterCLITests.config], stdin: input,
+        let run = try LinkTrackCLI.run(["filter", "--config", FilterCLITests.config], stdin: input,
                                          environment: ["LINKTRACK_TEST_SYSLOG_SOCKET": "/nonexistent/log",
                                                        "LINKTRACK_TEST_FALLBACK_LOG": "/nonexistent/linktrack.log"])
         #expect(run.status == 0)
@@ -112,7 +113,7 @@ struct LoggingCLITests {
         let socket = try SyslogSocket()
         let logFile = path == "directory" ? NSTemporaryDirectory() : path
         let input = try FilterCLITests.corpusInput(Self.dkimMessage)
-        let run = try FilterCLITests.run(["filter", "--config", FilterCLITests.config, "--log-file", logFile], stdin: input,
+        let run = try LinkTrackCLI.run(["filter", "--config", FilterCLITests.config, "--log-file", logFile], stdin: input,
                                          environment: ["LINKTRACK_TEST_SYSLOG_SOCKET": socket.path])
         #expect(run.status == 78)
         #expect(run.stdout.isEmpty)

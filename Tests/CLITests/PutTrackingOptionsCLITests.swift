@@ -1,13 +1,14 @@
 import Foundation
 import LinkTrack
 import Testing
+import TestSupport
 
 /// `put-configuration-set-tracking-options` through the binary: the note when the set stops
 /// tracking, and a file kept as written outside the changed member (issue 16, item 2).
 @Suite("ConfigCLI: put keeps the file and says when a set stops tracking")
 struct PutTrackingOptionsCLITests {
-    static func put(_ config: URL, _ arguments: [String]) throws -> ConfigCLI.Result {
-        try ConfigCLI.run(["put-configuration-set-tracking-options", "--config", config.path] + arguments)
+    static func put(_ config: URL, _ arguments: [String]) throws -> LinkTrackCLI.Result {
+        try LinkTrackCLI.run(["put-configuration-set-tracking-options", "--config", config.path] + arguments)
     }
 
     static let trackingOptions = #"{ "CustomRedirectDomain": "links.example.com", "HttpsPolicy": "REQUIRE" }"#
@@ -20,7 +21,7 @@ struct PutTrackingOptionsCLITests {
         defer { try? FileManager.default.removeItem(at: config.deletingLastPathComponent()) }
         let result = try Self.put(config, ["--configuration-set-name", "marketing", "--https-policy", "REQUIRE"])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.isEmpty)
+        #expect(result.stdoutText.isEmpty)
         #expect(result.stderr == "linktrack: note: configuration set marketing now has no CustomRedirectDomain "
             + "(the PUT replaces TrackingOptions whole), so its mail is no longer tracked; "
             + "give --custom-redirect-domain to keep tracking.\n")
@@ -38,7 +39,7 @@ struct PutTrackingOptionsCLITests {
         defer { try? FileManager.default.removeItem(at: config.deletingLastPathComponent()) }
         let result = try Self.put(config, ["--configuration-set-name", "receipts", "--custom-redirect-domain", "r.example.com"])
         #expect(result.status == 0)
-        #expect(result.stderr.isEmpty && result.stdout.isEmpty)
+        #expect(result.stderr.isEmpty && result.stdoutText.isEmpty)
         let written = try String(contentsOf: config, encoding: .utf8)
         #expect(written == ConfigCLI.configText.replacingOccurrences(
             of: #"{ "ConfigurationSetName": "receipts" }"#,

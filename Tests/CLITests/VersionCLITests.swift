@@ -1,9 +1,10 @@
 import Testing
+import TestSupport
 
 /// `linktrack --version` (issue 16, item 7).
 @Suite struct VersionCLITests {
     @Test func versionIsOneLineOnStdout() throws {
-        let run = try FilterCLITests.run(["--version"], stdin: [])
+        let run = try LinkTrackCLI.run(["--version"], stdin: [])
         #expect(run.status == 0)
         #expect(run.stderr.isEmpty)
         let text = String(decoding: run.stdout, as: UTF8.self)
@@ -18,9 +19,9 @@ import Testing
     }
 
     @Test func helpListsVersionAndExtraArgumentsAreAUsageError() throws {
-        let help = try FilterCLITests.run(["--help"], stdin: [])
+        let help = try LinkTrackCLI.run(["--help"], stdin: [])
         #expect(String(decoding: help.stdout, as: UTF8.self).contains("\n  --version               Show the version.\n"))
-        let run = try FilterCLITests.run(["--version", "filter"], stdin: [])
+        let run = try LinkTrackCLI.run(["--version", "filter"], stdin: [])
         #expect(run.status == 64)
         #expect(run.stdout.isEmpty)
         #expect(run.stderr.hasPrefix("Error: Unexpected argument 'filter' after '--version'."), "\(run.stderr)")

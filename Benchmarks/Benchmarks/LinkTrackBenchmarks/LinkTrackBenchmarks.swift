@@ -1,6 +1,7 @@
 import Benchmark
 import BenchInputs
 import LinkTrack
+import LinkTrackTooling
 
 // Names: "<html input>/<step>". The harness runs its benchmarks in name order, each in a process of
 // its own, so the steps of one HTML input run back to back: 1-baseline (libxml2 SAX, empty handlers,

@@ -3,6 +3,7 @@
 //   linktrack-profile rewrite|rewrite-2|baseline|filter FILE [COUNT]
 import BenchInputs
 import LinkTrack
+import LinkTrackTooling
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

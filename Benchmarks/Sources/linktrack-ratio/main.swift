@@ -5,6 +5,7 @@
 //   linktrack-ratio [output.json] [--quick]
 import BenchInputs
 import LinkTrack
+import LinkTrackTooling
 
 #if canImport(Glibc)
 import Glibc

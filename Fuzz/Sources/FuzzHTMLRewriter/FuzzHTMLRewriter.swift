@@ -8,6 +8,7 @@
 import CLibFuzzer
 import FuzzSupport
 import LinkTrack
+import LinkTrackTooling
 
 let rewriter: HTMLRewriter = {
     do {

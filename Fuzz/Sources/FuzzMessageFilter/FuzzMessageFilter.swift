@@ -9,6 +9,7 @@
 import CLibFuzzer
 import FuzzSupport
 import LinkTrack
+import LinkTrackTooling
 
 /// One way of running the filter, with the checker that knows the same options.
 struct Variant: Sendable {

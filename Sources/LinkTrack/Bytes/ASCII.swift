@@ -4,15 +4,15 @@
 
 extension UInt8 {
     /// Whether the byte is an ASCII digit or letter: `0-9`, `A-Z`, `a-z`.
-    var isASCIIAlphanumeric: Bool {
+    package var isASCIIAlphanumeric: Bool {
         (0x30...0x39).contains(self) || (0x41...0x5A).contains(self) || (0x61...0x7A).contains(self)
     }
     /// Whether the byte is ASCII whitespace as HTML and URLs read it: space, tab, LF, CR and FF.
-    var isASCIIWhitespace: Bool {
+    package var isASCIIWhitespace: Bool {
         self == 0x20 || self == 0x09 || self == 0x0A || self == 0x0D || self == 0x0C
     }
     /// ASCII lowercase of a letter; other bytes unchanged.
-    var asciiLowercased: UInt8 {
+    package var asciiLowercased: UInt8 {
         (0x41...0x5A).contains(self) ? self | 0x20 : self
     }
 }
@@ -37,7 +37,7 @@ extension Array where Element == UInt8 {
 
 extension Collection where Element == UInt8 {
     /// The bytes without leading and trailing ASCII whitespace (space, tab, CR, LF, FF).
-    func trimmingASCIIWhitespace() -> SubSequence {
+    package func trimmingASCIIWhitespace() -> SubSequence {
         var start = startIndex
         var end = endIndex
         while start != end, self[start].isASCIIWhitespace { start = index(after: start) }

@@ -14,9 +14,9 @@ import Glibc
 ///   `&region=1` stays as written while `&amp;` and `&amp` become `&`.
 /// - Numeric references follow HTML5: no `;` needed, 0, surrogates and values above U+10FFFF become
 ///   U+FFFD, and 0x80-0x9F are read as windows-1252.
-enum CharacterReference {
+package enum CharacterReference {
     /// Returns the decoded bytes (references as UTF-8, other bytes as they are).
-    static func decodeAttributeValue(_ raw: ArraySlice<UInt8>) -> [UInt8] {
+    package static func decodeAttributeValue(_ raw: ArraySlice<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
         decodeAttributeValue(raw, into: &out)
         return out

@@ -3,7 +3,7 @@
 /// `encode(decode(raw).bytes, layout: decode(raw).layout) == raw` holds for every body written by
 /// a conventional encoder: equal-length lines (the last one shorter) of a multiple of 4
 /// characters, one line ending style, canonical padding bits.
-struct Base64Layout: Sendable, Equatable {
+package struct Base64Layout: Sendable, Equatable {
     /// Characters per line, excluding the line ending: the length of the first line. `Int.max`
     /// (or 0) means a single line of any length.
     var lineLength: Int
@@ -17,7 +17,7 @@ struct Base64Layout: Sendable, Equatable {
 }
 
 /// Why a base64 body could not be decoded. Offsets are raw offsets into the encoded body.
-enum Base64Error: Error, Equatable {
+package enum Base64Error: Error, Equatable {
     /// A byte that is neither in the base64 alphabet, nor `=`, nor whitespace.
     case invalidCharacter(offset: Int, byte: UInt8)
     /// An `=` that is not part of the final padding, or data after the padding.
@@ -28,7 +28,7 @@ enum Base64Error: Error, Equatable {
 }
 
 extension Base64Error: CustomStringConvertible {
-    var description: String {
+    package var description: String {
         switch self {
         case let .invalidCharacter(offset, byte):
             "base64: invalid byte 0x\(String(byte, radix: 16, uppercase: true)) at offset \(offset)"
@@ -41,7 +41,7 @@ extension Base64Error: CustomStringConvertible {
 }
 
 /// Base64 content transfer encoding (RFC 2045 §6.8), with the line layout kept for re-encoding.
-enum Base64 {
+package enum Base64 {
     /// The longest single base64 line kept as a layout: the largest multiple of 4 within SMTP's
     /// 998-octet line limit (RFC 5321 §4.5.3.1.6).
     static let maximumSingleLineLength = 996
@@ -70,7 +70,7 @@ enum Base64 {
     /// - Parameter raw: the encoded body.
     /// - Returns: the decoded bytes and the observed layout.
     /// - Throws: ``Base64Error`` on the first byte that breaks the rules above.
-    static func decode(_ raw: [UInt8]) throws(Base64Error) -> (bytes: [UInt8], layout: Base64Layout) {
+    package static func decode(_ raw: [UInt8]) throws(Base64Error) -> (bytes: [UInt8], layout: Base64Layout) {
         try decode(raw[...])
     }
 

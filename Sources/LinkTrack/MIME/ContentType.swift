@@ -1,14 +1,14 @@
 /// A parsed Content-Type field value (RFC 2045 §5.1, RFC 2231 parameters).
-struct ContentType: Sendable, Equatable {
+package struct ContentType: Sendable, Equatable {
     /// The media type, lowercased. The RFC 2045 §5.2 default (`text/plain`) for an absent or
     /// unparseable field is the caller's decision.
-    var type: String
+    package var type: String
     /// The subtype, lowercased.
-    var subtype: String
+    package var subtype: String
     /// Parameters by lowercased name; values unquoted and RFC 2231-decoded.
     var parameters: [String: String]
 
-    init(type: String, subtype: String, parameters: [String: String] = [:]) {
+    package init(type: String, subtype: String, parameters: [String: String] = [:]) {
         self.type = type
         self.subtype = subtype
         self.parameters = parameters
@@ -21,7 +21,7 @@ struct ContentType: Sendable, Equatable {
     /// `;` before a parameter.
     /// - Parameter value: the unfolded field value.
     /// - Returns: `nil` when there is no `type/subtype` with both parts non-empty.
-    init?(parsing value: String) {
+    package init?(parsing value: String) {
         var parser = MIMEParameterParser(value)
         guard let type = parser.readToken(), !type.isEmpty else { return nil }
         parser.skipCommentsAndWhitespace()
@@ -39,19 +39,19 @@ struct ContentType: Sendable, Equatable {
     }
 
     /// The multipart boundary (RFC 2046 §5.1.1), exactly as given; `nil` when absent or empty.
-    var boundary: String? {
+    package var boundary: String? {
         guard let boundary = parameter("boundary"), !boundary.isEmpty else { return nil }
         return boundary
     }
 
     /// The charset label, lowercased and trimmed; `nil` when absent or empty.
-    var charset: String? {
+    package var charset: String? {
         guard let label = parameter("charset") else { return nil }
         let trimmed = MIMEBytes.trimmingWhitespace(label).lowercased()
         return trimmed.isEmpty ? nil : trimmed
     }
 
-    var isMultipart: Bool { type == "multipart" }
+    package var isMultipart: Bool { type == "multipart" }
 }
 
 /// How an entity's `Content-Type` fields read together (issue 16, item 12).
@@ -92,9 +92,9 @@ enum ContentTypeReading: Equatable {
 }
 
 /// A parsed Content-Disposition field value (RFC 2183).
-struct ContentDisposition: Sendable, Equatable {
+package struct ContentDisposition: Sendable, Equatable {
     /// The disposition type, lowercased: `inline`, `attachment`, …
-    var disposition: String
+    package var disposition: String
     /// Parameters by lowercased name; values unquoted and RFC 2231-decoded.
     var parameters: [String: String]
 
@@ -105,7 +105,7 @@ struct ContentDisposition: Sendable, Equatable {
 
     /// Parses a Content-Disposition value such as `attachment; filename="a.pdf"`.
     /// - Returns: `nil` when there is no disposition type.
-    init?(parsing value: String) {
+    package init?(parsing value: String) {
         var parser = MIMEParameterParser(value)
         guard let disposition = parser.readToken(), !disposition.isEmpty else { return nil }
         self.disposition = disposition.lowercased()
@@ -114,7 +114,7 @@ struct ContentDisposition: Sendable, Equatable {
 }
 
 /// A Content-Transfer-Encoding (RFC 2045 §6.1).
-enum ContentTransferEncoding: Sendable, Equatable {
+package enum ContentTransferEncoding: Sendable, Equatable {
     case sevenBit, eightBit, binary, quotedPrintable, base64
     /// Any other value, lowercased and trimmed. Callers treat it as an identity encoding.
     case other(String)
@@ -126,7 +126,7 @@ enum ContentTransferEncoding: Sendable, Equatable {
     /// empty value is `7bit`, the RFC 2045 §6.1 default; misspellings such as `7-bit` or `8bits`
     /// are ``other(_:)``.
     /// - Parameter headerValue: the unfolded field value, or `nil` when the field is absent.
-    init(headerValue: String?) {
+    package init(headerValue: String?) {
         guard let headerValue else { self = .sevenBit; return }
         var value = Substring(headerValue)
         if let cut = value.firstIndex(where: { $0 == ";" || $0 == "(" }) { value = value[..<cut] }

@@ -1,12 +1,12 @@
 /// One header field as written in a header block (RFC 5322 §2.2), folding and all.
 ///
 /// `range` is in the coordinates of the block passed to ``HeaderBlock/parse(_:)``.
-struct HeaderField: Sendable, Equatable {
+package struct HeaderField: Sendable, Equatable {
     /// The bytes before the first colon, as written (may include whitespace before the colon).
     /// Empty for a line that has no colon or that continues nothing (see ``HeaderBlock``).
     var rawName: [UInt8]
     /// The whole field: its first line, its continuation lines and its final line ending.
-    var range: Range<Int>
+    package var range: Range<Int>
     /// The bytes after the colon up to the end of the field, folding included, final line ending
     /// excluded. For a field without a name: the whole field without its final line ending.
     var rawValue: [UInt8]
@@ -16,7 +16,7 @@ struct HeaderField: Sendable, Equatable {
     /// Whether the field's name, trimmed of spaces and tabs, equals `lowercaseName` ignoring
     /// ASCII case (RFC 5322 §1.2.2: field names are case-insensitive).
     /// - Parameter lowercaseName: the name to compare with, in lowercase MIMEBytes.
-    func name(is lowercaseName: String) -> Bool {
+    package func name(is lowercaseName: String) -> Bool {
         var lower = 0
         var upper = rawName.count
         while lower < upper, MIMEBytes.isWhitespace(rawName[lower]) { lower += 1 }
@@ -40,7 +40,7 @@ struct HeaderField: Sendable, Equatable {
     /// space or tab, keeping the whitespace; then leading and trailing whitespace is trimmed.
     /// Bytes are decoded as UTF-8 (RFC 6532) when they are valid UTF-8, else as ISO-8859-1, so
     /// no byte is ever lost to a replacement character.
-    var unfoldedValue: String {
+    package var unfoldedValue: String {
         var unfolded: [UInt8] = []
         unfolded.reserveCapacity(rawValue.count)
         var index = 0
@@ -69,7 +69,7 @@ struct HeaderField: Sendable, Equatable {
 }
 
 /// Splits a raw header block into fields.
-enum HeaderBlock {
+package enum HeaderBlock {
     /// Splits a raw header block into fields (RFC 5322 §2.2, §3.2.2 folding).
     ///
     /// A line starting with a space or tab continues the field before it. Tolerance: a line
@@ -80,7 +80,7 @@ enum HeaderBlock {
     /// Concatenating `block[field.range]` over the fields, in order, gives back `block` exactly.
     /// - Parameter block: the header block, up to but excluding the empty line that ends it.
     /// - Returns: the fields in order; none for an empty block.
-    static func parse(_ block: [UInt8]) -> [HeaderField] {
+    package static func parse(_ block: [UInt8]) -> [HeaderField] {
         var fields: [HeaderField] = []
         // Safe: `input` is used only inside the closure, and every index is checked against `count` before it
         // is read.

@@ -25,7 +25,7 @@ import Darwin
 ///   and are dropped (rule #3). Whitespace before the `=` of a soft line break is *kept*: that is
 ///   how an encoder protects trailing whitespace, and it is not at the end of the encoded line.
 /// - Bytes that rule #2 forbids literally (controls, 8-bit bytes) are passed through as they are.
-enum QuotedPrintable {
+package enum QuotedPrintable {
     /// The line ending that ends a logical line.
     enum LineEnding: UInt8, Sendable, Equatable {
         /// The last logical line of data that does not end with a line break.
@@ -118,7 +118,7 @@ enum QuotedPrintable {
     /// tolerated deviations from RFC 2045 §6.7).
     /// - Parameter raw: the encoded body.
     /// - Returns: the decoded bytes; hard line breaks are kept as they are in `raw`.
-    static func decode(_ raw: [UInt8]) -> [UInt8] {
+    package static func decode(_ raw: [UInt8]) -> [UInt8] {
         var lines = LineMap()
         // Decoding never grows the data, so the output is written straight into a buffer of the
         // raw size: no per-byte capacity checks.

@@ -42,7 +42,7 @@ public enum FileIO {
     /// A regular file (`< message.eml`) says its size, and is read straight into one buffer of
     /// that size (plus one byte, to see the end in the same pass); anything else, or a file that
     /// grew meanwhile, is read in 64 KiB pieces.
-    public static func readAll(fileDescriptor fd: Int32) throws(IOError) -> [UInt8] {
+    package static func readAll(fileDescriptor fd: Int32) throws(IOError) -> [UInt8] {
         var result: [UInt8] = []
         var status = stat()
         if fstat(fd, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG, status.st_size > 0 {
@@ -83,7 +83,7 @@ public enum FileIO {
     ///
     /// - Warning: as with any mapped file, a file truncated by another process while `body` runs
     ///   makes the process die of SIGBUS (a non-zero exit, never a short output that succeeds).
-    public static func withContents<R, E: Error>(
+    package static func withContents<R, E: Error>(
         ofFileDescriptor fd: Int32, _ body: (UnsafeBufferPointer<UInt8>) throws(E) -> R
     ) throws(IOError) -> Result<R, E> {
         var status = stat()
@@ -105,7 +105,7 @@ public enum FileIO {
     }
 
     /// Reads up to `buffer.count` bytes; returns 0 at end of file. Retries on EINTR.
-    public static func read(fileDescriptor fd: Int32, into buffer: inout [UInt8]) throws(IOError) -> Int {
+    package static func read(fileDescriptor fd: Int32, into buffer: inout [UInt8]) throws(IOError) -> Int {
         while true {
             // Safe: `read` writes at most `$0.count` bytes into the array's own storage.
             let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
@@ -142,7 +142,7 @@ public enum FileIO {
 
     /// Replaces the file at `path` atomically: writes a temporary file beside it, syncs it, keeps the
     /// original's permission bits, then renames it over the original.
-    public static func writeAtomically(path: String, contents: [UInt8]) throws(IOError) {
+    package static func writeAtomically(path: String, contents: [UInt8]) throws(IOError) {
         var template = Array((path + ".tmp-XXXXXX").utf8CString)
         // Safe: the template is a NUL-terminated C string (`utf8CString`), which `mkstemp` rewrites in place
         // without changing its length.

@@ -1,5 +1,6 @@
 import Testing
 @testable import LinkTrack
+@testable import LinkTrackTooling
 
 @Suite struct InvariantCheckerTests {
     typealias F = FilterFixture

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import LinkTrack
 
 /// The byte-level helpers on the rewriter's hot path, against straightforward references.

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import LinkTrack
 
 /// Properties over generated documents: the edits explain the output exactly, the output is

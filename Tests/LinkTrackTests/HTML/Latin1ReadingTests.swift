@@ -1,5 +1,7 @@
 @testable import LinkTrack
+@testable import LinkTrackTooling
 import Testing
+import TestSupport
 
 @Suite struct Latin1ReadingTests {
     /// The reference: each byte is the code point of the same value, in UTF-8.

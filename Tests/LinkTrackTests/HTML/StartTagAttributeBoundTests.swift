@@ -1,5 +1,7 @@
 import Testing
+import TestSupport
 @testable import LinkTrack
+@testable import LinkTrackTooling
 
 /// ``StartTagAttributeBound`` never counts fewer attributes than libxml2 reads on a tag, and the
 /// rewriter leaves a document with a tag over ``Limits/maximumAttributesPerTag`` untouched before
@@ -112,9 +114,7 @@ import Testing
 
     /// Real mail is far below the default: every corpus document and the benchmark newsletter's kind.
     @Test func theCorpusStaysBelowTheLimit() throws {
-        var path = #filePath
-        for _ in 0..<4 { path = String(path[..<path.lastIndex(of: "/")!]) }
-        let cases = try CorpusCase.discover(in: path + "/Corpus")
+        let cases = try CorpusCase.discover(in: PackageRoot.corpus)
         #expect(cases.count > 100)
         var largest = 0
         for c in cases {

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import LinkTrack
 
 /// The fast codecs against the straightforward ones they replaced (ReferenceCodecs.swift), byte

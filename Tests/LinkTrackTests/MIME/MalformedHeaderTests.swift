@@ -1,5 +1,6 @@
 import Testing
 @testable import LinkTrack
+@testable import LinkTrackTooling
 
 /// Issue 16, item 12: header blocks that real senders get wrong. The corpus has a case per shape
 /// (`Corpus/mime-malformed-header-*`); these are the rules underneath.

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import LinkTrack
 
 /// ``MessageReader`` on its own: every byte in exactly one event, in order and at its message

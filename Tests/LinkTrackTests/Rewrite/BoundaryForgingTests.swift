@@ -1,5 +1,6 @@
 import Testing
 @testable import LinkTrack
+@testable import LinkTrackTooling
 
 /// Issue 16, item 13: a rewritten HTML part must never gain a physical line that starts with `--`
 /// and an enclosing multipart's boundary. Such a line ends the part early for every reader, and the

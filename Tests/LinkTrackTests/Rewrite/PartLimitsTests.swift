@@ -1,5 +1,6 @@
 import Testing
 @testable import LinkTrack
+@testable import LinkTrackTooling
 
 /// What an HTML part may cost, whatever its content (issue 16, item 16): a limit on links, a scan
 /// that hands tags over in bounded batches, a report that stays small whatever the number of parts,

@@ -1,5 +1,6 @@
 import Testing
 @testable import LinkTrack
+@testable import LinkTrackTooling
 
 /// Issue 16, item 20: soft line breaks take the message's line ending when the document has none of
 /// its own; an empty `X-SES-CONFIGURATION-SET` counts as absent and is removed.

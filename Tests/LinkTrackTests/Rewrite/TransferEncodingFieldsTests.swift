@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LinkTrack
+@testable import LinkTrackTooling
 
 /// Issue 16, item 14: an HTML part with several `Content-Transfer-Encoding` fields. Readers differ
 /// on which one counts (Python's email and Thunderbird take the first), so the filter tracks such a

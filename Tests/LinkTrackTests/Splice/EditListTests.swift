@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import LinkTrack
 
 /// `EditList` keeps its rules (order, first claim wins) whichever way edits arrive, and does work

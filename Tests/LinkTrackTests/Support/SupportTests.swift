@@ -1,6 +1,7 @@
 import Foundation
 @testable import LinkTrack
 import Testing
+import TestSupport
 
 @Suite struct SupportTests {
     /// The streaming splice hands out, in order, exactly what `Splicer.apply(_:to:)` returns; long

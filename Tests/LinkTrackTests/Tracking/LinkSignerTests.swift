@@ -1,5 +1,6 @@
 import CSHA256
 import Testing
+import TestSupport
 @testable import LinkTrack
 
 /// Helpers for the LinkSigner tests.

@@ -1,4 +1,5 @@
 import CLibXML2
+import LinkTrack
 
 /// The floor for benchmarks: libxml2's HTML SAX parse of a document with empty handlers and the
 /// same options as ``HTMLRewriter``, reading the document as ISO-8859-1. Nothing is located or
@@ -14,7 +15,7 @@ public enum LibXML2Baseline {
     }
 
     public static func parse(_ document: [UInt8], reading: Reading = .libxml2Handler) -> Int {
-        _ = HTMLScanner.initialized
+        LibXML2Parsing.initialize()
         guard !document.isEmpty, document.count < Int(Int32.max) / 2 else { return 0 }
         return document.withUnsafeBufferPointer { buffer -> Int in
             switch reading {
@@ -22,13 +23,13 @@ public enum LibXML2Baseline {
                 let raw = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
                 guard let ctxt = lt_html_create_static_ctxt(raw, Int32(buffer.count)) else { return 0 }
                 defer { htmlFreeParserCtxt(ctxt) }
-                htmlCtxtUseOptions(ctxt, HTMLScanner.parserOptions)
+                htmlCtxtUseOptions(ctxt, LibXML2Parsing.parserOptions)
                 guard let handler = xmlGetCharEncodingHandler(XML_CHAR_ENCODING_8859_1),
                       xmlSwitchToEncoding(ctxt, handler) == 0 else { return 0 }
                 return run(ctxt)
             case .rewriterReader:
-                return HTMLScanner.withParserContext(reading: buffer) { ctxt in
-                    htmlCtxtUseOptions(ctxt, HTMLScanner.parserOptions)
+                return LibXML2Parsing.withParserContext(reading: buffer) { ctxt in
+                    htmlCtxtUseOptions(ctxt, LibXML2Parsing.parserOptions)
                     return run(ctxt)
                 } ?? 0
             }
@@ -58,13 +59,13 @@ public enum LibXML2Baseline {
     /// not counted), read as the rewriter reads it: what ``StartTagAttributeBound`` must never
     /// under-count (its tests compare the two).
     static func largestAttributeCount(_ document: [UInt8]) -> Int {
-        _ = HTMLScanner.initialized
+        LibXML2Parsing.initialize()
         guard !document.isEmpty else { return 0 }
         var copy = document
         for i in copy.indices where copy[i] == 0 { copy[i] = 0xFF }
         return copy.withUnsafeBufferPointer { buffer -> Int in
-            HTMLScanner.withParserContext(reading: buffer) { ctxt -> Int in
-                htmlCtxtUseOptions(ctxt, HTMLScanner.parserOptions)
+            LibXML2Parsing.withParserContext(reading: buffer) { ctxt -> Int in
+                htmlCtxtUseOptions(ctxt, LibXML2Parsing.parserOptions)
                 var sax = htmlSAXHandler()
                 sax.initialized = 1
                 sax.startElement = { ctx, _, atts in

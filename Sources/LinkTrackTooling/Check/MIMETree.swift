@@ -1,3 +1,5 @@
+import LinkTrack
+
 /// An in-memory MIME tree for the invariant checker: deliberately a separate, simple reading of the
 /// message (not the streaming filter's), so that the two can check each other.
 struct MIMEEntity {
