@@ -77,7 +77,7 @@ extension Configuration {
 
     /// Validates `ExcludedDomains` entries: host names (`partner.example`) or wildcard domains
     /// (`*.bank.example`, `.bank.example`), with Unicode or `xn--` labels.
-    public static func parseExcludedDomains(_ entries: [String]) throws(ConfigurationError) -> ExcludedDomains {
+    static func parseExcludedDomains(_ entries: [String]) throws(ConfigurationError) -> ExcludedDomains {
         do {
             return try ExcludedDomains(entries: entries)
         } catch {
@@ -86,7 +86,7 @@ extension Configuration {
     }
 
     /// Validates a `TrackLinksIn` value.
-    public static func parseTrackLinksIn(_ value: String) throws(ConfigurationError) -> TrackLinksIn {
+    static func parseTrackLinksIn(_ value: String) throws(ConfigurationError) -> TrackLinksIn {
         guard let parsed = TrackLinksIn(rawValue: value) else {
             throw .badRequest("Invalid TrackLinksIn value \(JSONValue.quoted(value)): expected one of HTML, HTML_AND_TEXT, TEXT.")
         }
