@@ -13,7 +13,7 @@ enum LinkTrackCommand {
 
     static var commands: [any Command.Type] {[
         FilterCommand.self, DecodeCommand.self, KeygenCommand.self,
-        PutTrackingOptionsCommand.self, CorpusCommand.self, CheckCommand.self,
+        PutTrackingOptionsCommand.self, PutLinkTrackOptionsCommand.self, CorpusCommand.self, CheckCommand.self,
     ]}
 
     static func main() {

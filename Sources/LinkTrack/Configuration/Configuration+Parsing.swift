@@ -11,7 +11,7 @@ extension Configuration {
     /// Keys of a configuration set: the ones LinkTrack reads, and the other ones SES returns, which
     /// are accepted (so `aws sesv2 get-configuration-set` output can be pasted) and ignored.
     static let configurationSetKeys: Set<String> = [
-        "ConfigurationSetName", "TrackingOptions", "EventDestinations",
+        "ConfigurationSetName", "TrackingOptions", "LinkTrackOptions", "EventDestinations",
         "DeliveryOptions", "ReputationOptions", "SendingOptions", "Tags", "SuppressionOptions",
         "VdmOptions", "ArchivingOptions", "ConfigurationSetArn",
     ]
@@ -166,6 +166,11 @@ extension Configuration {
             }
         }
 
+        var linkTrackOptions = LinkTrackOptions()
+        if let options = set["LinkTrackOptions"] {
+            linkTrackOptions = try parseLinkTrackOptions(options, field: "\(field).LinkTrackOptions")
+        }
+
         var opens = true
         var clicks = true
         var parsedDestinations: [EventDestination] = []
@@ -212,7 +217,8 @@ extension Configuration {
             }
         }
         return ConfigurationSet(uncheckedName: name, customRedirectDomain: domain, httpsPolicy: policy,
-                                tracksOpens: opens, tracksClicks: clicks, eventDestinations: parsedDestinations)
+                                tracksOpens: opens, tracksClicks: clicks, eventDestinations: parsedDestinations,
+                                linkTrackOptions: linkTrackOptions)
     }
 
     static func parseSigningKey(

@@ -85,9 +85,9 @@ extension Configuration {
         let updated = try putConfigurationSetTrackingOptions(
             document: parsed.value, configurationSetName: name, customRedirectDomain: customRedirectDomain,
             httpsPolicy: httpsPolicy, environment: environment, readFile: readFile)
-        var options: [(key: String, value: String)] = []
-        if let customRedirectDomain { options.append(("CustomRedirectDomain", customRedirectDomain)) }
-        if let httpsPolicy { options.append(("HttpsPolicy", httpsPolicy)) }
+        var options: [(key: String, json: String)] = []
+        if let customRedirectDomain { options.append(("CustomRedirectDomain", JSONValue.quoted(customRedirectDomain))) }
+        if let httpsPolicy { options.append(("HttpsPolicy", JSONValue.quoted(httpsPolicy))) }
         let spliced = TrackingOptionsSplice(json: json, location: parsed.location, value: parsed.value,
                                             setName: name, options: options).apply()
         // The splice must give exactly the document the API call gives; it does by construction, and
@@ -98,13 +98,19 @@ extension Configuration {
     }
 }
 
-/// Replaces (or inserts) one configuration set's `TrackingOptions` member in a file's bytes.
+/// Replaces (or inserts) one configuration set's `TrackingOptions` member (or another object
+/// member, ``memberName``) in a file's bytes.
 struct TrackingOptionsSplice {
     let json: [UInt8]
     let location: JSONLocation
     let value: JSONValue
     let setName: String
-    let options: [(key: String, value: String)]
+    /// The new object's members, each value as JSON text.
+    let options: [(key: String, json: String)]
+    /// The member replaced or inserted.
+    var memberName = "TrackingOptions"
+    /// Where a new member goes: after the first of these members the set has.
+    var insertAfter = ["ConfigurationSetName"]
 
     /// The new bytes, or nil when the set cannot be found (the document-level call has failed then).
     func apply() -> [UInt8]? {
@@ -114,7 +120,7 @@ struct TrackingOptionsSplice {
         let set = setsLocation.items[index]
         let replacement: [UInt8]
         let range: Range<Int>
-        if let member = set.members.first(where: { $0.key == "TrackingOptions" }) {
+        if let member = set.members.first(where: { $0.key == memberName }) {
             range = member.value.documentRange
             let old = json[range]
             if old.contains(0x0A) {
@@ -125,15 +131,22 @@ struct TrackingOptionsSplice {
                 replacement = oneLineObject()
             }
         } else {
-            guard let nameMember = set.members.first(where: { $0.key == "ConfigurationSetName" }) else { return nil }
+            guard let nameMember = insertAfter.lazy.compactMap({ key in set.members.first { $0.key == key } }).first else {
+                return nil
+            }
             range = nameMember.value.documentRange.upperBound..<nameMember.value.documentRange.upperBound
             // The set spreads over lines when its first member starts a line of its own.
             if startsLine(nameMember.keyDocumentRange.lowerBound) {
                 let keyIndent = indentation(at: nameMember.keyDocumentRange.lowerBound)
-                replacement = Array(",".utf8) + lineEnding + keyIndent + Array("\"TrackingOptions\": ".utf8)
-                    + multiLineObject(memberIndent: keyIndent + indentUnit(set: set), closingIndent: keyIndent)
+                // After an object written on one line (a `TrackingOptions` beside which a
+                // `LinkTrackOptions` goes), the new object is on one line too.
+                let anchorValue = json[nameMember.value.documentRange]
+                let oneLine = anchorValue.first == UInt8(ascii: "{") && !anchorValue.contains(0x0A)
+                replacement = Array(",".utf8) + lineEnding + keyIndent + Array((JSONValue.quoted(memberName) + ": ").utf8)
+                    + (oneLine ? oneLineObject()
+                        : multiLineObject(memberIndent: keyIndent + indentUnit(set: set), closingIndent: keyIndent))
             } else {
-                replacement = Array(", \"TrackingOptions\": ".utf8) + oneLineObject()
+                replacement = Array((", " + JSONValue.quoted(memberName) + ": ").utf8) + oneLineObject()
             }
         }
         return Array(json[..<range.lowerBound]) + replacement + Array(json[range.upperBound...])
@@ -142,7 +155,7 @@ struct TrackingOptionsSplice {
     /// `{ "CustomRedirectDomain": "…", "HttpsPolicy": "…" }`, or `{}`.
     func oneLineObject() -> [UInt8] {
         guard !options.isEmpty else { return Array("{}".utf8) }
-        let members = options.map { JSONValue.quoted($0.key) + ": " + JSONValue.quoted($0.value) }
+        let members = options.map { JSONValue.quoted($0.key) + ": " + $0.json }
         return Array(("{ " + members.joined(separator: ", ") + " }").utf8)
     }
 
@@ -151,7 +164,7 @@ struct TrackingOptionsSplice {
         guard !options.isEmpty else { return Array("{}".utf8) }
         var out = Array("{".utf8) + lineEnding
         for (n, option) in options.enumerated() {
-            out += memberIndent + Array((JSONValue.quoted(option.key) + ": " + JSONValue.quoted(option.value)).utf8)
+            out += memberIndent + Array((JSONValue.quoted(option.key) + ": " + option.json).utf8)
             if n < options.count - 1 { out.append(UInt8(ascii: ",")) }
             out += lineEnding
         }

@@ -17,16 +17,20 @@ public struct ConfigurationSet: Sendable, Equatable {
     /// `EventDestinations` as written (empty when the set has none, which tracks both kinds and
     /// records them in the embedded SQLite store).
     public internal(set) var eventDestinations: [EventDestination] = []
+    /// `LinkTrackOptions`: LinkTrack's rules beyond SES (the defaults when the set has none).
+    public internal(set) var linkTrackOptions = LinkTrackOptions()
 
     /// A set whose fields the caller has validated (the JSON parser) or that a test builds.
     init(uncheckedName name: String, customRedirectDomain: String?, httpsPolicy: HttpsPolicy = .optional,
-         tracksOpens: Bool = true, tracksClicks: Bool = true, eventDestinations: [EventDestination] = []) {
+         tracksOpens: Bool = true, tracksClicks: Bool = true, eventDestinations: [EventDestination] = [],
+         linkTrackOptions: LinkTrackOptions = LinkTrackOptions()) {
         self.name = name
         self.customRedirectDomain = customRedirectDomain
         self.httpsPolicy = httpsPolicy
         self.tracksOpens = tracksOpens
         self.tracksClicks = tracksClicks
         self.eventDestinations = eventDestinations
+        self.linkTrackOptions = linkTrackOptions
     }
 
     /// Whether mail sent through this set is rewritten at all.
