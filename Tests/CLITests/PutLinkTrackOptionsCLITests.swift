@@ -1,13 +1,14 @@
 import Foundation
 import LinkTrack
 import Testing
+import TestSupport
 
 /// `put-configuration-set-linktrack-options` through the binary: flags to fields, the file kept
 /// outside the changed member, usage and request errors.
 @Suite("ConfigCLI: put-configuration-set-linktrack-options")
 struct PutLinkTrackOptionsCLITests {
-    static func put(_ config: URL, _ arguments: [String]) throws -> ConfigCLI.Result {
-        try ConfigCLI.run(["put-configuration-set-linktrack-options", "--config", config.path] + arguments)
+    static func put(_ config: URL, _ arguments: [String]) throws -> LinkTrackCLI.Result {
+        try LinkTrackCLI.run(["put-configuration-set-linktrack-options", "--config", config.path] + arguments)
     }
 
     static let trackingOptions = #""TrackingOptions": { "CustomRedirectDomain": "links.example.com", "HttpsPolicy": "REQUIRE" }"#
@@ -77,12 +78,12 @@ struct PutLinkTrackOptionsCLITests {
     }
 
     @Test func helpListsTheCommandAndItsFlags() throws {
-        let top = try ConfigCLI.run(["--help"])
-        #expect(top.stdout.contains("\n  put-configuration-set-linktrack-options"))
-        let help = try ConfigCLI.run(["put-configuration-set-linktrack-options", "--help"])
+        let top = try LinkTrackCLI.run(["--help"])
+        #expect(top.stdoutText.contains("\n  put-configuration-set-linktrack-options"))
+        let help = try LinkTrackCLI.run(["put-configuration-set-linktrack-options", "--help"])
         #expect(help.status == 0)
         for flag in ["--track-unsubscribe-links", "--excluded-domains", "--honor-other-opt-out-attributes", "--track-links-in"] {
-            #expect(help.stdout.contains(flag), "\(flag)")
+            #expect(help.stdoutText.contains(flag), "\(flag)")
         }
     }
 }
