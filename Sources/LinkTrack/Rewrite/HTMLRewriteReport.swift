@@ -10,6 +10,14 @@ public enum UntrackedReason: Sendable, Equatable, CustomStringConvertible {
     case invalidURL(String)
     /// `ses:no-track` is on the anchor.
     case noTrack
+    /// Another service's opt-out attribute is on the anchor (its name: SendGrid, Postmark, ...) and
+    /// the set honours them (``LinkTrackOptions/honorOtherOptOutAttributes``).
+    case otherOptOut(service: String)
+    /// The destination is one of the message's `List-Unsubscribe` URLs
+    /// (``LinkTrackOptions/trackUnsubscribeLinks`` is off).
+    case unsubscribeLink
+    /// The destination's host is one of the set's ``LinkTrackOptions/excludedDomains``.
+    case excludedDomain
     /// The link already points at the configuration set's redirect domain.
     case alreadyTracked
     /// The tracking URL would exceed ``LinkSigner/maximumURLLength``; the destination's length.
@@ -33,6 +41,9 @@ public enum UntrackedReason: Sendable, Equatable, CustomStringConvertible {
         case .relative: return "relative link"
         case .invalidURL(let why): return "not a valid URL: \(why)"
         case .noTrack: return "ses:no-track"
+        case .otherOptOut(let service): return "\(service)'s opt-out attribute"
+        case .unsubscribeLink: return "a List-Unsubscribe URL of the message"
+        case .excludedDomain: return "an excluded domain"
         case .alreadyTracked: return "already a tracking link on the redirect domain"
         case .tooLong(let n): return "the tracking URL for this \(n)-byte destination would exceed 2048 bytes"
         case .inHead: return "in <head>"

@@ -26,6 +26,10 @@ final class LinkRewriting {
     /// through this object.
     let tracksClicks: Bool
     let httpsPolicy: HttpsPolicy
+    /// The set's excluded domains (issue 21), and the message's unsubscribe URLs when the set leaves
+    /// them untracked.
+    let excludedDomains: ExcludedDomains
+    let unsubscribeURLs: ListUnsubscribe?
 
     @exclusivity(unchecked) var edits = EditList()
     @exclusivity(unchecked) var report = HTMLRewriteReport()
@@ -40,8 +44,12 @@ final class LinkRewriting {
     @exclusivity(unchecked) var destinationBuffer: [UInt8] = []
 
     init(document: UnsafeBufferPointer<UInt8>, storage: [UInt8]?, reportingLinks: Bool, set: ConfigurationSet,
-         domain: String, family: CharsetFamily, charsetName: String, signer: MessageSigner, linkBudget: Int) {
+         domain: String, family: CharsetFamily, charsetName: String, signer: MessageSigner, linkBudget: Int,
+         context: TrackingContext) {
         self.linkBudget = linkBudget
+        self.linkIndex = context.firstLinkIndex
+        self.excludedDomains = set.linkTrackOptions.excludedDomains
+        self.unsubscribeURLs = set.linkTrackOptions.trackUnsubscribeLinks ? nil : context.listUnsubscribe
         self.document = document
         self.storage = storage
         self.reportingLinks = reportingLinks
@@ -187,6 +195,11 @@ final class LinkRewriting {
             return
         }
         if noTrack != nil { link.untrackedReason = .noTrack; return }
+        if let other = tag.listedAttributes.first(where: { HTMLRewriter.otherServiceOptOut($0.kind) != nil }) {
+            link.untrackedReason = .otherOptOut(service: HTMLRewriter.otherServiceOptOut(other.kind)!.service); return
+        }
+        if let unsubscribeURLs, unsubscribeURLs.matches(destination: trimmed) { link.untrackedReason = .unsubscribeLink; return }
+        if !excludedDomains.isEmpty, excludedDomains.matches(destination: trimmed) { link.untrackedReason = .excludedDomain; return }
         if !tracksClicks { link.untrackedReason = .clicksNotTracked; return }
         if !isASCII {
             if family != .utf8, raw.contains(where: { $0 >= 0x80 }) {

@@ -24,4 +24,20 @@ extension HTMLRewriter {
     static let scannerVocabulary = ScannerVocabulary(
         attributes: SESAttribute.allCases.map { ScannerVocabulary.Attribute(name: $0.name) },
         textPlaceholder: PixelTag.placeholder)
+
+    /// ``scannerVocabulary`` and the opt-out attributes of other services
+    /// (``OptOutAttributes/otherServices``), for a set with
+    /// ``LinkTrackOptions/honorOtherOptOutAttributes``: obeyed and removed like `ses:no-track`.
+    static let scannerVocabularyWithOtherServices = ScannerVocabulary(
+        attributes: scannerVocabulary.attributes + OptOutAttributes.otherServices.map {
+            ScannerVocabulary.Attribute(name: String(decoding: $0.name, as: UTF8.self),
+                                        requiredValue: $0.requiredValue.map { String(decoding: $0, as: UTF8.self) })
+        },
+        textPlaceholder: PixelTag.placeholder)
+
+    /// The other service's opt-out attribute that `kind` is, or nil (SES's own, or not listed).
+    static func otherServiceOptOut(_ kind: AttributeKind) -> OptOutAttribute? {
+        guard case .listed(let index) = kind, index >= SESAttribute.allCases.count else { return nil }
+        return OptOutAttributes.otherServices[index - SESAttribute.allCases.count]
+    }
 }

@@ -9,6 +9,12 @@ public struct TrackingContext: Sendable, Equatable {
     public var messageId: String
     /// `X-SES-MESSAGE-TAGS`, in written order.
     public var messageTags: [Tag]
+    /// The index of the part's first tracked link: 0 unless several parts of one message share
+    /// the index space (text parts are tracked, ``LinkTrackOptions/trackLinksIn``).
+    public var firstLinkIndex = 0
+    /// The message's `List-Unsubscribe` URLs, whose links stay untracked unless the set's
+    /// ``LinkTrackOptions/trackUnsubscribeLinks`` says otherwise (issue 21).
+    package var listUnsubscribe: ListUnsubscribe?
 
     public init(configurationSet: ConfigurationSet, messageId: String, messageTags: [Tag] = []) {
         self.configurationSet = configurationSet
@@ -153,10 +159,11 @@ public struct HTMLRewriter: Sendable {
                                   domain: domain, family: family, charsetName: charset ?? "unknown",
                                   signer: MessageSigner(signer, messageId: context.messageId, configurationSet: set.name,
                                                         messageTags: context.messageTags, domain: domain),
-                                  linkBudget: maximumLinks - placeholders.count)
+                                  linkBudget: maximumLinks - placeholders.count, context: context)
         let scan: HTMLScan
         do {
-            scan = try HTMLScanner.scan(document, vocabulary: Self.scannerVocabulary) { links.visit($0) }
+            let vocabulary = set.linkTrackOptions.honorOtherOptOutAttributes ? Self.scannerVocabularyWithOtherServices : Self.scannerVocabulary
+            scan = try HTMLScanner.scan(document, vocabulary: vocabulary) { links.visit($0) }
         } catch {
             return untouched(.unparsable("\(error)"))
         }

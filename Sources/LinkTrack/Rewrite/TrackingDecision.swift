@@ -96,6 +96,13 @@ struct TrackingDecision: Equatable {
             notes.append(.messageIDAdded(messageId))
         }
         tracking = TrackingContext(configurationSet: set, messageId: messageId, messageTags: messageTags)
+        // RFC 2369 allows one List-Unsubscribe field; the URLs of several are all kept untracked.
+        let unsubscribe = fields.filter { $0.name(is: "list-unsubscribe") }.map(\.unfoldedValue)
+        if !unsubscribe.isEmpty {
+            let post = fields.first { $0.name(is: "list-unsubscribe-post") }.map { Array($0.unfoldedValue.utf8) }
+            tracking?.listUnsubscribe = ListUnsubscribe(headerValue: Array(unsubscribe.joined(separator: ", ").utf8),
+                                                       postHeaderValue: post)
+        }
     }
 
     /// The lowercased header names in a DKIM-Signature's `h=` tag (RFC 6376 §3.5).
