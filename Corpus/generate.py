@@ -43,7 +43,7 @@ def eolify(data, eol):
 def write_case(name, data, description, kind="eml", args=None, exit_status=0,
                config=None):
     assert name not in SEEN, name
-    assert name.split("-")[0] in ("html", "mime", "enc", "charset", "policy", "exit"), name
+    assert name.split("-")[0] in ("html", "mime", "enc", "charset", "policy", "exit", "rules", "text"), name
     SEEN.add(name)
     d = os.path.join(ROOT, name)
     os.makedirs(d, exist_ok=True)
@@ -1613,6 +1613,81 @@ def malformed_header_cases():
                "mime4j, body text for Python's email. Readers disagree on it, so the part passes through untouched.")
 
 
+# ---------------------------------------------------------------- link rules beyond SES (issue 21)
+
+def rules_config(options):
+    """DEFAULT_CONFIG with its default set given LinkTrackOptions."""
+    config = json.loads(json.dumps(DEFAULT_CONFIG))
+    config["ConfigurationSets"][0]["LinkTrackOptions"] = options
+    return config
+
+
+def rules_cases():
+    base = ["From: News <news@shop.example.com>", "To: reader@example.net", "Subject: Rules",
+            "Date: Tue, 01 Dec 2026 09:00:00 +0000"]
+
+    def msg(fields, html, eol=CRLF):
+        return eolify(B("\n".join(base + fields + ["MIME-Version: 1.0", 'Content-Type: text/html; charset="utf-8"', ""])
+                        + "\n") + B(html), eol)
+
+    unsubscribe_html = (
+        "<html><body>\n<p><a href=\"https://shop.example.com/sale\">Sale</a></p>\n"
+        "<p><a href=\"https://shop.example.com/unsub?u=7&amp;l=news\">Unsubscribe</a> or\n"
+        "<a href=\" HTTPS://SHOP.example.com/unsub/other \">this one</a> or\n"
+        "<a href=\"mailto:unsub@shop.example.com\">by mail</a>, not\n"
+        "<a href=\"https://shop.example.com/unsub?u=7&amp;l=other\">another list</a></p>\n</body></html>\n")
+    write_case("rules-list-unsubscribe-links-stay-untracked",
+               msg(["Message-ID: <rules.1@shop.example.com>",
+                    "List-Unsubscribe: <mailto:unsub@shop.example.com?subject=stop> (by mail),",
+                    " <https://shop.example.com/unsub?u=7&l=news>,",
+                    "\t<https://shop.example.com/unsub/other>",
+                    "List-Unsubscribe-Post: List-Unsubscribe=One-Click"], unsubscribe_html),
+               "A folded List-Unsubscribe with a comment and three URLs: the links equal to one of them (after "
+               "character references are decoded, whitespace trimmed, scheme and host in any case) stay untracked; "
+               "a link to another list and the sale link are tracked. RFC 8058 one-click alongside.")
+    write_case("rules-list-unsubscribe-tracked-when-asked",
+               msg(["Message-ID: <rules.2@shop.example.com>", "List-Unsubscribe: <https://shop.example.com/unsub?u=7&l=news>"],
+                   unsubscribe_html),
+               "TrackUnsubscribeLinks true: the unsubscribe link is tracked like any other.",
+               config=rules_config({"TrackUnsubscribeLinks": True}))
+
+    excluded_html = (
+        "<html><body>\n<p><a href=\"https://partner.example/offer\">partner</a>\n"
+        "<a href=\"https://www.partner.example/offer\">partner's www</a>\n"
+        "<a href=\"https://bank.example/\">bank apex</a>\n"
+        "<a href=\"https://login.BANK.example/account\">bank login</a>\n"
+        "<a href=\"https://a.b.bank.example:8443/x\">deep bank</a>\n"
+        "<a href=\"https://xn--bcher-kva.example/buch\">b\u00fccher, punycode</a>\n"
+        "<a href=\"https://b\u00fccher.example/buch\">b\u00fccher, unicode</a>\n"
+        "<a href=\"https://shop.example.com/\">shop</a></p>\n</body></html>\n")
+    write_case("rules-excluded-domains-exact-wildcard-idn",
+               msg(["Message-ID: <rules.3@shop.example.com>"], excluded_html),
+               "ExcludedDomains partner.example (that host only), *.bank.example (subdomains at any depth, not the "
+               "apex) and b\u00fccher.example given in Unicode: links to the punycode and the Unicode spelling both "
+               "stay untracked, as do the bank's subdomains; the partner's www, the bank's apex and the shop are tracked.",
+               config=rules_config({"ExcludedDomains": ["partner.example", "*.bank.example", "b\u00fccher.example"]}))
+
+    optout_html = (
+        "<html><body>\n<p><a clicktracking=off href=\"https://shop.example.com/sg\">SendGrid off</a>\n"
+        "<a href=\"https://shop.example.com/sg-on\" clicktracking=\"on\">SendGrid on</a>\n"
+        "<a href=\"https://shop.example.com/pm\" data-pm-no-track>Postmark</a>\n"
+        "<a\tmc:disable-tracking\thref=\"https://shop.example.com/md\">Mandrill</a>\n"
+        "<a href=\"https://shop.example.com/sp\"   data-msys-clicktrack=\"0\" >SparkPost</a>\n"
+        "<a href=\"https://shop.example.com/sp1\" data-msys-clicktrack=\"1\">SparkPost on</a>\n"
+        "<a href=\"https://shop.example.com/ses\" ses:no-track>SES</a></p>\n</body></html>\n")
+    write_case("rules-other-opt-out-attributes-honoured",
+               msg(["Message-ID: <rules.4@shop.example.com>"], optout_html),
+               "HonorOtherOptOutAttributes: SendGrid's clicktracking=off, Postmark's data-pm-no-track, Mandrill's "
+               "mc:disable-tracking (between tabs) and SparkPost's data-msys-clicktrack=\"0\" keep their links "
+               "untracked and are removed with the whitespace before them, as ses:no-track is; clicktracking=on and "
+               "data-msys-clicktrack=\"1\" are ordinary attributes, kept, and their links tracked.",
+               config=rules_config({"HonorOtherOptOutAttributes": True}))
+    write_case("rules-other-opt-out-attributes-off-by-default",
+               msg(["Message-ID: <rules.5@shop.example.com>"], optout_html),
+               "Without HonorOtherOptOutAttributes the other services' attributes are ordinary attributes: kept, and "
+               "their links tracked (only ses:no-track is obeyed).")
+
+
 def main():
     with open(os.path.join(ROOT, "config.json"), "w") as f:
         json.dump(DEFAULT_CONFIG, f, indent=2)
@@ -1624,6 +1699,7 @@ def main():
     policy_cases()
     exit_cases()
     malformed_header_cases()
+    rules_cases()
     print("%d cases written" % len(SEEN))
 
 

@@ -64,7 +64,11 @@ public struct InvariantChecker: Sendable {
             return problems
         }
         compareTopHeaders(inputTree, outputTree, tracked: true, problems: &problems)
-        compare(inputTree, outputTree, path: "message", set: tracking, isTop: true, problems: &problems)
+        // The message's List-Unsubscribe URLs, which stay untracked unless the set says otherwise.
+        let unsubscribeFields = inputTree.fields.filter { $0.name(is: "list-unsubscribe") }.map(\.unfoldedValue)
+        let unsubscribe = tracking.linkTrackOptions.trackUnsubscribeLinks || unsubscribeFields.isEmpty
+            ? nil : ListUnsubscribe(headerValue: Array(unsubscribeFields.joined(separator: ", ").utf8))
+        compare(inputTree, outputTree, path: "message", set: tracking, isTop: true, unsubscribe: unsubscribe, problems: &problems)
         return problems
     }
 
@@ -144,7 +148,7 @@ public struct InvariantChecker: Sendable {
     }
 
     func compare(_ input: MIMEEntity, _ output: MIMEEntity, path: String, set: ConfigurationSet, isTop: Bool,
-                 problems: inout [String]) {
+                 unsubscribe: ListUnsubscribe? = nil, problems: inout [String]) {
         if !isTop {
             let sameHeader = input.header.elementsEqual(output.header)
             let isHTML = input.contentType.type == "text" && input.contentType.subtype == "html"
@@ -172,7 +176,7 @@ public struct InvariantChecker: Sendable {
                 problems.append("part \(path): a boundary line, the preamble or the epilogue changed")
             }
             for (k, (a, b)) in zip(inMultipart.children, outMultipart.children).enumerated() {
-                compare(a, b, path: path == "message" ? "\(k + 1)" : "\(path).\(k + 1)", set: set, isTop: false, problems: &problems)
+                compare(a, b, path: path == "message" ? "\(k + 1)" : "\(path).\(k + 1)", set: set, isTop: false, unsubscribe: unsubscribe, problems: &problems)
             }
             return
         }
@@ -206,7 +210,7 @@ public struct InvariantChecker: Sendable {
             problems.append("part \(path): the HTML cannot be decoded")
             return
         }
-        problems.append(contentsOf: checkHTML(input: inHTML, output: outHTML, set: set).map { "part \(path): \($0)" })
+        problems.append(contentsOf: checkHTML(input: inHTML, output: outHTML, set: set, unsubscribe: unsubscribe).map { "part \(path): \($0)" })
     }
 
     /// The index of the first field of `fields` (of `block`) whose first line cannot be a header
@@ -292,6 +296,13 @@ public struct InvariantChecker: Sendable {
 
     /// Aligns the input and output HTML byte by byte, accounting for each kind of documented edit.
     public func checkHTML(input: [UInt8], output: [UInt8], set: ConfigurationSet) -> [String] {
+        checkHTML(input: input, output: output, set: set, unsubscribe: nil)
+    }
+
+    /// ``checkHTML(input:output:set:)``.
+    /// - Parameter unsubscribe: the message's `List-Unsubscribe` URLs when the set leaves them
+    ///   untracked (issue 21): no tracked link may lead to one.
+    package func checkHTML(input: [UInt8], output: [UInt8], set: ConfigurationSet, unsubscribe: ListUnsubscribe?) -> [String] {
         guard let domain = set.customRedirectDomain else { return input == output ? [] : ["changed without a redirect domain"] }
         var problems: [String] = []
         let clickPrefixes = ["https://\(domain)/c/", "http://\(domain)/c/"].map { Array($0.utf8) }
@@ -304,6 +315,11 @@ public struct InvariantChecker: Sendable {
         /// The `<` of the tags where a link was tracked and where `ses:no-track` was removed.
         var trackedTagStarts: Set<Int> = []
         var noTrackTagStarts: Set<Int> = []
+        // Other services' opt-out attributes, removed and obeyed like ses:no-track when the set
+        // honours them (issue 21), spelled out here as their services document them.
+        let otherOptOuts = set.linkTrackOptions.honorOtherOptOutAttributes ? Self.otherOptOutNames : []
+        let removableNames = Self.sesAttributeNames + otherOptOuts
+        let noTrackNames = [Self.noTrackName] + otherOptOuts
         func tagStart(_ offset: Int) -> Int { input[..<min(offset, input.count)].lastIndex(of: UInt8(ascii: "<")) ?? -1 }
         var expectedIndex = 0
         var i = 0
@@ -384,6 +400,12 @@ public struct InvariantChecker: Sendable {
                             problems.append("a tracking URL decodes to \(token.destination), not to the original \(String(decoding: original, as: UTF8.self))")
                         }
                         if token.configurationSet != set.name { problems.append("a tracking URL names the set \(token.configurationSet)") }
+                        if set.linkTrackOptions.excludedDomains.matches(destination: Array(original)) {
+                            problems.append("a link to an excluded domain was tracked: \(token.destination)")
+                        }
+                        if let unsubscribe, unsubscribe.matches(destination: original) {
+                            problems.append("a List-Unsubscribe URL was tracked: \(token.destination)")
+                        }
                         if token.linkIndex != expectedIndex { problems.append("link \(token.destination) has index \(token.linkIndex), expected \(expectedIndex)") }
                         expectedIndex += 1
                         trackedTagStarts.insert(tagStart(i))
@@ -406,7 +428,7 @@ public struct InvariantChecker: Sendable {
             // Only a whole `ses:no-track` or `ses:tags` name after a blank or a closing quote can be a
             // removed attribute ("Courses:" in text is not).
             let sesName = k > 0 && (input[k - 1].isLibXML2Blank || input[k - 1] == UInt8(ascii: "\"") || input[k - 1] == UInt8(ascii: "'"))
-                ? Self.sesAttributeNames.first { name in
+                ? removableNames.first { name in
                     startsWithIgnoringCase(input, k, name)
                         && (k + name.count == input.count || !Self.isNameCharacter(input[k + name.count]))
                 } : nil
@@ -424,7 +446,7 @@ public struct InvariantChecker: Sendable {
                 continue
             }
             if sesHere {
-                if startsWithIgnoringCase(input, k, Self.noTrackName) { noTrackTagStarts.insert(tagStart(k)) }
+                if noTrackNames.contains(where: { startsWithIgnoringCase(input, k, $0) && sesName! == $0 }) { noTrackTagStarts.insert(tagStart(k)) }
                 // The attribute as libxml2 reads it: a name of name characters, then optionally blanks,
                 // '=', blanks and a quoted or unquoted value.
                 var e = k
@@ -455,7 +477,7 @@ public struct InvariantChecker: Sendable {
             break
         }
         if !trackedTagStarts.isDisjoint(with: noTrackTagStarts) {
-            problems.append("a link marked ses:no-track was tracked")
+            problems.append("a link marked ses:no-track (or another service's opt-out) was tracked")
         }
         // One pixel is added unless the input already held one (possibly commented out, which the
         // rewriter rightly does not count, so one may be added then too).
@@ -478,6 +500,8 @@ public struct InvariantChecker: Sendable {
     }
 
     static let sesAttributeNames = [Array("ses:no-track".utf8), Array("ses:tags".utf8)]
+    /// SendGrid, Postmark, Mandrill and SparkPost's opt-out attribute names.
+    static let otherOptOutNames = ["clicktracking", "data-pm-no-track", "mc:disable-tracking", "data-msys-clicktrack"].map { Array($0.utf8) }
 
     /// Up to `count` bytes of `input` from `start`, leaving out `{{ses:openTracker}}` placeholders
     /// (removed wherever they stand, even inside an attribute value that holds "ses:tags=" text:
