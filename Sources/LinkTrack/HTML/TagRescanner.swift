@@ -162,7 +162,9 @@ struct TagRescanner {
         guard let range else { return false }
         let raw = UnsafeBufferPointer(rebasing: bytes[range])
         // A value with no reference is compared in place; only one with a `&` is decoded (a copy).
-        let value = raw.contains(UInt8(ascii: "&")) ? CharacterReference.decodeAttributeValue(ArraySlice(raw)) : Array(raw)
+        // Blanks around the value do not count (`clicktracking=" off "` opts out too).
+        let decoded = raw.contains(UInt8(ascii: "&")) ? CharacterReference.decodeAttributeValue(ArraySlice(raw)) : Array(raw)
+        let value = decoded.trimmingASCIIWhitespace()
         return value.count == required.count && zip(value, required).allSatisfy { $0.asciiLowercased == $1 }
     }
 

@@ -52,7 +52,8 @@ import Testing
             anchors: [
                 "<a clicktracking=OFF href=\"https://example.com/1\">1</a>", "<a data-pm-no-track href=\"https://example.com/2\">2</a>",
                 "<a href=\"https://example.com/3\" clicktracking=on>3</a>",
-            ], reasons: [.otherOptOut(service: "SendGrid"), .otherOptOut(service: "Postmark"), nil]),
+                "<a data-msys-clicktrack=\" &#48; \" href=\"https://example.com/4\">4</a>",
+            ], reasons: [.otherOptOut(service: "SendGrid"), .otherOptOut(service: "Postmark"), nil, .otherOptOut(service: "SparkPost")]),
         Row(name: "other services' opt-outs, off by default", options: LinkTrackOptions(),
             anchors: ["<a clicktracking=off href=\"https://example.com/1\">1</a>"], reasons: [nil]),
     ]
