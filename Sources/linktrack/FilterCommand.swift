@@ -208,10 +208,15 @@ enum Explanation {
         var out = "linktrack: configuration set: \(report.configurationSet ?? "none"); message id: \(report.messageId ?? "none"); \(report.changed ? "changed" : "unchanged")\n"
         for note in report.notes { out += "  note: \(note)\n" }
         for warning in report.warnings { out += "  warning: \(warning)\n" }
+        // A report lists at most Limits.maximumReportEntries of each kind; the rest are counted.
+        if report.unlistedNotes > 0 { out += "  ... and \(report.unlistedNotes) more note(s), not listed\n" }
+        if report.unlistedWarnings > 0 { out += "  ... and \(report.unlistedWarnings) more warning(s), not listed\n" }
         for part in report.parts {
             out += "  part \(part.path) \(part.contentType): \(part.action)\n"
             if let html = part.html { out += html_(html, indent: "    ") }
+            if part.unlistedLinks > 0 { out += "    ... and \(part.unlistedLinks) more link(s), not listed\n" }
         }
+        if report.unlistedParts > 0 { out += "  ... and \(report.unlistedParts) more part(s), not listed\n" }
         return out
     }
 

@@ -94,4 +94,24 @@ struct FilterReportingCLITests {
         #expect(added.stderr.contains("; changed\n"))
         #expect(added.stderr.contains("note: the message had no Message-ID; added <lt."))
     }
+
+    /// `--explain` says how many parts, notes and warnings the report counted but does not list
+    /// (a report lists at most Limits.maximumReportEntries, 1,000, of each; issue 16).
+    @Test func explainCountsWhatTheReportDoesNotList() throws {
+        var lines = ["From: a@example.com", "Message-ID: <many@example.com>", "Content-Type: multipart/mixed; boundary=b", ""]
+        for k in 0..<1_004 {
+            // Every part a multipart without a boundary: listed, and warned about.
+            lines += ["--b", "Content-Type: multipart/mixed", "", "part \(k)"]
+        }
+        lines += ["--b--", ""]
+        let input = Array(lines.joined(separator: "\r\n").utf8)
+        let run = try LinkTrackCLI.run(["filter", "--config", FilterCLITests.config, "--explain", "--log-file", "/dev/null"],
+                                       stdin: input)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout == input)
+        // 1 + 1,004 parts listed up to 1,000; 1,004 warnings likewise.
+        #expect(run.stderr.contains("\n  ... and 5 more part(s), not listed\n"), "\(run.stderr.suffix(300))")
+        #expect(run.stderr.contains("\n  ... and 4 more warning(s), not listed\n"))
+        #expect(!run.stderr.contains("more note(s)"))
+    }
 }
