@@ -177,7 +177,10 @@ struct FilterCommand: Command {
                                           messageId: messageId ?? TrackingContext.derivedMessageId(for: document))
             // The edits are applied on the way out: the rewritten document is never held whole.
             // Per-link reports are only printed by --explain.
-            let result = rewriter.rewrite(contentsOf: document, charset: nil, context: context, reportingLinks: explain)
+            // A bare document has no Content-Type: its charset is what its <meta> declares, as for a
+            // MIME part without a charset parameter (else it is sniffed).
+            let result = rewriter.rewrite(contentsOf: document, charset: MetaCharset.prescan(document), context: context,
+                                          reportingLinks: explain)
             if let reason = result.report.untouchedReason {
                 log.note(reason.description)
             } else {

@@ -115,3 +115,19 @@ struct FilterReportingCLITests {
         #expect(!run.stderr.contains("more note(s)"))
     }
 }
+
+/// `--input html` reads the charset a bare document's `<meta>` declares, as the MIME path does for
+/// a part without a charset parameter (issue 16: raw UTF-8 in a link was "non-ASCII in an unknown
+/// document" there, and tracked in a message).
+@Suite("FilterCLI: --input html and <meta charset>")
+struct FilterHTMLMetaCharsetCLITests {
+    @Test(arguments: [("<meta charset=\"utf-8\">", true), ("<meta charset=\"iso-8859-1\">", false), ("", false)])
+    func aRawUTF8LinkIsTrackedWhenTheDocumentSaysUTF8(_ meta: String, _ tracked: Bool) throws {
+        let document = Array("<html><head>\(meta)</head><body><a href=\"https://bücher.example/x\">b</a></body></html>\n".utf8)
+        let run = try LinkTrackCLI.run(["filter", "--input", "html", "--config", FilterCLITests.config,
+                                        "--message-id", "<m@example.com>", "--explain", "--log-file", "/dev/null"], stdin: document)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("link 0 <a> https://bücher.example/x: tracked") == tracked, "\(run.stderr)")
+        #expect(run.stdoutText.contains("u=https://b%C3%BCcher.example/x") == tracked, "\(run.stdoutText)")
+    }
+}

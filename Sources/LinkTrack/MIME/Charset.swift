@@ -155,7 +155,7 @@ enum CharsetFamily: Sendable, Equatable {
 }
 
 /// The HTML `<meta>` charset declaration of a document.
-enum MetaCharset {
+package enum MetaCharset {
     /// Finds the charset an HTML document declares in a `<meta>` element.
     ///
     /// Follows the WHATWG HTML "prescan a byte stream to determine its encoding" algorithm
@@ -173,7 +173,7 @@ enum MetaCharset {
     }
 
     /// ``prescan(_:)`` of bytes held elsewhere.
-    static func prescan(_ buffer: UnsafeBufferPointer<UInt8>) -> String? {
+    package static func prescan(_ buffer: UnsafeBufferPointer<UInt8>) -> String? {
         var scanner = PrescanScanner(input: UnsafeBufferPointer(rebasing: buffer.prefix(1024)))
         return scanner.run()
     }
