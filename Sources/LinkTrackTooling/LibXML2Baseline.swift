@@ -8,7 +8,7 @@ public enum LibXML2Baseline {
     /// How the document reaches the parser.
     public enum Reading: Sendable {
         /// libxml2's own ISO-8859-1 encoding handler over the document read in place: the
-        /// baseline as LIBXML2-NOTES and issue 6 define it.
+        /// baseline as issue 6 defines it.
         case libxml2Handler
         /// The rewriter's own path: ``Latin1Reading`` converts and libxml2 reads UTF-8.
         case rewriterReader

@@ -30,7 +30,7 @@ struct HTMLScan: Sendable {
 /// words of a sender's markup (its attributes, its placeholder) come from the caller's
 /// ``ScannerVocabulary``.
 ///
-/// How positions are recovered (see LIBXML2-NOTES):
+/// How positions are recovered:
 /// - The document is parsed as ISO-8859-1 whatever its charset, so every byte >= 0x80 becomes exactly
 ///   two bytes of the parser's UTF-8 and a parser position maps back to a document offset by counting
 ///   (``Latin1Reading`` converts; libxml2 parses the result as UTF-8).
@@ -300,7 +300,8 @@ private final class ScanState {
     /// A `<!DOCTYPE ...>`: content, when it ended at its `>`. libxml2 reports one that runs to the end
     /// of the document as well (`htmlParseDocTypeDecl` skips to a `>` that is not there); that one
     /// swallows the rest, so it is left to ``findUnterminatedConstruct(after:)``, which puts the
-    /// pixel before it rather than inside it (fuzz finding crash-438af3ec).
+    /// pixel before it rather than inside it (fuzz finding
+    /// `Fuzz/repro/mime-placeholder-inside-tracking-prefix.eml`).
     func doctypeEvent() {
         // Safe: the parser's input is valid during its callback, and `cur > base` guards the read.
         guard let context, let input = context.pointee.input, let cur = input.pointee.cur, let base = input.pointee.base,

@@ -5,7 +5,7 @@ import Glibc
 /// libxml2's reading of one start tag (`htmlParseStartTag`, `htmlParseAttribute`,
 /// `htmlParseAttValue`, `htmlParseHTMLName`), done again over the document's own bytes so that
 /// each attribute's name and value are located byte-exactly: libxml2 reports a tag's attributes
-/// decoded and without positions (LIBXML2-NOTES).
+/// decoded and without positions.
 ///
 /// It reads the document in place and keeps the storage of its attribute list from one tag to the
 /// next, so a tag costs no allocation (unless it has listed attributes).
