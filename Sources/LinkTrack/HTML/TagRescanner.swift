@@ -160,6 +160,8 @@ struct TagRescanner {
     /// decoded, without regard to ASCII case.
     private func hasValue(_ range: Range<Int>?, _ required: [UInt8]) -> Bool {
         guard let range else { return false }
+        // Safe: `range` is a value this rescanner located within `bytes`; `raw` is read or copied
+        // before the function returns.
         let raw = UnsafeBufferPointer(rebasing: bytes[range])
         // A value with no reference is compared in place; only one with a `&` is decoded (a copy).
         // Blanks around the value do not count (`clicktracking=" off "` opts out too).
