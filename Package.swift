@@ -16,7 +16,9 @@ let package = Package(
     // once with OpenSSL (Tests/LinkTrackTests/Tracking/KnownAnswers.swift), so `swift test` builds
     // no crypto package.
     targets: [
-        // libxml2's HTML parser, through a small shim. Only HTML/HTMLScanner imports it.
+        // libxml2's HTML parser, through a small shim. In LinkTrack only the adapter imports it
+        // (HTML/HTMLScanner, and HTML/LibXML2Parsing, its parser set-up); beyond it, only
+        // LinkTrackTooling's LibXML2Baseline, the benchmarks' floor.
         .systemLibrary(
             name: "CLibXML2",
             pkgConfig: "libxml-2.0",

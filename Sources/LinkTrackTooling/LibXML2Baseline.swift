@@ -8,7 +8,7 @@ public enum LibXML2Baseline {
     /// How the document reaches the parser.
     public enum Reading: Sendable {
         /// libxml2's own ISO-8859-1 encoding handler over the document read in place: the
-        /// baseline as LIBXML2-NOTES and issue 6 define it.
+        /// baseline as issue 6 defines it.
         case libxml2Handler
         /// The rewriter's own path: ``Latin1Reading`` converts and libxml2 reads UTF-8.
         case rewriterReader
@@ -17,6 +17,8 @@ public enum LibXML2Baseline {
     public static func parse(_ document: [UInt8], reading: Reading = .libxml2Handler) -> Int {
         LibXML2Parsing.initialize()
         guard !document.isEmpty, document.count < Int(Int32.max) / 2 else { return 0 }
+        // Safe: the document is not empty (checked above), and libxml2 reads it only during the parse,
+        // which ends (and its context is freed) inside the closure.
         return document.withUnsafeBufferPointer { buffer -> Int in
             switch reading {
             case .libxml2Handler:
@@ -40,6 +42,7 @@ public enum LibXML2Baseline {
         var sax = htmlSAXHandler()
         sax.initialized = 1
         sax.startElement = { ctx, _, _ in
+            // Safe: `_private` points at `run`'s counter, an Int, for the whole of htmlParseDocument.
             let counter = lt_xml_ctxt_private(ctx)!.assumingMemoryBound(to: Int.self)
             counter.pointee += 1
         }
@@ -48,6 +51,7 @@ public enum LibXML2Baseline {
         sax.comment = { _, _ in }
         ctxt.pointee.sax.pointee = sax
         var count = 0
+        // Safe: the callbacks run only inside htmlParseDocument, within this closure.
         return withUnsafeMutablePointer(to: &count) { pointer -> Int in
             ctxt.pointee._private = UnsafeMutableRawPointer(pointer)
             _ = htmlParseDocument(ctxt)
@@ -63,12 +67,15 @@ public enum LibXML2Baseline {
         guard !document.isEmpty else { return 0 }
         var copy = document
         for i in copy.indices where copy[i] == 0 { copy[i] = 0xFF }
+        // Safe: the copy is not empty and outlives the parser context, which is freed inside the closure.
         return copy.withUnsafeBufferPointer { buffer -> Int in
             LibXML2Parsing.withParserContext(reading: buffer) { ctxt -> Int in
                 htmlCtxtUseOptions(ctxt, LibXML2Parsing.parserOptions)
                 var sax = htmlSAXHandler()
                 sax.initialized = 1
                 sax.startElement = { ctx, _, atts in
+                    // Safe: `_private` points at the Int below for the whole of htmlParseDocument; libxml2's
+                    // attribute array is NULL-terminated in name/value pairs.
                     let largest = lt_xml_ctxt_private(ctx)!.assumingMemoryBound(to: Int.self)
                     var n = 0
                     if let atts { while atts[2 * n] != nil { n += 1 } }
@@ -76,6 +83,7 @@ public enum LibXML2Baseline {
                 }
                 ctxt.pointee.sax.pointee = sax
                 var largest = 0
+                // Safe: the callbacks run only inside htmlParseDocument, within this closure.
                 return withUnsafeMutablePointer(to: &largest) { pointer -> Int in
                     ctxt.pointee._private = UnsafeMutableRawPointer(pointer)
                     _ = htmlParseDocument(ctxt)

@@ -1,9 +1,9 @@
 /// The command line, read without a framework.
 ///
 /// `linktrack filter` starts once per message in an MTA pipe, so its start-up is on every message's
-/// path. swift-argument-parser brought FoundationEssentials, the regex modules and libdispatch into
-/// the static binary (27 MB, 38,000 relocations to apply at every start) and cost about 0.7 ms of
-/// a 3.5 ms start-up; the few options the commands take are read here instead.
+/// path. swift-argument-parser brings FoundationEssentials, the regex modules and libdispatch into
+/// the static binary, and with them relocations to apply at every start (the figures are in
+/// Benchmarks/README.md); the few options the commands take are read here instead.
 ///
 /// The rules, as ArgumentParser applied them to these commands:
 /// - options are long only: `--name value` or `--name=value`; a value given as the next argument

@@ -1,6 +1,6 @@
 /// Reads the markup inside Outlook conditional comments (`<!--[if mso]> markup <![endif]-->`),
 /// which libxml2 reports only as comment text, though it holds real links (`<v:roundrect href=...>`
-/// buttons; LIBXML2-NOTES).
+/// buttons).
 ///
 /// The markup is read as an HTML fragment with the tag rules of ``TagRescanner`` (libxml2's
 /// `htmlParseStartTag`): nested comments, `<!...>`, `<?...>` and end tags are skipped, and the

@@ -30,7 +30,7 @@ struct HTMLScan: Sendable {
 /// words of a sender's markup (its attributes, its placeholder) come from the caller's
 /// ``ScannerVocabulary``.
 ///
-/// How positions are recovered (see LIBXML2-NOTES):
+/// How positions are recovered:
 /// - The document is parsed as ISO-8859-1 whatever its charset, so every byte >= 0x80 becomes exactly
 ///   two bytes of the parser's UTF-8 and a parser position maps back to a document offset by counting
 ///   (``Latin1Reading`` converts; libxml2 parses the result as UTF-8).
@@ -56,8 +56,8 @@ enum HTMLScanner {
     /// libxml2 cannot be set up. `bytes` must stay valid until `body` returns.
     static func withParserContext<Result>(reading bytes: UnsafeBufferPointer<UInt8>,
                                           _ body: (htmlParserCtxtPtr) -> Result) -> Result? {
-        // Retained for libxml2's read callback, and released here only, after the context (which
-        // calls it) is freed: the `defer`s run in reverse order.
+        // Safe: retained for libxml2's read callback, and released here only, after the context
+        // (which calls it) is freed: the `defer`s run in reverse order.
         let reader = Unmanaged.passRetained(Latin1Reading(bytes))
         defer { reader.release() }
         guard let ctxt = lt_html_create_pull_ctxt(Latin1Reading.read, reader.toOpaque()) else { return nil }
@@ -93,6 +93,7 @@ enum HTMLScanner {
     /// - Throws: ``Failure`` when libxml2 cannot be set up for the document (before any visit).
     static func scan(_ document: [UInt8], vocabulary: ScannerVocabulary,
                      visit: (ScannedTag) -> Bool) throws(Failure) -> HTMLScan {
+        // Safe: the pointer is used only during the call; the scan keeps nothing of it.
         try document.withUnsafeBufferPointer { buffer in
             Result { () throws(Failure) in try scan(buffer, vocabulary: vocabulary, visit: visit) }
         }.get()
@@ -244,8 +245,8 @@ private final class ScanState {
         sax.internalSubset = { ctx, _, _, _ in ScanState.with(ctx) { $0.doctypeEvent() } }
         sax.comment = { ctx, value in ScanState.with(ctx) { $0.comment(value: value) } }
         ctxt.pointee.sax.pointee = sax
-        // Retained for the callbacks, which only run inside htmlParseDocument, and released here
-        // only, once it has returned.
+        // Safe: retained for the callbacks, which only run inside htmlParseDocument, and released
+        // here only, once it has returned (`_private` is cleared first).
         let unmanaged = Unmanaged.passRetained(self)
         ctxt.pointee._private = unmanaged.toOpaque()
         _ = htmlParseDocument(ctxt)
@@ -300,7 +301,8 @@ private final class ScanState {
     /// A `<!DOCTYPE ...>`: content, when it ended at its `>`. libxml2 reports one that runs to the end
     /// of the document as well (`htmlParseDocTypeDecl` skips to a `>` that is not there); that one
     /// swallows the rest, so it is left to ``findUnterminatedConstruct(after:)``, which puts the
-    /// pixel before it rather than inside it (fuzz finding crash-438af3ec).
+    /// pixel before it rather than inside it (fuzz finding
+    /// `Fuzz/repro/mime-placeholder-inside-tracking-prefix.eml`).
     func doctypeEvent() {
         // Safe: the parser's input is valid during its callback, and `cur > base` guards the read.
         guard let context, let input = context.pointee.input, let cur = input.pointee.cur, let base = input.pointee.base,

@@ -2,12 +2,12 @@
 /// ``HTMLScanner``).
 ///
 /// libxml2 can do this conversion itself (an ISO-8859-1 encoding handler), but its converter goes
-/// byte by byte through a general-purpose interface and took about 4 % of a rewrite. This reader
-/// converts straight into the parser's buffer when the parser asks for more input, copying eight
-/// bytes at a time while they are ASCII, which most of an HTML document is; the parser reads the
-/// result as UTF-8 with no handler. The parse is the same: libxml2 parses the UTF-8 its handler
-/// would have produced, byte for byte, and like the handler's output it only ever holds a window
-/// of it.
+/// byte by byte through a general-purpose interface, a visible share of a rewrite (the figure is in
+/// Benchmarks/README.md). This reader converts straight into the parser's buffer when the parser
+/// asks for more input, copying eight bytes at a time while they are ASCII, which most of an HTML
+/// document is; the parser reads the result as UTF-8 with no handler. The parse is the same:
+/// libxml2 parses the UTF-8 its handler would have produced, byte for byte, and like the handler's
+/// output it only ever holds a window of it.
 ///
 /// (libxml2 2.9.14 cannot read a static buffer without an encoding handler: after its first
 /// shrink it reads the buffer again from near the start. Hence a pull reader, not a converted

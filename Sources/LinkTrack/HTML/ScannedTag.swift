@@ -28,7 +28,7 @@ enum TagContext: Sendable, Equatable {
     /// Inside `<head>`.
     case head
     /// Inside `<title>`, `<textarea>` or `<xmp>`, whose content browsers show as text
-    /// but libxml2 parses as markup (LIBXML2-NOTES).
+    /// but libxml2 parses as markup.
     case rawText
     /// Inside an Outlook conditional comment (`<!--[if mso]> ... <![endif]-->`).
     case conditionalComment

@@ -5,7 +5,7 @@ import Glibc
 /// libxml2's reading of one start tag (`htmlParseStartTag`, `htmlParseAttribute`,
 /// `htmlParseAttValue`, `htmlParseHTMLName`), done again over the document's own bytes so that
 /// each attribute's name and value are located byte-exactly: libxml2 reports a tag's attributes
-/// decoded and without positions (LIBXML2-NOTES).
+/// decoded and without positions.
 ///
 /// It reads the document in place and keeps the storage of its attribute list from one tag to the
 /// next, so a tag costs no allocation (unless it has listed attributes).
@@ -160,6 +160,8 @@ struct TagRescanner {
     /// decoded, without regard to ASCII case.
     private func hasValue(_ range: Range<Int>?, _ required: [UInt8]) -> Bool {
         guard let range else { return false }
+        // Safe: `range` is a value this rescanner located within `bytes`; `raw` is read or copied
+        // before the function returns.
         let raw = UnsafeBufferPointer(rebasing: bytes[range])
         // A value with no reference is compared in place; only one with a `&` is decoded (a copy).
         // Blanks around the value do not count (`clicktracking=" off "` opts out too).

@@ -464,6 +464,7 @@ package enum Base64 {
         into output: UnsafeMutableBufferPointer<UInt8>, at written: Int
     ) {
         precondition(index + 3 * count <= input.count && written + 4 * count <= output.count)
+        // Safe: the precondition above keeps every read within `input` and every store within `output`.
         guard count > 0, let outputBase = output.baseAddress else { return }
         let pairs = pairTable
         var index = index

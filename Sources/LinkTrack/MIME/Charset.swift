@@ -174,6 +174,7 @@ package enum MetaCharset {
 
     /// ``prescan(_:)`` of bytes held elsewhere.
     package static func prescan(_ buffer: UnsafeBufferPointer<UInt8>) -> String? {
+        // Safe: a prefix of `buffer`, used only while this call runs.
         var scanner = PrescanScanner(input: UnsafeBufferPointer(rebasing: buffer.prefix(1024)))
         return scanner.run()
     }

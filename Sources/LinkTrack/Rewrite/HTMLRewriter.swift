@@ -32,6 +32,7 @@ public struct TrackingContext: Sendable, Equatable {
 
     /// ``derivedMessageId(for:)`` of bytes held elsewhere (a mapped file).
     public static func derivedMessageId(for document: UnsafeBufferPointer<UInt8>) -> String {
+        // Safe: the same bytes, untyped, read during the call only.
         let (high, low) = DocumentDigest.digest(UnsafeRawBufferPointer(document))
         func hex(_ value: UInt64, digits: Int) -> String {
             let text = String(value, radix: 16)

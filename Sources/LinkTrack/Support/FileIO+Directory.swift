@@ -22,6 +22,8 @@ extension FileIO {
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
+            // Safe: the entry stays valid until the next readdir or closedir; `d_name` is NUL-terminated
+            // within it (POSIX), and it is copied into a String during the call.
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
             }

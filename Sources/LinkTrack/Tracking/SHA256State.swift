@@ -26,6 +26,7 @@ struct SHA256State {
     }
 
     mutating func update(_ bytes: [UInt8]) {
+        // Safe: the pointer is used only during the call.
         bytes.withUnsafeBytes { update($0) }
     }
 
@@ -59,5 +60,6 @@ struct SHA256Sum: Equatable {
         try Swift.withUnsafeBytes(of: bytes, body)
     }
 
+    // Safe: the bytes are copied during the call.
     var array: [UInt8] { withUnsafeBytes { Array($0) } }
 }

@@ -365,7 +365,8 @@ public struct InvariantChecker: Sendable {
                 && clickPrefixes.contains { startsWith(output, j + 1, $0) }
             let urlStart = addedQuote ? j + 1 : j
             // Not where the input spells the same prefix once its placeholders are removed: that is
-            // the input's own text (fuzz finding crash-438af3ec: `"http://l{{ses:openTracker}}inks...`).
+            // the input's own text (fuzz finding `Fuzz/repro/mime-placeholder-inside-tracking-prefix.eml`:
+            // `"http://l{{ses:openTracker}}inks...`).
             if let prefix = clickPrefixes.first(where: { startsWith(output, urlStart, $0) }),
                !startsWith(input, i, prefix),
                !(urlStart == j && Self.bytesWithoutPlaceholders(input, from: i, count: prefix.count, placeholder: placeholder)
@@ -434,8 +435,9 @@ public struct InvariantChecker: Sendable {
                 } : nil
             // Left in place when the output holds the same bytes through one byte past the name, so
             // that a next attribute named "ses:no-track9" is not taken for this one (fuzz finding
-            // crash-598fac04); no further, where an edit may start (text " ses:tags" with the pixel
-            // inserted 2 bytes after it: fuzz finding crash-c08087e9).
+            // `Fuzz/repro/html-ses-no-track-then-longer-name.html`); no further, where an edit may start
+            // (text " ses:tags" with the pixel inserted 2 bytes after it: fuzz finding
+            // `Fuzz/repro/html-ses-tags-text-before-pixel.html`).
             let windowEnd = k + (sesName?.count ?? 0) + 1
             let sesHere = sesName != nil
                 && !startsWith(output, j, Array(input[i..<min(windowEnd, input.count)]))
@@ -505,8 +507,10 @@ public struct InvariantChecker: Sendable {
 
     /// Up to `count` bytes of `input` from `start`, leaving out `{{ses:openTracker}}` placeholders
     /// (removed wherever they stand, even inside an attribute value that holds "ses:tags=" text:
-    /// fuzz findings crash-ec4efd19 and kin). The bytes as they are count too: a document left
-    /// untouched keeps its placeholders (crash-54ca8b49).
+    /// fuzz findings `Fuzz/repro/html-placeholder-inside-ses-tags-value.html` and
+    /// `html-placeholder-inside-href-value-with-ses-tags-text.html`). The bytes as they are count
+    /// too: a document left untouched keeps its placeholders (fuzz finding
+    /// `Fuzz/repro/html-untouched-document-with-placeholder-in-ses-text.html`).
     static func bytesWithoutPlaceholders(_ input: [UInt8], from start: Int, count: Int, placeholder: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         var i = start
@@ -522,7 +526,8 @@ public struct InvariantChecker: Sendable {
     }
 
     /// libxml2's blanks (`IS_BLANK_CH`: space, tab, LF, CR). Not form feed, which HTML5 counts as
-    /// whitespace: libxml2 reads `ses:tags=a<FF>b` as one value (fuzz finding crash-101eca8c).
+    /// whitespace: libxml2 reads `ses:tags=a<FF>b` as one value
+    /// (fuzz finding `Fuzz/repro/html-ses-tags-value-with-form-feed.html`).
     static func isLibXML2Blank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
 
     /// libxml2's attribute name characters (`htmlParseHTMLName`).
@@ -535,8 +540,8 @@ public struct InvariantChecker: Sendable {
     /// https, `/o/` path), wherever they stand (in a comment too), as a browser reads the tag: its
     /// name ends at whitespace, `/` or `>`; names, the scheme and the host in any case; the value in
     /// either quote or none, character references decoded. The rewriter adds no pixel where it
-    /// finds one, so every form it can find must count here (fuzz finding crash-aaf6915a: a
-    /// pixel written `httPs://`).
+    /// finds one, so every form it can find must count here (fuzz finding
+    /// `Fuzz/repro/html-existing-pixel-mixed-case-scheme.html`: a pixel written `httPs://`).
     /// - Parameter domain: the redirect domain, lowercased.
     static func existingPixels(_ bytes: [UInt8], domain: [UInt8]) -> Int {
         let img = Array("<img".utf8)

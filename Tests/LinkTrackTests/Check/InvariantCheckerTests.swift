@@ -112,27 +112,32 @@ struct CheckerFalsePositiveRow: Sendable, CustomTestStringConvertible {
     typealias F = FilterFixture
 
     static let rows: [CheckerFalsePositiveRow] = [
-        // crash-101eca8c: libxml2's blanks are space, tab, LF and CR; a form feed does not end an
+        // `Fuzz/repro/html-ses-tags-value-with-form-feed.html`:
+        // libxml2's blanks are space, tab, LF and CR; a form feed does not end an
         // unquoted value, so the whole `ses:tags` value goes with the attribute.
         CheckerFalsePositiveRow(
             name: "ses:tags value holding a form feed is removed whole",
             html: ["<html><body><a ses:tags=a\u{0C}b href=\"https://shop.example.com/x\">x</a></body></html>"],
             expected: [], absent: ["ses:tags", "\u{0C}b"]),
-        // crash-ec4efd19 and kin: a placeholder is removed inside an attribute value whose text
+        // `Fuzz/repro/html-placeholder-inside-ses-tags-value.html` and kin:
+        // a placeholder is removed inside an attribute value whose text
         // reads like a ses: attribute; that text is not a removed attribute.
         CheckerFalsePositiveRow(
             name: "placeholder inside a value that reads like a ses: attribute",
             html: ["<html><body><p>{{ses:openTracker}}</p><a href=\"a ses:tags='{{ses:openTracker}}x'\">r</a>",
                    "<a href=\"https://shop.example.com/y\">y</a></body></html>"],
             expected: ["<a href=\"a ses:tags='x'\">"]),
-        // crash-598fac04: `ses:no-track9` after a removed `ses:no-track` is another attribute.
+        // `Fuzz/repro/html-ses-no-track-then-longer-name.html`:
+        // `ses:no-track9` after a removed `ses:no-track` is another attribute.
         CheckerFalsePositiveRow(
             name: "removed ses:no-track followed by ses:no-track9",
             html: ["<html><body><a ses:no-track=\"x\" ses:no-track9 href=\"https://shop.example.com/z\">z</a></body></html>"],
             expected: ["<a ses:no-track9 href=\"https://shop.example.com/z\">"]),
-        // crash-c08087e9: text " ses:tags" right before the pixel, which goes ahead of an
+        // `Fuzz/repro/html-ses-tags-text-before-pixel.html`:
+        // text " ses:tags" right before the pixel, which goes ahead of an
         // unterminated tag; the text stays, and the pixel is the only change.
-        // crash-aaf6915a: the rewriter finds an existing pixel whatever the case of the scheme, the
+        // `Fuzz/repro/html-existing-pixel-mixed-case-scheme.html`:
+        // the rewriter finds an existing pixel whatever the case of the scheme, the
         // host, the tag and attribute names, and the quotes; so must the checker.
         CheckerFalsePositiveRow(
             name: "existing pixel written httPs://",
@@ -143,7 +148,8 @@ struct CheckerFalsePositiveRow: Sendable, CustomTestStringConvertible {
             name: "existing pixel in upper case, single-quoted, after another attribute",
             html: ["<BODY><IMG ALT=\"a>b\" SRC='HTTPS://LINKS.example.com/o/x'><a href=\"https://shop.example.com/s\">s</a></BODY>"],
             expected: ["<a href=\"https://links.example.com/c/"], absent: ["<img src="]),
-        // crash-512fbed2: `<img[i` is no image for a browser, so the rewriter adds a pixel, and the
+        // `Fuzz/repro/html-pixel-src-on-img-name-run-together.html`:
+        // `<img[i` is no image for a browser, so the rewriter adds a pixel, and the
         // checker must see exactly one.
         CheckerFalsePositiveRow(
             name: "pixel URL on an <img whose name runs into other bytes",
@@ -154,7 +160,8 @@ struct CheckerFalsePositiveRow: Sendable, CustomTestStringConvertible {
             name: "duplicate ses:tags, one run together with text: both stay",
             html: ["<html><body><a ses:tags=\"k:v\" href=\"https://shop.example.com/t\" ses:tags=\"a:b\"x>t</a></body></html>"],
             expected: ["<a ses:tags=\"k:v\" href=\"https://links.example.com/c/", "ses:tags=\"a:b\"x>t</a>"]),
-        // crash-438af3ec: a placeholder removed from the middle of text that then reads like a
+        // `Fuzz/repro/mime-placeholder-inside-tracking-prefix.eml`:
+        // a placeholder removed from the middle of text that then reads like a
         // tracking URL after a quote; it is the input's own text, not a rewritten href.
         CheckerFalsePositiveRow(
             name: "placeholder inside text that reads like a tracking URL once removed",

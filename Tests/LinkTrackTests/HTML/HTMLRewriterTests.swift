@@ -224,8 +224,9 @@ let htmlRewriterCases: [HTMLRewriterCase] = [
             + "<!-- {{ses:openTracker}} --><p>{{ses:openTracker}}</p></body></html>",
         expected: "<html><head><title></title></head><body><span title=\"\">s</span><!--  --><p>⟦p⟧</p></body></html>",
         links: [], pixel: .inserted(.placeholder)),
+    // Fuzz finding `Fuzz/repro/html-only-placeholder-inside-attribute-value.html`.
     HTMLRewriterCase(
-        name: "pixel: with no placeholder in text (fuzz finding crash-1180ecb6), it goes before </body>",
+        name: "pixel: with no placeholder in text, it goes before </body>",
         input: "<body><span title=\"{{ses:openTracker}}\">s</span><script>var p = \"{{ses:openTracker}}\";</script></body>",
         expected: "<body><span title=\"\">s</span><script>var p = \"\";</script>⟦p⟧</body>",
         links: [], pixel: .inserted(.beforeBodyClose)),
@@ -306,7 +307,8 @@ let htmlRewriterCases: [HTMLRewriterCase] = [
         input: "<body><a href=\"https://example.com/\">x</a><textarea><p>y</p>",
         expected: "<body><a href=\"⟦c 0 https://example.com/⟧\">x</a>⟦p⟧<textarea><p>y</p>",
         links: [.tracked(index: 0)], pixel: .inserted(.beforeUnterminatedConstruct)),
-    // Fuzz finding crash-438af3ec: libxml2 reports a DOCTYPE that runs to the end of the document
+    // Fuzz finding `Fuzz/repro/mime-placeholder-inside-tracking-prefix.eml`:
+    // libxml2 reports a DOCTYPE that runs to the end of the document
     // as if it ended there; the pixel went inside it, where it never renders (and a second pass
     // added another).
     HTMLRewriterCase(
@@ -335,7 +337,8 @@ let htmlRewriterCases: [HTMLRewriterCase] = [
         input: "<BODY><p>x</p><IMG ALT=\"\" SRC='HTTPS://Track.Example.COM/o/1.k1.AAAAAAAAAAAAAAAAAAAAAA'></BODY>",
         expected: "<BODY><p>x</p><IMG ALT=\"\" SRC='HTTPS://Track.Example.COM/o/1.k1.AAAAAAAAAAAAAAAAAAAAAA'></BODY>",
         links: [], pixel: .alreadyPresent),
-    // Fuzz finding crash-512fbed2: libxml2 reads `<img[i` as an `img`, a browser as an element named
+    // Fuzz finding `Fuzz/repro/html-pixel-src-on-img-name-run-together.html`:
+    // libxml2 reads `<img[i` as an `img`, a browser as an element named
     // `img[i`, which loads nothing: it is no pixel, and one is added.
     HTMLRewriterCase(
         name: "pixel URL on an <img whose name runs into other bytes: not a pixel, one is added",

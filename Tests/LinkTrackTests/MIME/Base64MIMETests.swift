@@ -114,7 +114,8 @@ import TestSupport
         #expect(mimePhysicalLines(longer).map(\.count) == [400, 400])
     }
 
-    /// Fuzz finding crash-cebea2d8: a single line of 857 characters was kept as "one line",
+    /// Fuzz finding `Fuzz/repro/mime-base64-single-line-grows-past-998.eml`:
+    /// a single line of 857 characters was kept as "one line",
     /// and the rewritten part came out as one line of 1,132 octets, over SMTP's 998.
     @Test func reencodedSingleLineNeverPassesTheSMTPLimit() throws {
         for length in [996, 1000, 1400] {
@@ -127,7 +128,7 @@ import TestSupport
         }
     }
 
-    /// Fuzz finding crash-abc139aa (`Fuzz/repro/mime-base64-first-line-past-998.eml`): a body of
+    /// Fuzz finding `Fuzz/repro/mime-base64-first-line-past-998.eml`: a body of
     /// several lines whose first line had 1,236 characters kept that length as its layout, and
     /// the rewritten part came out in lines of 1,236 octets. Over 996 characters the layout is 76;
     /// up to it, the first line's own length.

@@ -379,8 +379,9 @@ enum ReferenceQuotedPrintable {
                 lastLine += 1
             }
             output.append(contentsOf: raw[rawCursor..<lines[firstLine].rawRange.lowerBound])
-            // Behaviour change after the fuzz finding crash-09ab03b6 (kept in the reference so the
-            // comparison stays meaningful): a body ending with a soft break keeps it.
+            // Behaviour change after the fuzz finding `Fuzz/repro/mime-qp-final-soft-break-kept.eml`
+            // (kept in the reference so the comparison stays meaningful): a body ending with a soft
+            // break keeps it.
             var finalSoftBreak: Range<Int>?
             if lastLine == lines.count - 1, content.last != MIMEBytes.lf {
                 let range = lines[lastLine].rawRange
@@ -525,7 +526,8 @@ enum ReferenceBase64 {
                     let singleLength = firstLineLength >= 0 ? firstLineLength : currentLineLength
                     // A single line keeps its own length (so the same data re-encodes to the same
                 // line, and longer data wraps at it) up to 996 characters; a longer line, already
-                // past SMTP's 998-octet limit, is not a layout to keep: 76 (fuzz finding crash-cebea2d8).
+                // past SMTP's 998-octet limit, is not a layout to keep: 76 (fuzz finding
+                // `Fuzz/repro/mime-base64-single-line-grows-past-998.eml`).
                 lineLength = singleLength <= 76 || singleLength > Base64.maximumSingleLineLength ? 76 : singleLength
                 }
                 return .success(Base64Layout(
