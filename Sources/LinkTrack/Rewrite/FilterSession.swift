@@ -170,7 +170,8 @@ public struct FilterSession {
     /// parts. A listed HTML part keeps its links' reports while the message's listed links stay
     /// within ``Limits/maximumLinksPerHTMLPart``; past that, the part is listed without them (they
     /// are counted in ``PartReport/unlistedLinks``). So a message's report is bounded whatever the
-    /// number of its parts (issue 16, item 16: 200,000 small parts held 357 MB).
+    /// number of its parts (issue 16, item 16: without it, a message of many small parts held
+    /// a report entry per part).
     mutating func list(_ part: PartReport) {
         guard report.parts.count < limits.maximumReportEntries else {
             report.unlistedParts += 1

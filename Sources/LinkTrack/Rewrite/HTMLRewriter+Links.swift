@@ -43,6 +43,7 @@ final class LinkRewriting {
     /// Every destination is decoded into this buffer (the report derives it again when asked).
     @exclusivity(unchecked) var destinationBuffer: [UInt8] = []
 
+    /// - Warning: `document` must stay valid for the object's life, which ends with the rewrite.
     init(document: UnsafeBufferPointer<UInt8>, storage: [UInt8]?, reportingLinks: Bool, set: ConfigurationSet,
          domain: String, family: CharsetFamily, charsetName: String, signer: MessageSigner, linkBudget: Int,
          context: TrackingContext) {
@@ -165,6 +166,7 @@ final class LinkRewriting {
         let trimmed = destinationBuffer
         var link = LinkReport(
             // Only a report reads the element's name (for `v:roundrect` and the like, a String on the heap).
+            // Safe: the name's range comes from the scanner and lies within the document.
             element: reportingLinks ? HTMLRewriter.elementName(UnsafeBufferPointer(rebasing: document[tag.nameRange])) : "",
             originalBytes: reportingLinks ? bytes(valueRange) : [],
             documentOffset: valueRange.lowerBound, writtenValue: nil, linkIndex: nil, untrackedReason: nil,
