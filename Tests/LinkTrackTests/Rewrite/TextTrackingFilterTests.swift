@@ -1,5 +1,6 @@
 import Testing
 @testable import LinkTrack
+import LinkTrackTooling
 
 /// `text/plain` parts through the whole filter when a set's `TrackLinksIn` takes in text (issue 21,
 /// item 4): each transfer encoding, flowed text, and one index space for a message's parts.
@@ -18,6 +19,9 @@ import Testing
     static func run(_ message: String, _ trackLinksIn: TrackLinksIn = .htmlAndText) throws -> (output: String, report: FilterReport) {
         let filter = try MessageFilter(configuration: configuration(trackLinksIn))
         let (output, report) = try filter.filter(Array(message.utf8))
+        // The invariant checker reads every run independently of the rewriter.
+        let problems = try InvariantChecker(configuration: configuration(trackLinksIn)).check(input: Array(message.utf8), output: output)
+        #expect(problems == [])
         return (output.text, report)
     }
 
@@ -119,5 +123,17 @@ import Testing
         if case .inserted = html.pixel {} else { Issue.record("no pixel: \(html.pixel)") }
         #expect(output.contains("<a href=\"https://x.example/1\">1</a>"))
         #expect(report.trackingURLs.count == 1)
+    }
+
+    @Test func checkerRejectsAChangedWordAndAForgedURL() throws {
+        let checker = try InvariantChecker(configuration: Self.configuration(.htmlAndText))
+        let input = Array("see https://x.example/a now\r\n".utf8)
+        let set = Self.configuration(.htmlAndText).configurationSets[0]
+        let tracked = try Self.click("https://x.example/a", index: 0)
+        #expect(checker.checkText(input: input, output: Array("see \(tracked) now\r\n".utf8), set: set) == [])
+        #expect(checker.checkText(input: input, output: Array("see \(tracked) NOW\r\n".utf8), set: set) != [])
+        let other = try Self.click("https://x.example/b", index: 0)
+        #expect(checker.checkText(input: input, output: Array("see \(other) now\r\n".utf8), set: set) != [])
+        #expect(checker.checkText(input: input, output: Array("see \(tracked.dropLast())X now\r\n".utf8), set: set) != [])
     }
 }
