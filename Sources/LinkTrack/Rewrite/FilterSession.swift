@@ -9,7 +9,9 @@ import Darwin
 ///
 /// A ``MessageReader`` reads the message (RFC 2045-2049 with the tolerance described there); the
 /// session turns its events into output: the top-level header block as ``TrackingDecision`` says,
-/// HTML parts through ``HTMLRewriter``, everything else written as it was read. What it does not
+/// HTML parts through ``HTMLRewriter``, `text/plain` parts through ``TextRewriter`` when the set's
+/// ``LinkTrackOptions/trackLinksIn`` takes in text (with `TEXT`, HTML parts get the open pixel and
+/// keep their links, as Postmark's TextOnly still tracks opens), everything else written as it was read. What it does not
 /// process it writes through byte for byte:
 /// - `multipart/signed` and `multipart/encrypted` subtrees, `message/*` parts, attachments, and
 ///   parts beyond ``Limits/maximumNestingDepth``.
