@@ -1687,6 +1687,86 @@ def rules_cases():
                "Without HonorOtherOptOutAttributes the other services' attributes are ordinary attributes: kept, and "
                "their links tracked (only ses:no-track is obeyed).")
 
+# ---------------------------------------------------------------- plain-text link tracking (issue 21, item 4)
+
+def text_config(track_links_in):
+    config = json.loads(json.dumps(DEFAULT_CONFIG))
+    for s in config["ConfigurationSets"]:
+        if s["ConfigurationSetName"] == "optional":
+            s["LinkTrackOptions"] = {"TrackLinksIn": track_links_in, "ExcludedDomains": ["partner.example.net"]}
+    return config
+
+
+TEXT_BOUNDARIES = """Hello,
+
+Our catalogue: https://shop.example.com/catalogue.
+Sizes (see https://shop.example.com/wiki/Size_(chart)) are new.
+Bracketed: <https://shop.example.com/a?b=1&c=2>, and quoted "https://shop.example.com/q".
+Home page: https://shop.example.com/ - questions? https://help.example.com/faq?
+Partner: https://partner.example.net/offer
+Unsubscribe: https://shop.example.com/unsubscribe?u=42
+Not links: mailto:help@example.com, ftp://files.example.com/x, xhttps://shop.example.com/no
+
+> On Monday you wrote:
+> https://shop.example.com/quoted-reply
+-- 
+Kestrel Cycles
+"""
+
+TEXT_HTML = """<!DOCTYPE html>
+<html><body>
+<p><a href="https://shop.example.com/catalogue">Catalogue</a> and <a href="https://shop.example.com/sale">sale</a>.</p>
+</body></html>
+"""
+
+
+def text_cases():
+    def hdrs(name, extra):
+        return headers("Kestrel Cycles <news@example.com>", "rider@example.org", "Text " + name,
+                       "Fri, 22 Mar 2024 09:00:00 +0000", "<%s@example.com>" % name,
+                       ["X-SES-CONFIGURATION-SET: optional"] + list(extra))
+    unsub = ["List-Unsubscribe: <mailto:unsub@example.com>,\n <https://shop.example.com/unsubscribe?u=42>"]
+    write_case("text-boundaries-7bit",
+               eolify(message(hdrs("text-boundaries-7bit", unsub + ['Content-Type: text/plain; charset="utf-8"',
+                                                                    "Content-Transfer-Encoding: 7bit"]), TEXT_BOUNDARIES), CRLF),
+               "TrackLinksIn HTML_AND_TEXT: a 7bit text/plain message with every URL boundary case: trailing period, "
+               "balanced parenthesis, angle brackets, quotes, a trailing slash (escaped as %2F in the tracking URL), a "
+               "trailing question mark; the excluded domain, the List-Unsubscribe URL, other schemes and the quoted "
+               "reply stay untracked.", config=text_config("HTML_AND_TEXT"))
+    write_case("text-quoted-printable-soft-break",
+               eolify(message(hdrs("text-quoted-printable-soft-break", ['Content-Type: text/plain; charset="utf-8"',
+                                                                        "Content-Transfer-Encoding: quoted-printable"]),
+                              qp("Your order: https://shop.example.com/orders/2024/03/22/0000417?view=summary&lang=en-GB&ref=mail-footer\n"
+                                 "Thanks = see you soon.\n")), CRLF),
+               "A quoted-printable text part whose URL is wrapped by a soft line break (and holds =3D): tracked whole, the "
+               "part re-wrapped by the splice.", config=text_config("HTML_AND_TEXT"))
+    write_case("text-base64",
+               eolify(message(hdrs("text-base64", ['Content-Type: text/plain; charset="utf-8"',
+                                                   "Content-Transfer-Encoding: base64"]),
+                              b64("Track your parcel at https://shop.example.com/track/9912.\nThanks!\n")), CRLF),
+               "A base64 text part: decoded, its URL tracked, re-encoded with the same line layout.",
+               config=text_config("HTML_AND_TEXT"))
+    write_case("text-flowed",
+               eolify(message(hdrs("text-flowed", ['Content-Type: text/plain; charset="utf-8"; format=flowed; delsp=yes',
+                                                   "Content-Transfer-Encoding: 7bit"]),
+                              "Read the whole story at https://shop.example.com/blog/2024/ \nspring-rides-in-the-hills today. \n"
+                              "It is a long one.\n> Earlier: https://shop.example.com/quoted \n> more\n"), CRLF),
+               "format=flowed with DelSp=yes: a URL wrapped by a flowed soft break is replaced whole by one tracking URL "
+               "on one line; the quoted reply stays.", config=text_config("HTML_AND_TEXT"))
+    write_case("text-alternative-both-tracked",
+               eolify(message(hdrs("text-alternative-both-tracked", ['Content-Type: multipart/alternative; boundary="tx-b"']),
+                              multipart("tx-b", [text_part("Catalogue: https://shop.example.com/catalogue\n"
+                                                           "Sale: https://shop.example.com/sale\n"),
+                                                 html_part(TEXT_HTML)])), CRLF),
+               "multipart/alternative with TrackLinksIn HTML_AND_TEXT: the text part's links get indexes 0 and 1, the "
+               "HTML part's 2 and 3; the HTML part gets the open pixel.", config=text_config("HTML_AND_TEXT"))
+    write_case("text-only-html-keeps-links",
+               eolify(message(hdrs("text-only-html-keeps-links", ['Content-Type: multipart/alternative; boundary="tx-b"']),
+                              multipart("tx-b", [text_part("Catalogue: https://shop.example.com/catalogue\n"),
+                                                 html_part(TEXT_HTML)])), CRLF),
+               "TrackLinksIn TEXT: the text part's link is tracked; the HTML part keeps its links and gets the open pixel.",
+               config=text_config("TEXT"))
+
 
 def main():
     with open(os.path.join(ROOT, "config.json"), "w") as f:
@@ -1700,6 +1780,7 @@ def main():
     exit_cases()
     malformed_header_cases()
     rules_cases()
+    text_cases()
     print("%d cases written" % len(SEEN))
 
 

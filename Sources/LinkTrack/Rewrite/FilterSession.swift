@@ -9,7 +9,9 @@ import Darwin
 ///
 /// A ``MessageReader`` reads the message (RFC 2045-2049 with the tolerance described there); the
 /// session turns its events into output: the top-level header block as ``TrackingDecision`` says,
-/// HTML parts through ``HTMLRewriter``, everything else written as it was read. What it does not
+/// HTML parts through ``HTMLRewriter``, `text/plain` parts through ``TextRewriter`` when the set's
+/// ``LinkTrackOptions/trackLinksIn`` takes in text (with `TEXT`, HTML parts get the open pixel and
+/// keep their links, as Postmark's TextOnly still tracks opens), everything else written as it was read. What it does not
 /// process it writes through byte for byte:
 /// - `multipart/signed` and `multipart/encrypted` subtrees, `message/*` parts, attachments, and
 ///   parts beyond ``Limits/maximumNestingDepth``.
@@ -34,13 +36,24 @@ public struct FilterSession {
 
     var reader: MessageReader
     var output: [UInt8] = []
-    /// The HTML part whose body is being collected, if any.
-    var collecting: HTMLPart?
+    /// The HTML or text part whose body is being collected, if any.
+    var collecting: CollectedPart?
     var tracking: TrackingContext?
     /// How many link reports the parts listed so far hold (see ``list(_:)``).
     var listedLinks = 0
+    /// The link index the next part starts at, when the set tracks text parts and the message's
+    /// parts share one index space (``LinkTrackOptions/trackLinksIn``).
+    var nextLinkIndex = 0
 
-    struct HTMLPart {
+    /// A part whose body is collected to be rewritten: HTML, or `text/plain` when the set tracks
+    /// text parts.
+    struct CollectedPart {
+        enum Kind {
+            case html, text
+
+            var contentType: String { self == .html ? "text/html" : "text/plain" }
+        }
+        var kind: Kind = .html
         var path: String
         var header: [UInt8]
         var blankLine: [UInt8]
@@ -105,7 +118,7 @@ public struct FilterSession {
             case .boundary(let boundary):
                 if let part = collecting {
                     collecting = nil
-                    finishHTMLPart(part)
+                    finishCollectedPart(part)
                 }
                 if boundary.implicitlyClosed > 0 {
                     warn(.part(boundary.multipartPath.isEmpty ? "message" : boundary.multipartPath,
@@ -126,7 +139,7 @@ public struct FilterSession {
             case .end(let unclosed):
                 if let part = collecting {
                     collecting = nil
-                    finishHTMLPart(part)
+                    finishCollectedPart(part)
                 }
                 if unclosed > 0 {
                     warn(.unclosedMultiparts(unclosed))
@@ -178,9 +191,10 @@ public struct FilterSession {
             return
         }
         var part = part
-        if let links = part.html?.links.count, links > 0 {
+        if let links = part.html?.links.count ?? part.text?.links.count, links > 0 {
             if listedLinks + links > limits.maximumLinksPerHTMLPart {
                 part.html?.links = []
+                part.text?.links = []
                 part.unlistedLinks = links
             } else {
                 listedLinks += links
@@ -194,7 +208,7 @@ public struct FilterSession {
     /// Appends `lines` to `part`'s body and keeps collecting, or writes the part out untouched
     /// once it is larger than the size limit.
     /// - Precondition: ``collecting`` does not hold `part` (so that its body is not shared).
-    mutating func appendToBody(of part: consuming HTMLPart, _ lines: ArraySlice<UInt8>) {
+    mutating func appendToBody(of part: consuming CollectedPart, _ lines: ArraySlice<UInt8>) {
         if part.body.isEmpty {
             part.body = lines
             part.borrowedGeneration = reader.inputGeneration
@@ -215,8 +229,8 @@ public struct FilterSession {
         // Capped at what the quoted-printable line map and the parser can address (Limits).
         let maximumSize = min(limits.maximumHTMLPartSize, Limits.largestHTMLPartSize)
         if part.header.count + part.body.count > maximumSize {
-            warn(.part(part.path, .htmlPartTooLarge(limit: maximumSize)))
-            list(PartReport(path: part.path, contentType: "text/html", action: .passedThrough(.tooLarge), html: nil))
+            warn(.part(part.path, part.kind == .html ? .htmlPartTooLarge(limit: maximumSize) : .textPartTooLarge(limit: maximumSize)))
+            list(PartReport(path: part.path, contentType: part.kind.contentType, action: .passedThrough(.tooLarge), html: nil))
             output.append(contentsOf: part.header)
             output.append(contentsOf: part.blankLine)
             output.append(contentsOf: part.body)
@@ -320,7 +334,13 @@ public struct FilterSession {
             list(PartReport(path: displayPath, contentType: typeName, action: .walked, html: nil))
             return
         }
-        guard contentType.type == "text", contentType.subtype == "html" else {
+        let kind: CollectedPart.Kind
+        if contentType.type == "text", contentType.subtype == "html" {
+            kind = .html
+        } else if contentType.type == "text", contentType.subtype == "plain", let set = tracking?.configurationSet,
+                  set.linkTrackOptions.trackLinksIn.tracksText, set.tracksClicks {
+            kind = .text
+        } else {
             return passThrough(.notHTML, contentType: typeName)
         }
         if isAttachment {
@@ -334,7 +354,7 @@ public struct FilterSession {
             warn(.part(displayPath, .conflictingTransferEncodings(encodings.map(\.name))))
             return passThrough(.conflictingTransferEncodings, contentType: typeName)
         }
-        collecting = HTMLPart(path: displayPath, header: header, blankLine: blankLine, fields: fields,
+        collecting = CollectedPart(kind: kind, path: displayPath, header: header, blankLine: blankLine, fields: fields,
                               contentType: contentType, transferEncoding: encodings.last ?? .sevenBit,
                               enclosingBoundaries: reader.enclosingBoundaries)
     }

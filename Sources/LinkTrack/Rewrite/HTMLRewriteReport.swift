@@ -33,6 +33,15 @@ public enum UntrackedReason: Sendable, Equatable, CustomStringConvertible {
     case nonASCII(charset: String)
     /// The tag could not be located byte-exactly.
     case unlocated
+    /// A URL in a `text/plain` part whose tracking URL would not be read whole by mail clients'
+    /// linkifiers (it would not end in a letter, digit or percent-escape, or would hold a raw
+    /// bracket or quote; ``TextLinkSafety``).
+    case unsafeInText
+    /// A URL in a `text/plain` part whose tracking URL would make its line longer than this many
+    /// octets (RFC 5322 §2.1.1).
+    case lineTooLong(limit: Int)
+    /// A link in an HTML part of a set whose `TrackLinksIn` is `TEXT`: only text parts' links are tracked.
+    case htmlLinksNotTracked
 
     public var description: String {
         switch self {
@@ -51,6 +60,9 @@ public enum UntrackedReason: Sendable, Equatable, CustomStringConvertible {
         case .clicksNotTracked: return "the configuration set does not track clicks"
         case .nonASCII(let charset): return "raw non-ASCII bytes in a \(charset) document"
         case .unlocated: return "the tag could not be located exactly"
+        case .unsafeInText: return "its tracking URL would not be read whole by mail clients' linkifiers"
+        case .lineTooLong(let limit): return "its tracking URL would make its line longer than \(limit) octets"
+        case .htmlLinksNotTracked: return "TrackLinksIn is TEXT: links in HTML parts are not tracked"
         }
     }
 }
@@ -152,5 +164,5 @@ extension FilterReport {
     /// The tracking URLs written into the message, part by part in message order (see
     /// ``HTMLRewriteReport/trackingURLs``), for the parts and links the report lists (``Limits``
     /// bounds how many a report holds).
-    public var trackingURLs: [String] { parts.flatMap { $0.html?.trackingURLs ?? [] } }
+    public var trackingURLs: [String] { parts.flatMap { ($0.html?.trackingURLs ?? []) + ($0.text?.trackingURLs ?? []) } }
 }

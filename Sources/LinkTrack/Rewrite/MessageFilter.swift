@@ -37,7 +37,10 @@ public struct PartReport: Sendable, Equatable {
     /// the message's report already lists as many links as ``Limits/maximumLinksPerHTMLPart``; they
     /// are counted in ``unlistedLinks`` then.
     public var html: HTMLRewriteReport?
-    /// How many links of this part are not listed in ``html`` (see there).
+    /// The text rewriter's report, for `text/plain` parts that were processed (the set's
+    /// ``LinkTrackOptions/trackLinksIn`` takes in text). Its `links` are bounded as ``html``'s are.
+    public var text: TextRewriteReport?
+    /// How many links of this part are not listed in ``html`` or ``text`` (see there).
     public var unlistedLinks = 0
 
     public init(path: String, contentType: String, action: PartAction, html: HTMLRewriteReport?) {

@@ -244,6 +244,9 @@ public enum PartWarning: Sendable, Equatable, CustomStringConvertible {
     case headerBlockTooLarge(limit: Int)
     /// The HTML part is larger than the limit (bytes).
     case htmlPartTooLarge(limit: Int)
+    /// The `text/plain` part, collected for link tracking, is larger than the limit (bytes;
+    /// ``Limits/maximumHTMLPartSize`` bounds text parts too).
+    case textPartTooLarge(limit: Int)
     /// Its `Content-Type` fields (their values) name different types.
     case conflictingContentTypes([String])
     /// A MIME field (its name) follows a line that cannot belong to a header block.
@@ -266,6 +269,7 @@ public enum PartWarning: Sendable, Equatable, CustomStringConvertible {
         case .nestedMultipartsUnclosed(let count): return "\(count) nested multipart part(s) end without their final boundary"
         case .headerBlockTooLarge(let limit): return "the header block is larger than \(limit) bytes; the part passes through untouched"
         case .htmlPartTooLarge(let limit): return "the HTML part is larger than \(limit) bytes; it passes through untouched"
+        case .textPartTooLarge(let limit): return "the text part is larger than \(limit) bytes; its links are not tracked"
         case .conflictingContentTypes(let values):
             return "its \(values.count) Content-Type fields name different types (\(values.joined(separator: "; "))); the part passes through untouched"
         case .mimeFieldAfterMalformedLine(let name):

@@ -13,6 +13,8 @@ import LinkTrack
 ///   href is a tracking URL on the set's redirect domain that verifies and decodes to exactly the
 ///   original destination, with the scheme the HttpsPolicy asks for; a rewritten part holds exactly
 ///   one open pixel when opens are tracked;
+/// - in each `text/plain` part of a set that tracks text (``checkText(input:output:set:)``), only
+///   URLs changed, each into a tracking URL that verifies and decodes to it;
 /// - no output line is longer than 998 octets unless the same line was in the input.
 public struct InvariantChecker: Sendable {
     let configuration: Configuration
@@ -68,7 +70,11 @@ public struct InvariantChecker: Sendable {
         let unsubscribeFields = inputTree.fields.filter { $0.name(is: "list-unsubscribe") }.map(\.unfoldedValue)
         let unsubscribe = tracking.linkTrackOptions.trackUnsubscribeLinks || unsubscribeFields.isEmpty
             ? nil : ListUnsubscribe(headerValue: Array(unsubscribeFields.joined(separator: ", ").utf8))
-        compare(inputTree, outputTree, path: "message", set: tracking, isTop: true, unsubscribe: unsubscribe, problems: &problems)
+        // When text parts are tracked, the message's parts share one index space; otherwise each
+        // HTML part starts at 0.
+        var nextLinkIndex = 0
+        compare(inputTree, outputTree, path: "message", set: tracking, isTop: true, unsubscribe: unsubscribe, problems: &problems,
+                nextLinkIndex: &nextLinkIndex)
         return problems
     }
 
@@ -148,11 +154,11 @@ public struct InvariantChecker: Sendable {
     }
 
     func compare(_ input: MIMEEntity, _ output: MIMEEntity, path: String, set: ConfigurationSet, isTop: Bool,
-                 unsubscribe: ListUnsubscribe? = nil, problems: inout [String]) {
+                 unsubscribe: ListUnsubscribe? = nil, problems: inout [String], nextLinkIndex: inout Int) {
         if !isTop {
             let sameHeader = input.header.elementsEqual(output.header)
             let isHTML = input.contentType.type == "text" && input.contentType.subtype == "html"
-            if !sameHeader && !isHTML {
+            if !sameHeader && !isHTML && !Self.isTrackedText(input, set: set) {
                 problems.append("part \(path): the header block changed")
                 return
             }
@@ -176,7 +182,8 @@ public struct InvariantChecker: Sendable {
                 problems.append("part \(path): a boundary line, the preamble or the epilogue changed")
             }
             for (k, (a, b)) in zip(inMultipart.children, outMultipart.children).enumerated() {
-                compare(a, b, path: path == "message" ? "\(k + 1)" : "\(path).\(k + 1)", set: set, isTop: false, unsubscribe: unsubscribe, problems: &problems)
+                compare(a, b, path: path == "message" ? "\(k + 1)" : "\(path).\(k + 1)", set: set, isTop: false, unsubscribe: unsubscribe,
+                        problems: &problems, nextLinkIndex: &nextLinkIndex)
             }
             return
         }
@@ -188,7 +195,8 @@ public struct InvariantChecker: Sendable {
             problems.append("part \(path): \(problem), yet the part changed")
             return
         }
-        let renderable = input.contentType.type == "text" && input.contentType.subtype == "html"
+        let isText = Self.isTrackedText(input, set: set)
+        let renderable = (input.contentType.type == "text" && input.contentType.subtype == "html" || isText)
             && input.disposition?.disposition != "attachment"
         guard renderable else {
             if !input.body.elementsEqual(output.body) { problems.append("part \(path) (\(input.typeName)) must not change, but did") }
@@ -210,7 +218,16 @@ public struct InvariantChecker: Sendable {
             problems.append("part \(path): the HTML cannot be decoded")
             return
         }
-        problems.append(contentsOf: checkHTML(input: inHTML, output: outHTML, set: set, unsubscribe: unsubscribe).map { "part \(path): \($0)" })
+        if !set.linkTrackOptions.trackLinksIn.tracksText { nextLinkIndex = 0 }
+        let found = isText ? checkText(input: inHTML, output: outHTML, set: set, unsubscribe: unsubscribe, nextLinkIndex: &nextLinkIndex)
+            : checkHTML(input: inHTML, output: outHTML, set: set, unsubscribe: unsubscribe, nextLinkIndex: &nextLinkIndex)
+        problems.append(contentsOf: found.map { "part \(path): \($0)" })
+    }
+
+    /// Whether `entity` is a `text/plain` part whose links the set tracks (its `TrackLinksIn`).
+    static func isTrackedText(_ entity: MIMEEntity, set: ConfigurationSet) -> Bool {
+        entity.contentType.type == "text" && entity.contentType.subtype == "plain"
+            && set.linkTrackOptions.trackLinksIn.tracksText && set.tracksClicks
     }
 
     /// The index of the first field of `fields` (of `block`) whose first line cannot be a header
@@ -296,13 +313,18 @@ public struct InvariantChecker: Sendable {
 
     /// Aligns the input and output HTML byte by byte, accounting for each kind of documented edit.
     public func checkHTML(input: [UInt8], output: [UInt8], set: ConfigurationSet) -> [String] {
-        checkHTML(input: input, output: output, set: set, unsubscribe: nil)
+        var nextLinkIndex = 0
+        return checkHTML(input: input, output: output, set: set, unsubscribe: nil, nextLinkIndex: &nextLinkIndex)
     }
 
     /// ``checkHTML(input:output:set:)``.
-    /// - Parameter unsubscribe: the message's `List-Unsubscribe` URLs when the set leaves them
-    ///   untracked (issue 21): no tracked link may lead to one.
-    package func checkHTML(input: [UInt8], output: [UInt8], set: ConfigurationSet, unsubscribe: ListUnsubscribe?) -> [String] {
+    /// - Parameters:
+    ///   - unsubscribe: the message's `List-Unsubscribe` URLs when the set leaves them untracked
+    ///     (issue 21): no tracked link may lead to one.
+    ///   - nextLinkIndex: the index of the part's first tracked link (a message whose parts share one
+    ///     index space: its set tracks text parts too), moved past the part's tracked links.
+    package func checkHTML(input: [UInt8], output: [UInt8], set: ConfigurationSet, unsubscribe: ListUnsubscribe?,
+                           nextLinkIndex: inout Int) -> [String] {
         guard let domain = set.customRedirectDomain else { return input == output ? [] : ["changed without a redirect domain"] }
         var problems: [String] = []
         let clickPrefixes = ["https://\(domain)/c/", "http://\(domain)/c/"].map { Array($0.utf8) }
@@ -321,7 +343,8 @@ public struct InvariantChecker: Sendable {
         let removableNames = Self.sesAttributeNames + otherOptOuts
         let noTrackNames = [Self.noTrackName] + otherOptOuts
         func tagStart(_ offset: Int) -> Int { input[..<min(offset, input.count)].lastIndex(of: UInt8(ascii: "<")) ?? -1 }
-        var expectedIndex = 0
+        var expectedIndex = nextLinkIndex
+        defer { nextLinkIndex = expectedIndex }
         var i = 0
         var j = 0
         func startsWith(_ bytes: [UInt8], _ at: Int, _ prefix: [UInt8]) -> Bool {

@@ -4,17 +4,23 @@ import Glibc
 import Darwin
 #endif
 
+/// The per-part pipeline, shared by HTML and `text/plain` parts: decode the body (quoted-printable,
+/// base64 or identity), let the part's transform turn the decoded bytes into an ``EditList`` and a
+/// report (``HTMLRewriter`` for HTML, ``TextRewriter`` for text), then re-encode with the edits
+/// spliced in (``QuotedPrintable/splice(raw:decoded:map:edits:into:fallbackLineEnding:)``,
+/// ``Base64/encode(_:edits:layout:into:)``) or splice them in place, with the 998-octet and
+/// delimiter-like-line checks that re-encode an identity-encoded part as quoted-printable.
 extension FilterSession {
-    /// Decodes, rewrites and re-encodes one collected HTML part, then writes it. A part that cannot be
+    /// Decodes, rewrites and re-encodes one collected part, then writes it. A part that cannot be
     /// processed is written exactly as it came, and the reason goes into the report.
-    mutating func finishHTMLPart(_ part: HTMLPart) {
-        var partReport = PartReport(path: part.path, contentType: "text/html", action: .unchanged, html: nil)
+    mutating func finishCollectedPart(_ part: CollectedPart) {
+        var partReport = PartReport(path: part.path, contentType: part.kind.contentType, action: .unchanged, html: nil)
         if let tracking {
             // The document is decoded into buffers that the filter keeps for the next part (see
-            // ``PartBufferPool``). They go back once `rewriteHTMLPart` has returned, when no copy of
+            // ``PartBufferPool``). They go back once `rewritePart` has returned, when no copy of
             // them is left, so that their storage is reused rather than copied.
             var buffers = filter.partBuffers.take()
-            rewriteHTMLPart(part, tracking: tracking, buffers: &buffers, partReport: &partReport)
+            rewritePart(part, tracking: tracking, buffers: &buffers, partReport: &partReport)
             filter.partBuffers.give(buffers)
         } else {
             writeOriginal(part)
@@ -22,14 +28,14 @@ extension FilterSession {
         list(partReport)
     }
 
-    private mutating func writeOriginal(_ part: HTMLPart) {
+    private mutating func writeOriginal(_ part: CollectedPart) {
         output.append(contentsOf: part.header)
         output.append(contentsOf: part.blankLine)
         output.append(contentsOf: part.body)
     }
 
-    private mutating func rewriteHTMLPart(_ part: HTMLPart, tracking: TrackingContext, buffers: inout PartBuffers,
-                                          partReport: inout PartReport) {
+    private mutating func rewritePart(_ part: CollectedPart, tracking: TrackingContext, buffers: inout PartBuffers,
+                                      partReport: inout PartReport) {
         // The line ending before the next boundary belongs to the delimiter (RFC 2046 §5.1.1); at the
         // end of the message it is kept out of the document too, so a pixel added at the end lands
         // before it.
@@ -72,62 +78,121 @@ extension FilterSession {
             return
         }
         let decoded = buffers.decoded
-        let result = decoded.withUnsafeBufferPointer { document in
+        let transformed = decoded.withUnsafeBufferPointer { document in
             // Read in place: the report copies the few bytes it keeps (the hrefs), rather than
             // holding on to the pooled buffer, which the next part reuses.
-            filter.rewriter.rewrite(contentsOf: document, charset: part.contentType.charset ?? MetaCharset.prescan(document),
-                                    context: tracking)
+            transform(part, document: document, tracking: tracking, maximumLineLength: nil, partReport: &partReport)
         }
-        guard accept(result, of: part, partReport: &partReport) else { return }
+        guard let edits = transformed else {
+            writeOriginal(part)
+            return
+        }
         output.append(contentsOf: part.header)
         output.append(contentsOf: part.blankLine)
         if part.transferEncoding == .quotedPrintable {
             // Written straight into the message's output: no buffer of the part's size in between.
-            QuotedPrintable.splice(raw: content, decoded: decoded, map: buffers.lines, edits: result.edits,
+            QuotedPrintable.splice(raw: content, decoded: decoded, map: buffers.lines, edits: edits,
                                    into: &output, fallbackLineEnding: lineEnding)
         } else {
-            Base64.encode(decoded, edits: result.edits, layout: base64Layout!, into: &output)
+            Base64.encode(decoded, edits: edits, layout: base64Layout!, into: &output)
         }
         output.append(contentsOf: suffix)
         report.changed = true
         partReport.action = .rewritten
     }
 
-    /// Takes the rewriter's report for `part`; writes the part as it came, and returns false, when
-    /// there is nothing to splice.
-    private mutating func accept(_ result: HTMLRewriteResult, of part: HTMLPart, partReport: inout PartReport) -> Bool {
-        partReport.html = result.report
-        if let reason = result.report.untouchedReason {
+    /// The part's transform: the edits that rewrite its decoded `document`, with its report put in
+    /// `partReport`; nil when the part is to be written as it came.
+    /// - Parameter maximumLineLength: the longest line a text rewrite may make (an identity-encoded
+    ///   part's lines are its lines on the wire), or nil.
+    private mutating func transform(_ part: CollectedPart, document: UnsafeBufferPointer<UInt8>, tracking: TrackingContext,
+                                    maximumLineLength: Int?, partReport: inout PartReport) -> EditList? {
+        let trackLinksIn = tracking.configurationSet.linkTrackOptions.trackLinksIn
+        var context = tracking
+        // Text tracking on: the message's parts share one index space (issue 21, item 4). Off, every
+        // HTML part starts at 0, as before.
+        if trackLinksIn.tracksText { context.firstLinkIndex = nextLinkIndex }
+        switch part.kind {
+        case .html:
+            var report: HTMLRewriteReport
+            let edits: EditList
+            if trackLinksIn.tracksHTML {
+                let result = filter.rewriter.rewrite(contentsOf: document, charset: part.contentType.charset ?? MetaCharset.prescan(document),
+                                                     context: context)
+                (report, edits) = (result.report, result.edits)
+            } else {
+                // TrackLinksIn TEXT: an HTML part still gets the open pixel, as Postmark's TextOnly
+                // still tracks opens; its links are left alone.
+                guard context.configurationSet.tracksOpens else { return nil }
+                context.configurationSet.tracksClicks = false
+                let result = filter.rewriter.rewrite(contentsOf: document, charset: part.contentType.charset ?? MetaCharset.prescan(document),
+                                                     context: context)
+                (report, edits) = (result.report, result.edits)
+                for i in report.links.indices where report.links[i].untrackedReason == .clicksNotTracked {
+                    report.links[i].untrackedReason = .htmlLinksNotTracked
+                }
+            }
+            guard accept(report, of: part, partReport: &partReport) else { return nil }
+            if trackLinksIn.tracksText { nextLinkIndex += report.trackedLinkCount }
+            return edits.isEmpty ? nil : edits
+        case .text:
+            var options = TextRewriter.Options()
+            if Self.parameter("format", of: part.contentType) == "flowed" {
+                options.finder.format = .flowed(deleteSpace: Self.parameter("delsp", of: part.contentType) == "yes")
+            }
+            // A quoted reply is someone else's text: its links are not the sender's to track.
+            options.finder.skipsQuotedLines = true
+            options.maximumLineLength = maximumLineLength
+            options.charset = part.contentType.charset
+            let result = TextRewriter(signer: filter.rewriter.signer, limits: limits)
+                .rewrite(Array(document), options: options, context: context)
+            partReport.text = result.report
+            if let reason = result.report.untouchedReason {
+                partReport.action = .passedThrough(.documentUntouched(reason))
+                note(.part(part.path, .documentUntouched(reason)))
+                return nil
+            }
+            nextLinkIndex += result.report.trackedLinkCount
+            return result.edits.isEmpty ? nil : result.edits
+        }
+    }
+
+    /// A `Content-Type` parameter's value, trimmed and lowercased.
+    static func parameter(_ name: String, of contentType: ContentType) -> String? {
+        contentType.parameter(name).map { MIMEBytes.trimmingWhitespace($0).lowercased() }
+    }
+
+    /// Takes the HTML rewriter's report for `part`; returns false when there is nothing to splice
+    /// for a reason the report or the notes already give.
+    private mutating func accept(_ report: HTMLRewriteReport, of part: CollectedPart, partReport: inout PartReport) -> Bool {
+        partReport.html = report
+        if let reason = report.untouchedReason {
             partReport.action = .passedThrough(.documentUntouched(reason))
             if reason != .emptyDocument { note(.part(part.path, .documentUntouched(reason))) }
-            writeOriginal(part)
             return false
         }
-        for warning in result.report.warnings { warn(.part(part.path, .html(warning))) }
-        guard !result.edits.isEmpty else {
-            writeOriginal(part)
-            return false
-        }
+        for warning in report.warnings { warn(.part(part.path, .html(warning))) }
         return true
     }
 
     /// Rewrites a 7bit, 8bit or binary part: the edits are spliced from the body straight into the
     /// output, with no copy of the document and no rewritten copy in between (issue 16, item 16).
-    private mutating func rewriteIdentityEncoded(_ part: HTMLPart, document: UnsafeBufferPointer<UInt8>,
+    private mutating func rewriteIdentityEncoded(_ part: CollectedPart, document: UnsafeBufferPointer<UInt8>,
                                                  suffix: ArraySlice<UInt8>, lineEnding: [UInt8], tracking: TrackingContext,
                                                  partReport: inout PartReport) {
-        let result = filter.rewriter.rewrite(contentsOf: document,
-                                             charset: part.contentType.charset ?? MetaCharset.prescan(document),
-                                             context: tracking)
-        guard accept(result, of: part, partReport: &partReport) else { return }
+        guard let edits = transform(part, document: document, tracking: tracking, maximumLineLength: 998,
+                                    partReport: &partReport) else {
+            writeOriginal(part)
+            return
+        }
         let headerStart = output.count
         output.append(contentsOf: part.header)
         output.append(contentsOf: part.blankLine)
         let documentStart = output.count
         var growth = 0
-        for edit in result.edits.edits { growth += edit.replacement.count - edit.range.count }
+        for edit in edits.edits { growth += edit.replacement.count - edit.range.count }
         output.reserveCapacity(documentStart + document.count + max(growth, 0) + suffix.count)
-        Splicer.apply(result.edits, to: document) { (piece: UnsafeBufferPointer<UInt8>) in output.append(contentsOf: piece) }
+        Splicer.apply(edits, to: document) { (piece: UnsafeBufferPointer<UInt8>) in output.append(contentsOf: piece) }
         // RFC 5322 §2.1.1: lines of at most 998 octets. A rewrite that makes a line longer than that
         // (and than it was) re-encodes the part as quoted-printable. `binary` too: the next hop may
         // not offer BINARYMIME (RFC 3030). So does a rewrite that leaves a line starting like an
@@ -161,7 +226,7 @@ extension FilterSession {
     /// has none (a one-line document): the one after the document (the boundary's), else the one
     /// after the header block, else the header block's own (issue 16, item 20: a one-line document
     /// in an LF message got CRLF soft breaks).
-    static func lineEnding(of part: HTMLPart, suffix: ArraySlice<UInt8>) -> [UInt8] {
+    static func lineEnding(of part: CollectedPart, suffix: ArraySlice<UInt8>) -> [UInt8] {
         if !suffix.isEmpty { return Array(suffix) }
         if part.blankLine.last == MIMEBytes.lf { return part.blankLine }
         return HeaderBlock.dominantLineEnding(part.header)
