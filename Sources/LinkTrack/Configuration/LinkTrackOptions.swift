@@ -30,7 +30,9 @@ public struct LinkTrackOptions: Sendable, Equatable {
 }
 
 /// `LinkTrackOptions.TrackLinksIn`: the parts whose links are tracked (Postmark's HtmlOnly,
-/// HtmlAndText, TextOnly).
+/// HtmlAndText, TextOnly). Opens are tracked in HTML parts whatever it says: with `TEXT`, HTML parts
+/// still get the open pixel and their links stay as written. With text tracking on, the tracked
+/// links of all parts of a message share one index sequence.
 public enum TrackLinksIn: String, Sendable, Equatable, CaseIterable {
     case html = "HTML"
     case htmlAndText = "HTML_AND_TEXT"
