@@ -71,6 +71,7 @@ extension FilterSession {
             return
         default:
             // 7bit, 8bit, binary: the body is the document, rewritten where it lies (no copy).
+            // Safe: the document pointer is used only inside the transform, which copies what it keeps.
             content.withUnsafeBufferPointer { document in
                 rewriteIdentityEncoded(part, document: document, suffix: suffix, lineEnding: lineEnding,
                                        tracking: tracking, partReport: &partReport)
@@ -78,6 +79,7 @@ extension FilterSession {
             return
         }
         let decoded = buffers.decoded
+        // Safe: the decoded buffer is read only during the transform; the report keeps copies.
         let transformed = decoded.withUnsafeBufferPointer { document in
             // Read in place: the report copies the few bytes it keeps (the hrefs), rather than
             // holding on to the pooled buffer, which the next part reuses.
@@ -199,6 +201,7 @@ extension FilterSession {
         // enclosing multipart's delimiter (a removed placeholder before or after "--boundary" text):
         // that line would end the part (issue 16, item 13). The encoder never starts a physical line
         // with "-", so the encoded part has no such line.
+        // Safe: views of the output written so far, read only inside this closure.
         let (longLine, delimiterLine) = output.withUnsafeBufferPointer { written -> (Bool, Bool) in
             let rewritten = UnsafeBufferPointer(rebasing: written[documentStart...])
             let longLine = Self.introducesLongLine(original: document, output: rewritten)
@@ -207,6 +210,7 @@ extension FilterSession {
         }
         if longLine || delimiterLine {
             // Encoded from where the rewrite was written, then put in its place (no third copy).
+            // Safe: the rewritten document is read only to encode it; the output is changed after the closure.
             let encoded = output.withUnsafeBufferPointer { written in
                 QuotedPrintable.encode(UnsafeBufferPointer(rebasing: written[documentStart...]), defaultLineEnding: lineEnding)
             }
@@ -238,6 +242,7 @@ extension FilterSession {
             var lines: [UnsafeBufferPointer<UInt8>] = []
             var start = 0
             while start <= bytes.count {
+                // Safe: memchr reads from `start` to the end of `bytes`, never past it.
                 let lineFeed = bytes.baseAddress.flatMap { base in
                     memchr(base + start, 0x0A, bytes.count - start).map { base.distance(to: $0.assumingMemoryBound(to: UInt8.self)) }
                 } ?? bytes.count
@@ -256,6 +261,7 @@ extension FilterSession {
 
     /// ``introducesLongLine(original:output:)`` of arrays.
     static func introducesLongLine(original: [UInt8], output: [UInt8]) -> Bool {
+        // Safe: both pointers are used only during the call.
         original.withUnsafeBufferPointer { o in output.withUnsafeBufferPointer { introducesLongLine(original: o, output: $0) } }
     }
 
@@ -281,6 +287,7 @@ extension FilterSession {
 
     /// ``introducesDelimiterLikeLine(original:output:boundaries:)`` of arrays.
     static func introducesDelimiterLikeLine(original: [UInt8], output: [UInt8], boundaries: [[UInt8]]) -> Bool {
+        // Safe: both pointers are used only during the call.
         original.withUnsafeBufferPointer { o in
             output.withUnsafeBufferPointer { introducesDelimiterLikeLine(original: o, output: $0, boundaries: boundaries) }
         }
@@ -290,6 +297,7 @@ extension FilterSession {
     /// `boundaries`.
     static func linesStartingLikeDelimiter(_ bytes: UnsafeBufferPointer<UInt8>, boundaries: [[UInt8]]) -> [UnsafeBufferPointer<UInt8>] {
         var lines: [UnsafeBufferPointer<UInt8>] = []
+        // Safe: memchr reads from `start` to the end of `bytes`; every line is a view within it, used by the caller while `bytes` is valid.
         guard let base = bytes.baseAddress else { return lines }
         var start = 0
         while start < bytes.count {

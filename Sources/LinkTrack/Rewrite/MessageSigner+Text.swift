@@ -25,6 +25,7 @@ extension MessageSigner {
         // The MAC covers the query from the link index on (after the fixed start that `inner`
         // already holds), exactly as written.
         var state = inner
+        // Safe: the bytes are hashed during the call and not kept.
         buffer.withUnsafeBytes { state.update(UnsafeRawBufferPointer(rebasing: $0[layout.indexStart..<count])) }
         let macStart = (scheme == .https ? httpsHead : httpHead).count
         key.writeMAC(finishing: state, into: &buffer, at: macStart)

@@ -97,6 +97,7 @@ struct TextRewriter {
                 }
             }
             let scheme = set.httpsPolicy.clickScheme(original: originalScheme)
+            // Safe: the pointer is used only during the call.
             let written = found.url.withUnsafeBufferPointer {
                 messageSigner.writeTextClickURL(destination: $0, linkIndex: linkIndex, scheme: scheme, into: &urlBuffer)
             }
