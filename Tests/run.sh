@@ -38,6 +38,8 @@ if [ -z "${LINKTRACK_TEST_POSTGRES_URL:-}" ] && [ -f Server/Tests/integration/pg
     PG_DIR=$(mktemp -d /tmp/linktrack-pg.XXXXXX)
     LINKTRACK_TEST_POSTGRES_URL=$(bash Server/Tests/integration/pg-cluster.sh start "$PG_DIR")
     export LINKTRACK_TEST_POSTGRES_URL
+    # The scale-out outage tests stop and start this cluster: they need its directory.
+    export LINKTRACK_TEST_POSTGRES_DIR="$PG_DIR"
     echo "== PostgreSQL for the tests: $LINKTRACK_TEST_POSTGRES_URL"
 fi
 
