@@ -16,13 +16,21 @@ final class ControlledSink: EventSink {
         var batches: [Int] = []
         var failing = false
         var delay: Duration = .zero
+        /// While set, a write that starts does not finish (a sink that has stopped answering).
+        var holding = false
+        /// Writes begun, finished or not.
+        var writesStarted = 0
     }
     let state = Mutex(State())
     var name: String { "controlled" }
     func open() async throws {}
     func write(_ events: [TrackingEvent]) async throws {
-        let (failing, delay) = state.withLock { ($0.failing, $0.delay) }
+        let (failing, delay) = state.withLock { s in
+            s.writesStarted += 1
+            return (s.failing, s.delay)
+        }
         if delay > .zero { try? await Task.sleep(for: delay) }
+        while state.withLock({ $0.holding }) { try? await Task.sleep(for: .milliseconds(10)) }
         if failing { throw SinkError(sink: name, reason: "injected failure") }
         state.withLock {
             $0.written += events
