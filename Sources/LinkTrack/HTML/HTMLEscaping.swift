@@ -70,26 +70,58 @@ enum HTMLEscaping {
         precondition(plainFrom >= 0 && plainFrom <= url.count)
         assert(!url[plainFrom...].contains { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") },
                "a byte that needs escaping after plainFrom")
+        // The prefix holds a few bytes to escape (the query's `&`s) among about a hundred: they are
+        // found a word at a time, and the runs between them copied whole.
+        guard let base = url.baseAddress else { return addQuotes ? [UInt8(ascii: "\""), UInt8(ascii: "\"")] : [] }
+        /// The offset of the first byte to escape at or after `start` and before `plainFrom`, else `plainFrom`.
+        func nextEscape(_ start: Int) -> Int {
+            var i = start
+            while i < plainFrom {
+                if i + 8 <= plainFrom {
+                    // Safe: the 8 bytes from `i` lie within `url` (i + 8 <= plainFrom <= url.count).
+                    let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                    if needsEscaping(word) {
+                        for k in i..<(i + 8) where reference(for: url[k]) != nil { return k }
+                    }
+                    i += 8
+                } else {
+                    if reference(for: url[i]) != nil { return i }
+                    i += 1
+                }
+            }
+            return plainFrom
+        }
         var extra = 0
-        for b in url[..<plainFrom] {
-            if let reference = reference(for: b) { extra += reference.utf8CodeUnitCount - 1 }
+        var e = nextEscape(0)
+        while e < plainFrom {
+            extra += reference(for: url[e])!.utf8CodeUnitCount - 1
+            e = nextEscape(e + 1)
         }
         let total = url.count + extra + (addQuotes ? 2 : 0)
         // Safe: every write below is within `out`: the bytes written are exactly the `total` counted
-        // above (each escaped byte as its reference, the tail as it is, the quotes), and
-        // `initialized` is set to how many were written.
+        // above (each escaped byte as its reference, the runs between them and the tail as they
+        // are, the quotes), and `initialized` is set to how many were written.
         return [UInt8](unsafeUninitializedCapacity: total) { out, initialized in
+            let destination = out.baseAddress!
             var n = 0
-            if addQuotes { out[n] = UInt8(ascii: "\""); n += 1 }
-            for b in url[..<plainFrom] {
-                guard let reference = reference(for: b) else { out[n] = b; n += 1; continue }
-                // Safe: a static string's bytes are constant memory, `utf8CodeUnitCount` of them.
-                for k in 0..<reference.utf8CodeUnitCount { out[n] = reference.utf8Start[k]; n += 1 }
+            if addQuotes { destination[n] = UInt8(ascii: "\""); n += 1 }
+            var position = 0
+            while position < url.count {
+                let escape = nextEscape(position)
+                // The run before the next byte to escape (or, past `plainFrom`, the rest).
+                let runEnd = escape < plainFrom ? escape : url.count
+                (destination + n).initialize(from: base + position, count: runEnd - position)
+                n += runEnd - position
+                position = runEnd
+                if escape < plainFrom {
+                    // Safe: a static string's bytes are constant memory, `utf8CodeUnitCount` of them.
+                    let reference = reference(for: url[escape])!
+                    (destination + n).initialize(from: reference.utf8Start, count: reference.utf8CodeUnitCount)
+                    n += reference.utf8CodeUnitCount
+                    position = escape + 1
+                }
             }
-            // Safe: the range lies within `out` (see above); `url` is valid for the call.
-            _ = UnsafeMutableBufferPointer(rebasing: out[n..<(n + url.count - plainFrom)]).initialize(from: url[plainFrom...])
-            n += url.count - plainFrom
-            if addQuotes { out[n] = UInt8(ascii: "\""); n += 1 }
+            if addQuotes { destination[n] = UInt8(ascii: "\""); n += 1 }
             initialized = n
         }
     }
