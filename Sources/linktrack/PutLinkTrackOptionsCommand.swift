@@ -47,25 +47,9 @@ struct PutLinkTrackOptionsCommand: Command {
     }
 
     func run() throws {
-        let bytes: [UInt8]
-        do {
-            bytes = try FileIO.readAll(path: config)
-        } catch {
-            throw fail("linktrack: \(error)", code: SysExit.configuration)
-        }
-        do {
-            do {
-                _ = try JSONValue.parse(bytes)
-            } catch {
-                throw ConfigurationError.badRequest("\(config) is not valid JSON: \(error.description).")
-            }
-            let updated = try Configuration.putConfigurationSetLinkTrackOptions(
+        try putConfigurationFile(config) { (bytes) throws(ConfigurationError) in
+            try Configuration.putConfigurationSetLinkTrackOptions(
                 json: bytes, configurationSetName: configurationSetName, fields: fields)
-            try FileIO.writeAtomically(path: config, contents: updated)
-        } catch let error as ConfigurationError {
-            throw fail("\(error.exceptionName): \(error.message)", code: SysExit.dataError)
-        } catch let error as IOError {
-            throw fail("linktrack: \(error)", code: SysExit.ioError)
         }
     }
 }

@@ -27,27 +27,10 @@ struct PutTrackingOptionsCommand: Command {
     }
 
     func run() throws {
-        let bytes: [UInt8]
-        do {
-            bytes = try FileIO.readAll(path: config)
-        } catch {
-            throw fail("linktrack: \(error)", code: SysExit.configuration)
-        }
-        do {
-            do {
-                _ = try JSONValue.parse(bytes)
-            } catch {
-                throw ConfigurationError.badRequest("\(config) is not valid JSON: \(error.description).")
-            }
-            let updated = try Configuration.putConfigurationSetTrackingOptions(
+        try putConfigurationFile(config) { (bytes) throws(ConfigurationError) in
+            try Configuration.putConfigurationSetTrackingOptions(
                 json: bytes, configurationSetName: configurationSetName,
                 customRedirectDomain: customRedirectDomain, httpsPolicy: httpsPolicy)
-            try FileIO.writeAtomically(path: config, contents: updated)
-        } catch let error as ConfigurationError {
-            throw fail("\(error.exceptionName): \(error.message)",
-                       code: SysExit.dataError)
-        } catch let error as IOError {
-            throw fail("linktrack: \(error)", code: SysExit.ioError)
         }
         if customRedirectDomain == nil {
             // The PUT removed CustomRedirectDomain (as SES's does): say so, since the set's mail now

@@ -121,3 +121,28 @@ func loadConfiguration(path: String, log: Logger?) throws -> Configuration {
 func defaultConfigPath() -> String {
     ProcessEnvironment.value(of: "LINKTRACK_CONFIG") ?? "/etc/linktrack/config.json"
 }
+
+/// A put command's file handling: reads the configuration file at `path`, gives its bytes to `put`
+/// and replaces the file atomically with what it returns. A file that cannot be read is exit 78; text
+/// that is not JSON, or a request `put` refuses, is its SES exception and exit 65; a failed write 74.
+func putConfigurationFile(_ path: String, _ put: ([UInt8]) throws(ConfigurationError) -> [UInt8]) throws {
+    let bytes: [UInt8]
+    do {
+        bytes = try FileIO.readAll(path: path)
+    } catch {
+        throw fail("linktrack: \(error)", code: SysExit.configuration)
+    }
+    do {
+        do {
+            _ = try JSONValue.parse(bytes)
+        } catch {
+            // Named after the file, which the library's message cannot be.
+            throw ConfigurationError.badRequest("\(path) is not valid JSON: \(error.description).")
+        }
+        try FileIO.writeAtomically(path: path, contents: try put(bytes))
+    } catch let error as ConfigurationError {
+        throw fail("\(error.exceptionName): \(error.message)", code: SysExit.dataError)
+    } catch let error as IOError {
+        throw fail("linktrack: \(error)", code: SysExit.ioError)
+    }
+}

@@ -76,24 +76,39 @@ extension Configuration {
         environment: (String) -> String? = Self.placeholderSecretEnvironment,
         readFile: (String) throws -> [UInt8] = Self.placeholderSecretFile
     ) throws(ConfigurationError) -> [UInt8] {
+        var options: [(key: String, json: String)] = []
+        if let customRedirectDomain { options.append(("CustomRedirectDomain", JSONValue.quoted(customRedirectDomain))) }
+        if let httpsPolicy { options.append(("HttpsPolicy", JSONValue.quoted(httpsPolicy))) }
+        return try putMember(json: json, configurationSetName: name,
+                             splice: { TrackingOptionsSplice(json: json, location: $0, value: $1, setName: name, options: options) },
+                             put: { (document) throws(ConfigurationError) in
+                                 try putConfigurationSetTrackingOptions(
+                                     document: document, configurationSetName: name, customRedirectDomain: customRedirectDomain,
+                                     httpsPolicy: httpsPolicy, environment: environment, readFile: readFile)
+                             })
+    }
+
+    /// A put on a file's bytes: `put` on the parsed document gives the new document (validated);
+    /// the file's new bytes are the old ones with one member spliced (`splice`), when that gives
+    /// exactly the new document, else the new document written whole.
+    static func putMember(
+        json: [UInt8], configurationSetName name: String,
+        splice: (JSONLocation, JSONValue) -> TrackingOptionsSplice,
+        put: (JSONValue) throws(ConfigurationError) -> JSONValue
+    ) throws(ConfigurationError) -> [UInt8] {
         let parsed: (value: JSONValue, location: JSONLocation)
         do {
             parsed = try JSONValue.parseWithLocations(json)
         } catch {
             throw .badRequest("The configuration is not valid JSON: \(error.description).")
         }
-        let updated = try putConfigurationSetTrackingOptions(
-            document: parsed.value, configurationSetName: name, customRedirectDomain: customRedirectDomain,
-            httpsPolicy: httpsPolicy, environment: environment, readFile: readFile)
-        var options: [(key: String, json: String)] = []
-        if let customRedirectDomain { options.append(("CustomRedirectDomain", JSONValue.quoted(customRedirectDomain))) }
-        if let httpsPolicy { options.append(("HttpsPolicy", JSONValue.quoted(httpsPolicy))) }
-        let spliced = TrackingOptionsSplice(json: json, location: parsed.location, value: parsed.value,
-                                            setName: name, options: options).apply()
+        let updated = try put(parsed.value)
         // The splice must give exactly the document the API call gives; it does by construction, and
         // is checked so that a file is never written wrong. Should it ever not, the document is
         // written whole instead (correct, but reflowed).
-        if let spliced, (try? JSONValue.parse(spliced)) == updated { return spliced }
+        if let spliced = splice(parsed.location, parsed.value).apply(), (try? JSONValue.parse(spliced)) == updated {
+            return spliced
+        }
         return Array(updated.serialized().utf8)
     }
 }

@@ -56,22 +56,19 @@ extension Configuration {
         environment: (String) -> String? = Self.placeholderSecretEnvironment,
         readFile: (String) throws -> [UInt8] = Self.placeholderSecretFile
     ) throws(ConfigurationError) -> [UInt8] {
-        let parsed: (value: JSONValue, location: JSONLocation)
-        do {
-            parsed = try JSONValue.parseWithLocations(json)
-        } catch {
-            throw .badRequest("The configuration is not valid JSON: \(error.description).")
-        }
-        let updated = try putConfigurationSetLinkTrackOptions(
-            document: parsed.value, configurationSetName: name, fields: fields,
-            environment: environment, readFile: readFile)
-        var splice = TrackingOptionsSplice(json: json, location: parsed.location, value: parsed.value, setName: name,
-                                           options: fields.map { ($0.key, oneLineJSON($0.value)) })
-        splice.memberName = "LinkTrackOptions"
-        splice.insertAfter = ["TrackingOptions", "ConfigurationSetName"]
-        // As for TrackingOptions: the splice is checked against the document-level result.
-        if let spliced = splice.apply(), (try? JSONValue.parse(spliced)) == updated { return spliced }
-        return Array(updated.serialized().utf8)
+        try putMember(json: json, configurationSetName: name,
+                      splice: { location, value in
+                          var splice = TrackingOptionsSplice(json: json, location: location, value: value, setName: name,
+                                                             options: fields.map { ($0.key, oneLineJSON($0.value)) })
+                          splice.memberName = "LinkTrackOptions"
+                          splice.insertAfter = ["TrackingOptions", "ConfigurationSetName"]
+                          return splice
+                      },
+                      put: { (document) throws(ConfigurationError) in
+                          try putConfigurationSetLinkTrackOptions(
+                              document: document, configurationSetName: name, fields: fields,
+                              environment: environment, readFile: readFile)
+                      })
     }
 
     /// A field's value on one line: `true`, `"HTML"`, `["a.example", "*.b.example"]`.

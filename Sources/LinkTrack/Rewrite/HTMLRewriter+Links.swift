@@ -197,8 +197,8 @@ final class LinkRewriting {
             return
         }
         if noTrack != nil { link.untrackedReason = .noTrack; return }
-        if let other = tag.listedAttributes.first(where: { HTMLRewriter.otherServiceOptOut($0.kind) != nil }) {
-            link.untrackedReason = .otherOptOut(service: HTMLRewriter.otherServiceOptOut(other.kind)!.service); return
+        if let other = tag.listedAttributes.lazy.compactMap({ HTMLRewriter.otherServiceOptOut($0.kind) }).first {
+            link.untrackedReason = .otherOptOut(service: other.service); return
         }
         if let unsubscribeURLs, unsubscribeURLs.matches(destination: trimmed) { link.untrackedReason = .unsubscribeLink; return }
         if !excludedDomains.isEmpty, excludedDomains.matches(destination: trimmed) { link.untrackedReason = .excludedDomain; return }
