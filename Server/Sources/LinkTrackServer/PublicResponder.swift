@@ -12,7 +12,20 @@ public struct TrackingRequestContext: InitializableFromSource, Sendable {
     public let peer: IPAddress?
 
     public init(source: ApplicationRequestContextSource) {
-        peer = source.channel.remoteAddress?.ipAddress.flatMap { IPAddress($0) }
+        peer = source.channel.remoteAddress.flatMap(Self.peer)
+    }
+
+    /// The socket address's bytes as an ``IPAddress`` (no text round trip through NIO's `ipAddress`).
+    static func peer(_ address: SocketAddress) -> IPAddress? {
+        switch address {
+        case .v4(let v4):
+            let raw = v4.address.sin_addr.s_addr   // network byte order in memory
+            return withUnsafeBytes(of: raw) { IPAddress(rawBytes: Array($0)) }
+        case .v6(let v6):
+            return withUnsafeBytes(of: v6.address.sin6_addr) { IPAddress(rawBytes: Array($0)) }
+        case .unixDomainSocket:
+            return nil
+        }
     }
 
     public init(peer: IPAddress?) { self.peer = peer }
@@ -62,8 +75,7 @@ public struct PublicResponder: HTTPResponder {
     public func respond(to request: Request, context: Context) async throws -> Response {
         let method = request.method
         let isHead = method == .head
-        var forwarded: [String] = []
-        for field in request.headers[values: .xForwardedFor] { forwarded.append(field) }
+        let forwarded = request.headers[values: .xForwardedFor]
         // The first Host field becomes the authority; a Host left among the fields is a second one. Such a
         // request is invalid (RFC 9112 section 3.2) and ambiguous: it is routed nowhere (no Host).
         let host = request.headers[.host] == nil ? request.head.authority : nil

@@ -108,7 +108,7 @@ public final class WebhookEventSink: EventSink {
         bytes += Array("{\"Events\":[".utf8)
         for (i, e) in events.enumerated() {
             if i > 0 { bytes.append(UInt8(ascii: ",")) }
-            bytes += Array(e.sesJSON.utf8)
+            e.appendSESJSON(to: &bytes)
         }
         bytes += Array("]}".utf8)
         return bytes

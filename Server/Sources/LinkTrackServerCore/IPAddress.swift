@@ -23,7 +23,32 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
         self.text = String(s)
     }
 
-    public var isIPv4: Bool { Array(bytes.prefix(12)) == Self.mappedPrefix }
+    /// An address from a socket's raw bytes: 4 (IPv4) or 16 (IPv6, an IPv4-mapped one written as
+    /// `::ffff:a.b.c.d`); nil for any other length. The text is what `inet_ntop` writes (IPv4 in
+    /// dotted decimal, IPv6 in its shortest form), as the peer would have been parsed from.
+    public init?(rawBytes: [UInt8]) {
+        switch rawBytes.count {
+        case 4:
+            bytes = Self.mappedPrefix + rawBytes
+            var text = ""
+            text.reserveCapacity(15)
+            for (i, byte) in rawBytes.enumerated() {
+                if i > 0 { text.append(".") }
+                text.append(String(byte))
+            }
+            self.text = text
+        case 16:
+            bytes = rawBytes
+            var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+            let ok = rawBytes.withUnsafeBytes { raw in inet_ntop(AF_INET6, raw.baseAddress, &buffer, socklen_t(buffer.count)) } != nil
+            guard ok else { return nil }
+            text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        default:
+            return nil
+        }
+    }
+
+    public var isIPv4: Bool { bytes.starts(with: Self.mappedPrefix) }
     public var description: String { text }
 
     static func parseIPv4(_ s: Substring) -> [UInt8]? {

@@ -27,8 +27,34 @@ public struct MachineRules: Sendable {
         "sophos", "zscaler", "paloalto", "checkpoint", "cisco",
     ]
     /// ``scannerAgentWords`` as bytes: the rule is a byte search over the ASCII-lowercased user
-    /// agent (the words are ASCII), one pass per word, no Unicode or Foundation string search.
+    /// agent (the words are ASCII), no Unicode or Foundation string search.
     static let scannerAgentWordBytes: [[UInt8]] = scannerAgentWords.map { Array($0.utf8) }
+    /// The words by their first byte: one pass over the agent tries, at each position, only the
+    /// words that start with the byte found there.
+    static let scannerWordsByFirstByte: [[[UInt8]]] = {
+        var table = [[[UInt8]]](repeating: [], count: 256)
+        for word in scannerAgentWordBytes { table[Int(word[0])].append(word) }
+        return table
+    }()
+
+    /// Whether the ASCII-lowercased `agent` contains one of ``scannerAgentWords``.
+    static func containsScannerWord(_ agent: UnsafeBufferPointer<UInt8>) -> Bool {
+        let table = scannerWordsByFirstByte
+        for i in 0..<agent.count {
+            let candidates = table[Int(lowercased(agent[i]))]
+            if candidates.isEmpty { continue }
+            for word in candidates where agent.count - i >= word.count {
+                var j = 1
+                while j < word.count && lowercased(agent[i + j]) == word[j] { j += 1 }
+                if j == word.count { return true }
+            }
+        }
+        return false
+    }
+
+    @inline(__always) static func lowercased(_ byte: UInt8) -> UInt8 {
+        byte &- 0x41 < 26 ? byte | 0x20 : byte
+    }
 
     static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
         guard let first = needle.first, haystack.count >= needle.count else { return false }
@@ -68,10 +94,8 @@ public struct MachineRules: Sendable {
 
     /// The reasons a click looks automated, apart from the burst rule (see ``ClickBurstDetector``).
     public func clickReasons(userAgent: String?) -> [MachineReason] {
-        guard let userAgent, !userAgent.allSatisfy({ $0 == " " || $0 == "\t" }) else { return [.missingUserAgent] }
-        let lowered = userAgent.utf8.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }
-        if Self.scannerAgentWordBytes.contains(where: { Self.contains(lowered, $0) }) { return [.linkScanner] }
-        return []
+        guard var userAgent, !userAgent.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) else { return [.missingUserAgent] }
+        return userAgent.withUTF8(Self.containsScannerWord) ? [.linkScanner] : []
     }
 }
 
@@ -97,14 +121,9 @@ public final class ClickBurstDetector: Sendable {
     public func record(messageId: String, linkIndex: Int, atMilliseconds now: Int64) -> Bool {
         state.withLock { s in
             let windowStart = now - MachineRules.burstWindowMilliseconds
-            var entry = s.entries[messageId] ?? Entry(clicks: [], lastSeen: now)
-            entry.clicks.removeAll { $0.at < windowStart }
-            entry.clicks.append((linkIndex, now))
-            entry.lastSeen = now
-            var distinct = Set<Int>()
-            for click in entry.clicks { distinct.insert(click.linkIndex) }
-            if entry.clicks.count > 64 { entry.clicks.removeFirst(entry.clicks.count - 64) }
-            s.entries[messageId] = entry
+            // In place (no copy of the entry's clicks): the entry is mutated inside the dictionary.
+            let distinct = Self.update(&s.entries[messageId, default: Entry(clicks: [], lastSeen: now)],
+                                       linkIndex: linkIndex, now: now, windowStart: windowStart)
             s.order.append((messageId, now))
             // Forget messages not seen within the window, and the oldest beyond capacity.
             while s.orderStart < s.order.count {
@@ -118,7 +137,26 @@ public final class ClickBurstDetector: Sendable {
                 s.order.removeFirst(s.orderStart)
                 s.orderStart = 0
             }
-            return distinct.count >= MachineRules.burstLinks
+            return distinct >= MachineRules.burstLinks
         }
+    }
+
+    /// Adds a click to `entry` and returns how many distinct links it holds in the window (at most
+    /// 64 clicks are kept, so counting them pairwise stays bounded).
+    static func update(_ entry: inout Entry, linkIndex: Int, now: Int64, windowStart: Int64) -> Int {
+        entry.clicks.removeAll { $0.at < windowStart }
+        entry.clicks.append((linkIndex, now))
+        entry.lastSeen = now
+        var distinct = 0
+        for (i, click) in entry.clicks.enumerated() {
+            var seen = false
+            for earlier in entry.clicks[..<i] where earlier.linkIndex == click.linkIndex {
+                seen = true
+                break
+            }
+            if !seen { distinct += 1 }
+        }
+        if entry.clicks.count > 64 { entry.clicks.removeFirst(entry.clicks.count - 64) }
+        return distinct
     }
 }

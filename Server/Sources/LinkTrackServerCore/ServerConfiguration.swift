@@ -18,6 +18,8 @@ public struct ServerConfiguration: Sendable {
     public let setsByName: [String: ConfigurationSet]
     /// The redirect domains served (lowercased), with the names of the sets that use each.
     public let setNamesByDomain: [String: Set<String>]
+    /// ``sinks(for:kind:)`` of every set, worked out once per load (the request path reads it).
+    let sinksBySet: [String: (open: [LinkTrackDestination], click: [LinkTrackDestination])]
 
     /// Parses and validates a configuration file's bytes.
     /// - Throws: ``ConfigurationError`` (`BadRequestException`) naming the field at fault.
@@ -62,6 +64,11 @@ public struct ServerConfiguration: Sendable {
         }
         self.setsByName = byName
         self.setNamesByDomain = byDomain
+        var sinks: [String: (open: [LinkTrackDestination], click: [LinkTrackDestination])] = [:]
+        for set in configuration.configurationSets {
+            sinks[set.name] = (Self.computeSinks(for: set, kind: .open), Self.computeSinks(for: set, kind: .click))
+        }
+        self.sinksBySet = sinks
     }
 
     /// A `Host` value lowercased, without its port (`Links.Example.com:8080` → `links.example.com`).
@@ -80,6 +87,11 @@ public struct ServerConfiguration: Sendable {
     /// The event destinations of `set` that take events of `kind`, as distinct sinks in the order
     /// written. A set without `EventDestinations` tracks both kinds and records them in SQLite.
     public func sinks(for set: ConfigurationSet, kind: EventKind) -> [LinkTrackDestination] {
+        if let known = sinksBySet[set.name] { return kind == .open ? known.open : known.click }
+        return Self.computeSinks(for: set, kind: kind)
+    }
+
+    static func computeSinks(for set: ConfigurationSet, kind: EventKind) -> [LinkTrackDestination] {
         if set.eventDestinations.isEmpty {
             return (kind == .open ? set.tracksOpens : set.tracksClicks) ? [.sqlite] : []
         }

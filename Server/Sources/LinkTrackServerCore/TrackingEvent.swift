@@ -47,11 +47,11 @@ public struct TrackingEvent: Sendable, Equatable {
     public var linkTags: [Tag]
     public var machineReasons: [MachineReason]
 
-    public init(eventId: String = UUID().uuidString.lowercased(), kind: EventKind, timestampMilliseconds: Int64,
+    public init(eventId: String? = nil, kind: EventKind, timestampMilliseconds: Int64,
                 configurationSet: String, messageId: String, messageTags: [Tag], ipAddress: String,
                 userAgent: String?, link: String? = nil, linkIndex: Int? = nil, linkTags: [Tag] = [],
                 machineReasons: [MachineReason] = []) {
-        self.eventId = eventId
+        self.eventId = eventId ?? EventID.next(milliseconds: timestampMilliseconds)
         self.kind = kind
         self.timestampMilliseconds = timestampMilliseconds
         self.configurationSet = configurationSet
@@ -79,8 +79,19 @@ public struct TrackingEvent: Sendable, Equatable {
     /// `mail.sendingAccountId`, the headers) is absent, never invented. LinkTrack's additions sit
     /// under `linkTrack`: `eventId`, `linkIndex` (clicks) and `machine` with its `machineReasons`.
     public var sesJSON: String {
-        var j = JSONBytes()
-        j.reserve(512 + (link?.utf8.count ?? 0) + (userAgent?.utf8.count ?? 0))
+        var bytes: [UInt8] = []
+        appendSESJSON(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends ``sesJSON``'s bytes to `bytes` (the sinks write bytes; no `String` in between).
+    public func appendSESJSON(to bytes: inout [UInt8]) {
+        var j = JSONBytes(bytes: bytes)
+        bytes = []
+        defer { bytes = j.bytes }
+        // Only for a fresh buffer: a batch appends many events, and `reserveCapacity` on a growing
+        // array would reallocate for each (the array's own doubling is what a batch needs).
+        if j.bytes.isEmpty { j.reserve(512 + (link?.utf8.count ?? 0) + (userAgent?.utf8.count ?? 0)) }
         j.raw(kind == .click ? #"{"eventType":"Click","mail":{"messageId":"# : #"{"eventType":"Open","mail":{"messageId":"#)
         j.string(messageId)
         j.raw(#","tags":{"ses:configuration-set":["#)
@@ -93,7 +104,7 @@ public struct TrackingEvent: Sendable, Equatable {
             j.list(values)
         }
         j.raw(kind == .click ? #"}},"click":{"timestamp":""# : #"}},"open":{"timestamp":""#)
-        j.raw(timestamp)
+        Self.appendISO8601(milliseconds: timestampMilliseconds, to: &j.bytes)
         j.raw(#"","ipAddress":"#)
         j.string(ipAddress)
         j.raw(#","userAgent":"#)
@@ -114,7 +125,7 @@ public struct TrackingEvent: Sendable, Equatable {
         j.string(eventId)
         if let linkIndex {
             j.raw(#","linkIndex":"#)
-            j.raw(String(linkIndex))
+            j.decimal(linkIndex)
         }
         j.raw(isMachine ? #","machine":true,"machineReasons":["# : #","machine":false,"machineReasons":["#)
         for (i, reason) in machineReasons.enumerated() {
@@ -122,11 +133,11 @@ public struct TrackingEvent: Sendable, Equatable {
             j.string(reason.rawValue)
         }
         j.raw("]}}")
-        return j.text
     }
 
     /// Tags grouped by name in first-seen order, each with its values (SES lists values per name).
     static func grouped(_ tags: [Tag]) -> [(String, [String])] {
+        if tags.isEmpty { return [] }
         var order: [String] = []
         var values: [String: [String]] = [:]
         for tag in tags {
@@ -140,6 +151,13 @@ public struct TrackingEvent: Sendable, Equatable {
 
     /// `milliseconds` since 1970 as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
     public static func iso8601(milliseconds: Int64) -> String {
+        var bytes: [UInt8] = []
+        appendISO8601(milliseconds: milliseconds, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends ``iso8601(milliseconds:)``'s text to `bytes`.
+    static func appendISO8601(milliseconds: Int64, to bytes: inout [UInt8]) {
         var seconds = Int(milliseconds / 1000)
         var millis = Int(milliseconds % 1000)
         if millis < 0 { millis += 1000; seconds -= 1 }
@@ -156,11 +174,31 @@ public struct TrackingEvent: Sendable, Equatable {
         let d = doy - (153 * mp + 2) / 5 + 1
         let m = mp < 10 ? mp + 3 : mp - 9
         let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        func pad(_ n: Int, _ width: Int) -> String {
-            let s = String(n)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
+        /// `n` in decimal, zero-padded to `width` digits (a negative year keeps its sign first).
+        func pad(_ n: Int, _ width: Int) {
+            if n < 0 { bytes.append(UInt8(ascii: "-")) }
+            var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                          UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                                                                    0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+            var count = 0
+            var v = n.magnitude
+            withUnsafeMutableBytes(of: &digits) { buffer in
+                repeat {
+                    buffer[count] = UInt8(ascii: "0") + UInt8(v % 10)
+                    v /= 10
+                    count += 1
+                } while v > 0
+                for _ in count..<max(count, width) { bytes.append(UInt8(ascii: "0")) }
+                for i in stride(from: count - 1, through: 0, by: -1) { bytes.append(buffer[i]) }
+            }
         }
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(rest / 3600, 2)):\(pad(rest / 60 % 60, 2)):\(pad(rest % 60, 2)).\(pad(millis, 3))Z"
+        pad(y, 4); bytes.append(UInt8(ascii: "-"))
+        pad(m, 2); bytes.append(UInt8(ascii: "-"))
+        pad(d, 2); bytes.append(UInt8(ascii: "T"))
+        pad(rest / 3600, 2); bytes.append(UInt8(ascii: ":"))
+        pad(rest / 60 % 60, 2); bytes.append(UInt8(ascii: ":"))
+        pad(rest % 60, 2); bytes.append(UInt8(ascii: "."))
+        pad(millis, 3); bytes.append(UInt8(ascii: "Z"))
     }
 
     /// Parses what ``iso8601(milliseconds:)`` writes, and the shorter forms `YYYY-MM-DD`,
@@ -189,21 +227,36 @@ struct JSONBytes {
 
     mutating func string(_ text: String) {
         bytes.append(0x22)
-        for byte in text.utf8 {
-            switch byte {
-            case 0x22: bytes.append(0x5C); bytes.append(0x22)
-            case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
-            case 0x0A: bytes.append(0x5C); bytes.append(UInt8(ascii: "n"))
-            case 0x0D: bytes.append(0x5C); bytes.append(UInt8(ascii: "r"))
-            case 0x09: bytes.append(0x5C); bytes.append(UInt8(ascii: "t"))
-            case 0..<0x20:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-            default: bytes.append(byte)
+        var text = text
+        text.withUTF8 { utf8 in
+            // Copy the runs that need no escape whole; escape the bytes between them.
+            var runStart = 0
+            for (i, byte) in utf8.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5C {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
+                escape(byte)
+                runStart = i + 1
             }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
         }
         bytes.append(0x22)
     }
+
+    mutating func escape(_ byte: UInt8) {
+        switch byte {
+        case 0x22: bytes.append(0x5C); bytes.append(0x22)
+        case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
+        case 0x0A: bytes.append(0x5C); bytes.append(UInt8(ascii: "n"))
+        case 0x0D: bytes.append(0x5C); bytes.append(UInt8(ascii: "r"))
+        case 0x09: bytes.append(0x5C); bytes.append(UInt8(ascii: "t"))
+        default:
+            let hex: StaticString = "0123456789abcdef"
+            bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30])
+            bytes.append(hex.utf8Start[Int(byte >> 4)])
+            bytes.append(hex.utf8Start[Int(byte & 0xF)])
+        }
+    }
+
+    mutating func decimal(_ n: Int) { bytes.append(contentsOf: String(n).utf8) }
 
     mutating func list(_ values: [String]) {
         bytes.append(UInt8(ascii: "["))

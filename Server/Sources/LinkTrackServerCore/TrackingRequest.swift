@@ -72,9 +72,8 @@ public struct TrackingResolver: Sendable {
     }
 
     public func resolve(_ request: TrackingRequest) -> TrackingOutcome {
-        let target = Array(request.target.utf8)
-        let isOpenPath = target.starts(with: "/o/".utf8)
-        let isClickPath = target.starts(with: "/c/".utf8)
+        let isOpenPath = request.target.utf8.starts(with: "/o/".utf8)
+        let isClickPath = request.target.utf8.starts(with: "/c/".utf8)
         func refuse(_ reason: BadTokenReason) -> TrackingOutcome {
             isOpenPath ? .pixelRefused(reason) : .notFound(reason)
         }
