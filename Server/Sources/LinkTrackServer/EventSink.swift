@@ -17,6 +17,18 @@ public protocol EventSink: Sendable {
     func close() async
 }
 
+/// A sink whose write of one event is one short system call on a local file (JSON Lines): a
+/// request whose writer is idle writes its own event at once, on its own task, instead of handing
+/// it to the writer task and waiting to be resumed (two task switches saved per event). Writes that
+/// meet a busy writer, a queue or a failure go through the writer as before (and are batched
+/// there: group commit under concurrency).
+public protocol InlineEventSink: EventSink {
+    /// Writes one event now, synchronously, as durably as ``EventSink/write(_:)`` would; throws
+    /// having written none of it, or possibly part of a line (readers skip a torn line, and the
+    /// writer writes the event again).
+    func writeNow(_ event: TrackingEvent) throws
+}
+
 /// A sink failure, typed for logs.
 public struct SinkError: Error, CustomStringConvertible, Sendable {
     public var sink: String

@@ -104,6 +104,8 @@ public final class EventWriter: Service, Sendable {
         var spoolWake: CheckedContinuation<Void, Never>?
         var stopping = false
         var stopped = false
+        /// A request is writing its own event (``InlineEventSink``); others queue meanwhile.
+        var inlineBusy = false
         var healthy = true
         var lastError: String?
         var memoryCount: Int { queue.count - head }
@@ -136,6 +138,8 @@ public final class EventWriter: Service, Sendable {
     }
 
     public let sink: any EventSink
+    /// The sink, if a request may write its event itself when the writer is idle.
+    let inlineSink: (any InlineEventSink)?
     /// The disk spool, for sinks that can be down for a while (PostgreSQL, webhooks); nil for local files.
     public let spool: EventSpool?
     public let acknowledgementTimeout: Duration
@@ -160,6 +164,8 @@ public final class EventWriter: Service, Sendable {
                 maximumBatch: Int = 5_000, shutdownFlushLimit: Duration = .seconds(10), spool: EventSpool? = nil,
                 maximumConcurrentWrites: Int = 1) {
         self.sink = sink
+        // Not with a spool: there the writer decides between the sink and the spool.
+        self.inlineSink = spool == nil ? sink as? any InlineEventSink : nil
         self.metrics = metrics
         self.logger = logger
         self.acknowledgementTimeout = acknowledgementTimeout
@@ -192,6 +198,7 @@ public final class EventWriter: Service, Sendable {
 
     /// Hands over an event and waits until it is written (or spooled), or for at most `acknowledgementTimeout`.
     public func submit(_ event: TrackingEvent) async -> WriteAcknowledgement {
+        if let inlineSink, writeInline(event, to: inlineSink) { return .written }
         let deadline = ContinuousClock.now + acknowledgementTimeout
         let result: WriteAcknowledgement = await withCheckedContinuation { continuation in
             let (accepted, wakes) = state.withLock { s -> (Bool, [CheckedContinuation<Void, Never>]) in
@@ -220,6 +227,35 @@ public final class EventWriter: Service, Sendable {
             break
         }
         return result
+    }
+
+    /// Writes `event` on the caller's task when the writer is idle (the sink open and healthy,
+    /// nothing queued, no backoff, not stopping, no other inline write): the fast path of a local
+    /// file sink. Returns false, having written nothing or a line the writer will write again, when
+    /// the event must go through the writer.
+    func writeInline(_ event: TrackingEvent, to sink: any InlineEventSink) -> Bool {
+        let mayWrite = state.withLock { s -> Bool in
+            guard s.sinkOpen, s.healthy, s.failures == 0, !s.inlineBusy, !s.stopping, !s.stopped,
+                  s.memoryCount == 0, s.writesRunning == 0 else { return false }
+            s.inlineBusy = true
+            return true
+        }
+        guard mayWrite else { return false }
+        let started = ContinuousClock.now
+        var written = true
+        do {
+            try sink.writeNow(event)
+        } catch {
+            written = false   // the writer takes it, and meets (and reports) the failure itself
+        }
+        let duration = ContinuousClock.now - started
+        let wakes = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.inlineBusy = false
+            return s.memoryCount > 0 ? s.takeWakes() : []
+        }
+        for w in wakes { w.resume() }
+        if written { metrics.sinkWrite(sink: self.sink.name, duration: duration, event: event) }
+        return written
     }
 
     /// Runs `body` on the spool's I/O thread.

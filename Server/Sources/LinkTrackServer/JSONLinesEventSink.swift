@@ -8,7 +8,7 @@ import Synchronization
 /// `{"Type": "JSONLines", "Path": FILE}`: one SES-shaped event per line, appended with one
 /// `write(2)` per batch on a file opened with `O_APPEND`, so lines from one batch are never
 /// interleaved with another writer's. Reopened on SIGHUP (rotate the file, then send SIGHUP).
-public final class JSONLinesEventSink: EventSink {
+public final class JSONLinesEventSink: InlineEventSink {
     public let path: String
     private let descriptor = Mutex<Int32>(-1)
 
@@ -35,9 +35,21 @@ public final class JSONLinesEventSink: EventSink {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(events.count * 512)
         for event in events {
-            bytes.append(contentsOf: event.sesJSON.utf8)
+            event.appendSESJSON(to: &bytes)
             bytes.append(0x0A)
         }
+        try writeAll(bytes)
+    }
+
+    public func writeNow(_ event: TrackingEvent) throws {
+        var bytes: [UInt8] = []
+        event.appendSESJSON(to: &bytes)
+        bytes.append(0x0A)
+        try writeAll(bytes)
+    }
+
+    /// One `write(2)` (more only after a short write), under the descriptor's lock.
+    func writeAll(_ bytes: [UInt8]) throws {
         try descriptor.withLock { fd in
             if fd < 0 { fd = try Self.openFile(path) }
             var offset = 0

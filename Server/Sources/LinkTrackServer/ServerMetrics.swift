@@ -20,6 +20,16 @@ public final class ServerMetrics: Sendable {
     private let counters = Mutex<[String: Counter]>([:])
     private let gauges = Mutex<[String: Gauge]>([:])
     private let timers = Mutex<[String: Timer]>([:])
+    /// `linktrack_requests_total` by its labels: looked up per request, so keyed by the labels
+    /// themselves rather than by a string built for each lookup.
+    private let requestCounters = Mutex<[RequestKey: Counter]>([:])
+    private let eventCounters = Mutex<[EventKey: Counter]>([:])
+
+    struct RequestKey: Hashable {
+        var kind: String
+        var set: String
+        var outcome: String
+    }
 
     public init(factory: any MetricsFactory) { self.factory = factory }
 
@@ -34,7 +44,14 @@ public final class ServerMetrics: Sendable {
     }
 
     public func request(kind: String, set: String, outcome: String) {
-        counter("linktrack_requests_total", [("kind", kind), ("configuration_set", set), ("outcome", outcome)]).increment()
+        let key = RequestKey(kind: kind, set: set, outcome: outcome)
+        let counter = requestCounters.withLock { c in
+            if let existing = c[key] { return existing }
+            let made = self.counter("linktrack_requests_total", [("kind", kind), ("configuration_set", set), ("outcome", outcome)])
+            c[key] = made
+            return made
+        }
+        counter.increment()
     }
 
     public func badToken(kind: String, reason: BadTokenReason) {
@@ -54,21 +71,46 @@ public final class ServerMetrics: Sendable {
     }
 
     func sinkWrite(sink: String, duration: Duration, events: [EventWriter.Pending]) {
-        let timer = timers.withLock { t in
+        sinkTimer(sink).recordNanoseconds(Self.nanoseconds(duration))
+        var byKey: [EventKey: Int] = [:]
+        for p in events {
+            byKey[EventKey(kind: p.event.kind, set: p.event.configurationSet, sink: sink), default: 0] += 1
+        }
+        for (key, n) in byKey { eventCounter(key).increment(by: n) }
+    }
+
+    /// One event written by a request itself (``InlineEventSink``).
+    func sinkWrite(sink: String, duration: Duration, event: TrackingEvent) {
+        sinkTimer(sink).recordNanoseconds(Self.nanoseconds(duration))
+        eventCounter(EventKey(kind: event.kind, set: event.configurationSet, sink: sink)).increment()
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+    }
+
+    func sinkTimer(_ sink: String) -> Timer {
+        timers.withLock { t in
             if let existing = t[sink] { return existing }
             let made = Timer(label: "linktrack_sink_write_seconds", dimensions: [("sink", sink)], factory: factory)
             t[sink] = made
             return made
         }
-        timer.recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
-        var byKey: [String: (EventKind, String, Int)] = [:]
-        for p in events {
-            let key = p.event.kind.rawValue + "|" + p.event.configurationSet
-            byKey[key, default: (p.event.kind, p.event.configurationSet, 0)].2 += 1
-        }
-        for (_, (kind, set, n)) in byKey {
-            counter("linktrack_events_total", [("kind", kind.rawValue.lowercased()), ("configuration_set", set), ("sink", sink)])
-                .increment(by: n)
+    }
+
+    struct EventKey: Hashable {
+        var kind: EventKind
+        var set: String
+        var sink: String
+    }
+
+    func eventCounter(_ key: EventKey) -> Counter {
+        eventCounters.withLock { c in
+            if let existing = c[key] { return existing }
+            let made = counter("linktrack_events_total", [("kind", key.kind.rawValue.lowercased()),
+                                                          ("configuration_set", key.set), ("sink", key.sink)])
+            c[key] = made
+            return made
         }
     }
 

@@ -41,6 +41,37 @@ final class ControlledSink: EventSink {
     func close() async {}
 }
 
+/// A ``ControlledSink`` that also takes events inline (``InlineEventSink``), and counts which way
+/// each event came.
+final class ControlledInlineSink: InlineEventSink {
+    struct State {
+        var inline: [String] = []
+        var batched: [String] = []
+        var inlineFailing = false
+        /// While set, an inline write blocks its thread until cleared (another request meanwhile
+        /// finds the writer busy).
+        var inlineHolding = false
+        var inlineStarted = 0
+    }
+    let state = Mutex(State())
+    var name: String { "controlled-inline" }
+    func open() async throws {}
+    func write(_ events: [TrackingEvent]) async throws {
+        state.withLock { $0.batched += events.map(\.eventId) }
+    }
+    func writeNow(_ event: TrackingEvent) throws {
+        let failing = state.withLock { s -> Bool in
+            s.inlineStarted += 1
+            return s.inlineFailing
+        }
+        while state.withLock({ $0.inlineHolding }) { usleep(1_000) }
+        if failing { throw SinkError(sink: name, reason: "injected inline failure") }
+        state.withLock { $0.inline.append(event.eventId) }
+    }
+    func reopen() async {}
+    func close() async {}
+}
+
 func makeEvent(_ i: Int, set: String = "marketing") -> TrackingEvent {
     TrackingEvent(eventId: "e\(i)", kind: .click, timestampMilliseconds: 1_000 + Int64(i), configurationSet: set,
                   messageId: "m\(i % 7)", messageTags: [], ipAddress: "127.0.0.1", userAgent: "ua",
@@ -116,6 +147,67 @@ struct EventWriterTests {
         }
         #expect(sink.state.withLock { $0.written.map(\.eventId) } == (0..<10).map { "e\($0)" })
         #expect(registry.emitToString().contains("linktrack_sink_failures_total{sink=\"controlled\"}"))
+    }
+
+    /// Waits (without a clock bound in the assertion) until `condition` holds, for at most 10 s.
+    func eventually(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition() && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+    }
+
+    @Test func anIdleWriterLetsTheRequestWriteItsOwnEvent() async throws {
+        let sink = ControlledInlineSink()
+        let writer = EventWriter(sink: sink, metrics: metrics, logger: Logger(label: "t"), acknowledgementTimeout: .seconds(10))
+        try await withRunning(writer) {
+            // The writer opens the sink first; until then events go through it.
+            try await eventually { writer.isHealthy && writer.queueDepth == 0 }
+            _ = await writer.submit(makeEvent(0))
+            for i in 1...20 { #expect(await writer.submit(makeEvent(i)) == .written) }
+        }
+        let state = sink.state.withLock { $0 }
+        // One by one, each found the writer idle: all but (at most) the first were written inline.
+        #expect(Set(state.inline + state.batched) == Set((0...20).map { "e\($0)" }))
+        #expect(state.inline.count + state.batched.count == 21)
+        #expect(state.inline.count >= 20, "inline \(state.inline.count), batched \(state.batched.count)")
+        #expect(registry.emitToString().contains("linktrack_events_total{kind=\"click\",configuration_set=\"marketing\",sink=\"controlled-inline\"} 21"))
+    }
+
+    @Test func aBusyInlineWriteSendsOthersThroughTheWriterInOneBatch() async throws {
+        let sink = ControlledInlineSink()
+        let writer = EventWriter(sink: sink, metrics: metrics, logger: Logger(label: "t"), acknowledgementTimeout: .seconds(10))
+        try await withRunning(writer) {
+            try await eventually { writer.isHealthy && writer.queueDepth == 0 }
+            _ = await writer.submit(makeEvent(0))
+            sink.state.withLock { $0.inlineHolding = true }
+            // The first request holds the inline write (on a thread of its own, as a blocked
+            // write(2) would); the others find it busy and queue for the writer.
+            let first = Task.detached { await writer.submit(makeEvent(1)) }
+            try await eventually { sink.state.withLock { $0.inlineStarted } == 2 }
+            let others = await withTaskGroup(of: WriteAcknowledgement.self) { group in
+                for i in 2..<50 { group.addTask { await writer.submit(makeEvent(i)) } }
+                return await group.reduce(into: [WriteAcknowledgement]()) { $0.append($1) }
+            }
+            #expect(others.allSatisfy { $0 == .written })
+            sink.state.withLock { $0.inlineHolding = false }
+            #expect(await first.value == .written)
+        }
+        let state = sink.state.withLock { $0 }
+        #expect(Set(state.batched).isSuperset(of: (2..<50).map { "e\($0)" }))
+        #expect(state.inline.contains("e1"))
+        #expect(state.inline.count + state.batched.count == 50)
+    }
+
+    @Test func aFailedInlineWriteGoesThroughTheWriter() async throws {
+        let sink = ControlledInlineSink()
+        let writer = EventWriter(sink: sink, metrics: metrics, logger: Logger(label: "t"), acknowledgementTimeout: .seconds(10))
+        try await withRunning(writer) {
+            try await eventually { writer.isHealthy && writer.queueDepth == 0 }
+            sink.state.withLock { $0.inlineFailing = true }
+            #expect(await writer.submit(makeEvent(7)) == .written)
+        }
+        let state = sink.state.withLock { $0 }
+        #expect(state.inline.isEmpty)
+        #expect(state.batched == ["e7"])
     }
 
     @Test func aFullQueueDropsAndCountsTheLoss() async throws {
