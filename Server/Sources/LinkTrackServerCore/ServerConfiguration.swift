@@ -74,6 +74,12 @@ public struct ServerConfiguration: Sendable {
     /// A `Host` value lowercased, without its port (`Links.Example.com:8080` → `links.example.com`).
     /// An IPv6 literal keeps its brackets.
     public static func normalizedHost(_ host: some StringProtocol) -> String {
+        // The common case (a lowercase name without a port or a final dot) is already normal.
+        let utf8 = host.utf8
+        if let last = utf8.reversed().first, last != UInt8(ascii: "."),
+           utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x2E }) {
+            return String(host)
+        }
         var text = Substring(host)
         if text.hasPrefix("[") {
             if let close = text.firstIndex(of: "]") { text = text[...close] }

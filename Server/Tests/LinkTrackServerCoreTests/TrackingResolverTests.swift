@@ -47,6 +47,21 @@ struct TrackingResolverTests {
         #expect(event.machineReasons.isEmpty)
     }
 
+    @Test(arguments: [
+        ("links.example.com", "links.example.com"),
+        ("Links.Example.COM", "links.example.com"),
+        ("links.example.com:8080", "links.example.com"),
+        ("links.example.com.", "links.example.com"),
+        ("LINKS.example.com.:443", "links.example.com"),
+        ("[::1]:8080", "[::1]"),
+        ("[2001:DB8::1]", "[2001:db8::1]"),
+        ("xn--bcher-kva.example", "xn--bcher-kva.example"),
+        ("", ""),
+    ])
+    func normalizedHosts(_ row: (String, String)) {
+        #expect(ServerConfiguration.normalizedHost(row.0) == row.1)
+    }
+
     @Test func hostIsCaseInsensitiveAndPortIsStripped() throws {
         let r = try resolver()
         for host in ["LINKS.example.COM", "links.example.com:8080", "links.example.com."] {

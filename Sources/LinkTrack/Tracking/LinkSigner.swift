@@ -312,7 +312,7 @@ private struct QueryFields {
         guard position < pieces.count else { return nil }
         let piece = pieces[position]
         guard let eq = piece.firstIndex(of: UInt8(ascii: "=")),
-              String(decoding: piece[piece.startIndex..<eq], as: UTF8.self) == name else { return nil }
+              piece[piece.startIndex..<eq].elementsEqual(name.utf8) else { return nil }
         position += 1
         guard let value = PercentEncoding.decode(piece[(eq + 1)...]) else { throw .malformed("bad percent-encoding in \(name)") }
         return value
@@ -374,6 +374,8 @@ enum PercentEncoding {
 
     /// Decodes `%XX` escapes; nil for a malformed escape or invalid UTF-8.
     static func decode(_ bytes: ArraySlice<UInt8>) -> String? {
+        // Most values hold no escape: validated and copied once, with no intermediate array.
+        if !bytes.contains(UInt8(ascii: "%")) { return String(validating: bytes, as: UTF8.self) }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
         var i = bytes.startIndex
