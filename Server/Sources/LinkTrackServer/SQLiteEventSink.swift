@@ -5,9 +5,16 @@ import SQLiteNIO
 import Synchronization
 
 /// The embedded default store: `events.sqlite` in the data directory, in WAL mode, one table
-/// `events` indexed by message id and by time. Each batch is one multi-row
+/// `events` indexed by time and by set and event type. Each batch is one multi-row
 /// `INSERT OR IGNORE` (one statement, one implicit transaction, one WAL commit); the event id is the
 /// primary key, so a batch written twice is stored once.
+///
+/// Checkpoints (copying the WAL back into the database file) run off the commit path: a second
+/// connection of the sink's own runs a `PASSIVE` checkpoint every ``checkpointInterval``, which
+/// never blocks the writer; the writer's own automatic checkpoint is raised to
+/// ``safetyCheckpointPages`` (about 40 MB of WAL), so it runs only if that checkpointer falls far
+/// behind or is not running. (With SQLite's default of 1,000 pages, the commit that crossed the limit
+/// ran the checkpoint itself, and every request in its batch waited for it.)
 ///
 /// `synchronous` is `NORMAL` by default: a commit is in the WAL file before the write returns, so
 /// it survives the process being killed; `FULL` also survives power loss, at the cost of an fsync
@@ -16,7 +23,12 @@ public final class SQLiteEventSink: EventSink {
     public let path: String
     public let synchronous: String
     private let connection = Mutex<SQLiteConnection?>(nil)
+    private let checkpointer = Mutex<Task<Void, Never>?>(nil)
     let logger: Logger
+    /// How often the checkpointer runs.
+    public static let checkpointInterval: Duration = .milliseconds(250)
+    /// The writer's own automatic checkpoint, in WAL pages: the safety net behind the checkpointer.
+    public static let safetyCheckpointPages = 10_000
 
     public init(path: String, synchronous: String = "NORMAL", logger: Logger) {
         self.path = path
@@ -43,10 +55,16 @@ public final class SQLiteEventSink: EventSink {
             event_json TEXT NOT NULL
         )
         """,
-        "CREATE INDEX IF NOT EXISTS events_message_id ON events(message_id)",
         "CREATE INDEX IF NOT EXISTS events_time ON events(timestamp_ms)",
         "CREATE INDEX IF NOT EXISTS events_set_type ON events(configuration_set, event_type)",
     ]
+
+    /// Indexes that earlier versions created and this one drops on open: `events_message_id` made
+    /// every commit write a page at a random place of that index (message ids are random, so each
+    /// event's entry lands on its own page), which tripled the cost of a row, and no query of
+    /// `linktrack-server` reads it. An operator who looks events up by message id creates an index
+    /// of their own under another name; indexes not named here are left alone.
+    public static let droppedIndexes = ["events_message_id"]
 
     static let columnCount = 12
 
@@ -57,7 +75,9 @@ public final class SQLiteEventSink: EventSink {
             _ = try await conn.query("PRAGMA journal_mode=WAL", [])
             _ = try await conn.query("PRAGMA synchronous=\(synchronous)", [])
             _ = try await conn.query("PRAGMA busy_timeout=5000", [])
+            _ = try await conn.query("PRAGMA wal_autocheckpoint=\(Self.safetyCheckpointPages)", [])
             for statement in Self.schema { _ = try await conn.query(statement, []) }
+            for index in Self.droppedIndexes { _ = try await conn.query("DROP INDEX IF EXISTS \(index)", []) }
         } catch {
             await Self.close(conn)
             throw error
@@ -68,6 +88,42 @@ public final class SQLiteEventSink: EventSink {
             return old
         }
         if let previous { try? await previous.close() }
+        startCheckpointer()
+    }
+
+    /// Starts the checkpointer (once): a connection of its own that runs `PRAGMA
+    /// wal_checkpoint(PASSIVE)` every ``checkpointInterval`` until ``close()``. A failure is logged
+    /// once and retried at the next interval; the writer's safety checkpoint covers the meantime.
+    func startCheckpointer() {
+        checkpointer.withLock { task in
+            guard task == nil else { return }
+            task = Task { [path, logger] in
+                var conn: SQLiteConnection?
+                var reported = false
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: Self.checkpointInterval)
+                    if Task.isCancelled { break }
+                    do {
+                        if conn == nil {
+                            let opened = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+                            conn = opened
+                            _ = try await opened.query("PRAGMA busy_timeout=1000", [])
+                        }
+                        _ = try await conn?.query("PRAGMA wal_checkpoint(PASSIVE)", [])
+                        reported = false
+                    } catch {
+                        if !reported {
+                            logger.warning("SQLite checkpoint failed; retrying", metadata: [
+                                "path": .string(path), "error": .string("\(error)")])
+                            reported = true
+                        }
+                        if let c = conn { await Self.close(c) }
+                        conn = nil
+                    }
+                }
+                if let conn { await Self.close(conn) }
+            }
+        }
     }
 
     public func write(_ events: [TrackingEvent]) async throws {
@@ -113,6 +169,10 @@ public final class SQLiteEventSink: EventSink {
     public func reopen() async {}
 
     public func close() async {
+        if let task = checkpointer.withLock({ t -> Task<Void, Never>? in defer { t = nil }; return t }) {
+            task.cancel()
+            await task.value
+        }
         let conn = connection.withLock { c -> SQLiteConnection? in
             let old = c
             c = nil

@@ -5,6 +5,7 @@ import LinkTrackServerCore
 import Logging
 import Prometheus
 import ServiceLifecycle
+import SQLiteNIO
 import Synchronization
 import Testing
 
@@ -251,6 +252,52 @@ struct SinkTests {
         #expect(later.count == 500)
         // WAL mode is on.
         #expect(FileManager.default.fileExists(atPath: path + "-wal") || FileManager.default.fileExists(atPath: path))
+    }
+
+    @Test func sqliteDropsTheMessageIdIndexOfEarlierVersionsAndKeepsOthers() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/events.sqlite"
+        // A store as an earlier version left it, with an operator's own index beside ours.
+        let old = try await SQLiteConnection.open(storage: .file(path: path), logger: Logger(label: "t"))
+        for statement in SQLiteEventSink.schema { _ = try await old.query(statement, []) }
+        _ = try await old.query("CREATE INDEX events_message_id ON events(message_id)", [])
+        _ = try await old.query("CREATE INDEX operator_own ON events(message_id, link_index)", [])
+        try await old.close()
+
+        let sink = SQLiteEventSink(path: path, logger: Logger(label: "t"))
+        try await sink.open()
+        await sink.close()
+        let check = try await SQLiteConnection.open(storage: .file(path: path), logger: Logger(label: "t"))
+        let names = Set(try await check.query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'", [])
+            .compactMap { $0.column("name")?.string })
+        try await check.close()
+        #expect(names.isSuperset(of: ["events_time", "events_set_type", "operator_own"]))
+        #expect(!names.contains("events_message_id"))
+    }
+
+    @Test func sqliteCheckpointsInTheBackgroundWhileOpen() async throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/events.sqlite"
+        let sink = SQLiteEventSink(path: path, logger: Logger(label: "t"))
+        try await sink.open()
+        func size(_ file: String) -> Int {
+            ((try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? NSNumber)?.intValue ?? 0
+        }
+        let initial = size(path)
+        for start in stride(from: 0, to: 2_000, by: 100) {
+            try await sink.write((start..<(start + 100)).map { makeEvent($0) })
+        }
+        // Far below the writer's own automatic checkpoint (10,000 pages): the rows reach the
+        // database file only through the checkpointer's connection, while the sink stays open.
+        #expect(size(path + "-wal") > 0)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while size(path) < initial + 500_000 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(size(path) >= initial + 500_000, "database file \(size(path)) bytes, WAL \(size(path + "-wal"))")
+        await sink.close()
+        let stored = try await SQLiteEventSink.readAll(path: path, since: nil, logger: Logger(label: "t"))
+        #expect(stored.count == 2_000)
     }
 
     @Test func jsonLinesAppendsOneLinePerEventAndReopens() async throws {
