@@ -280,6 +280,9 @@ public final class EventWriter: Service, Sendable {
             }
             for w in wakes { w.resume() }
         }
+        // A request that began an inline write before the stop finishes it before the file closes
+        // (a write(2) on a local file: microseconds).
+        while state.withLock({ $0.inlineBusy }) { try? await Task.sleep(for: .milliseconds(1)) }
         await sink.close()
         if let spool { try? await onSpoolThread { spool.close() } }
         try? await spoolIO?.shutdownGracefully()
