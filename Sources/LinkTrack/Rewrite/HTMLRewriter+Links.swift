@@ -42,6 +42,8 @@ final class LinkRewriting {
     @exclusivity(unchecked) var urlBuffer: [UInt8] = []
     /// Every destination is decoded into this buffer (the report derives it again when asked).
     @exclusivity(unchecked) var destinationBuffer: [UInt8] = []
+    /// Escapes the click URLs for their attribute values, each repeating part once per part.
+    @exclusivity(unchecked) var escaper = ClickURLEscaper()
 
     /// - Warning: `document` must stay valid for the object's life, which ends with the rewrite.
     init(document: UnsafeBufferPointer<UInt8>, storage: [UInt8]?, reportingLinks: Bool, set: ConfigurationSet,
@@ -231,13 +233,10 @@ final class LinkRewriting {
             report.warnings.append(.linkTooLong(destinationPrefix: String(decoding: trimmed.prefix(80), as: UTF8.self)))
             return
         }
-        // The URL as the signer wrote it, escaped for the attribute here (the signer knows no HTML);
-        // its percent-encoded destination needs no escaping and is copied as it is.
-        // Safe: the pointer is used only during the call, and the URL just written is the buffer's first
-        // `layout.count` bytes.
+        // The URL as the signer wrote it, escaped for the attribute here (the signer knows no HTML).
+        // Safe: the pointer is used only during the call.
         let replacement = urlBuffer.withUnsafeBufferPointer {
-            HTMLEscaping.attributeValue(UnsafeBufferPointer(rebasing: $0[..<layout.count]), plainFrom: layout.destinationStart,
-                                        addQuotes: href.quote == nil)
+            escaper.attributeValue($0, layout: layout, scheme: scheme, addQuotes: href.quote == nil)
         }
         guard edits.add(Edit(range: valueRange, replacement: replacement)) else {
             link.untrackedReason = .unlocated; return

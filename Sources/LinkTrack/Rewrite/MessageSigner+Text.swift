@@ -27,8 +27,7 @@ extension MessageSigner {
         var state = inner
         // Safe: the bytes are hashed during the call and not kept.
         buffer.withUnsafeBytes { state.update(UnsafeRawBufferPointer(rebasing: $0[layout.indexStart..<count])) }
-        let macStart = (scheme == .https ? httpsHead : httpHead).count
-        key.writeMAC(finishing: state, into: &buffer, at: macStart)
+        key.writeMAC(finishing: state, into: &buffer, at: layout.macStart)
         return count
     }
 }

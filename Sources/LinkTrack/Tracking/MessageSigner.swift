@@ -4,8 +4,9 @@
 /// SHA-256 block: it is percent-encoded and hashed once here, so each link costs only the blocks of
 /// its own index, tags and destination. The URLs are exactly ``LinkSigner/clickURL(_:scheme:domain:)``'s.
 ///
-/// It writes plain URL bytes into a buffer the caller keeps for every link; escaping them for an
-/// HTML attribute is the HTML side's (``HTMLEscaping/attributeValue(_:plainFrom:addQuotes:)``).
+/// It writes plain URL bytes into a buffer the caller keeps for every link, and says where their
+/// parts stand (``Layout``); escaping them for an HTML attribute is the HTML side's
+/// (``ClickURLEscaper``).
 ///
 /// A class, so that signing a link borrows one reference: a struct of arrays and hash states
 /// held by the rewriter was copied, with a retain and a release of each field, for every link.
@@ -71,7 +72,13 @@ final class MessageSigner {
     struct Layout {
         /// The URL's length.
         var count: Int
-        /// Where the link index starts (just after ``queryStart``).
+        /// Where the MAC starts (just after the head, ``httpsHead`` or ``httpHead``): its
+        /// ``LinkSigner/macCharacters`` base64url bytes (letters, digits, `-` and `_`), then `?` and
+        /// ``queryStart``. The head and the query start are the message's, the same for every link
+        /// (the head for every link of one scheme).
+        var macStart: Int
+        /// Where the link index starts (just after ``queryStart``); its decimal digits end at
+        /// ``fieldsStart``.
         var indexStart: Int
         /// Where the fields after the index start: link tags, message tags, then `&u=`.
         var fieldsStart: Int
@@ -137,7 +144,8 @@ final class MessageSigner {
         // Safe: `restStart..<count` lies within the URL just written; hashed during the call only.
         buffer.withUnsafeBytes { state.update(UnsafeRawBufferPointer(rebasing: $0[restStart..<count])) }
         key.writeMAC(finishing: state, into: &buffer, at: macStart)
-        return Layout(count: count, indexStart: restStart, fieldsStart: fieldsStart, destinationStart: destinationStart)
+        return Layout(count: count, macStart: macStart, indexStart: restStart, fieldsStart: fieldsStart,
+                      destinationStart: destinationStart)
     }
 
     // Safe: written once by the static's initializer before any reader can see it, never written again or

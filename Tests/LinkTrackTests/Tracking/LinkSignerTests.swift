@@ -524,13 +524,17 @@ extension TrackingMACTests {
     /// destination copied unsearched) equals the click URL escaped by the general escaper, for
     /// message ids, sets and tags that need escaping or none, with and without link tags, both
     /// schemes, quoted or not, and destinations of any bytes (one kept buffer for all, as a rewrite
-    /// keeps it).
+    /// keeps it), by ``HTMLEscaping/attributeValue(_:plainFrom:addQuotes:)`` and by one
+    /// ``ClickURLEscaper`` for all.
     @Test func clickAttributeValueIsTheEscapedClickURL() throws {
         var generator = SeededGenerator(seed: 11)
         let messageIds = ["a@b", "x&y\"z'<q>@example.com", "0100018f2c3a4b5c-1a2b3c4d@email.example.com"]
         let sets = ["marketing", "a&b", "q\"s'"]
         let tagSets: [[LinkTrack.Tag]] = [[], TrackingFixtures.tags, TrackingFixtures.messageTags]
         var buffer: [UInt8] = []
+        // One escaper for every message, as a rewrite keeps one for every link: its kept runs must
+        // follow a change of message id, set, tags or scheme.
+        var escaper = ClickURLEscaper()
         for messageId in messageIds {
             for set in sets {
                 for messageTags in tagSets {
@@ -554,8 +558,12 @@ extension TrackingMACTests {
                             HTMLEscaping.attributeValue(UnsafeBufferPointer(rebasing: $0[..<layout.count]),
                                                         plainFrom: layout.destinationStart, addQuotes: addQuotes)
                         }
-                        #expect(value == HTMLEscaping.urlAttributeValue(url, addQuotes: addQuotes),
-                                "id \(messageId), set \(set), round \(round)")
+                        let expected = HTMLEscaping.urlAttributeValue(url, addQuotes: addQuotes)
+                        #expect(value == expected, "id \(messageId), set \(set), round \(round)")
+                        let escaped = buffer.withUnsafeBufferPointer {
+                            escaper.attributeValue($0, layout: layout, scheme: scheme, addQuotes: addQuotes)
+                        }
+                        #expect(escaped == expected, "escaper: id \(messageId), set \(set), round \(round)")
                     }
                 }
             }
