@@ -136,9 +136,15 @@ enum StartTagAttributeBound {
         var single: State?
         var count = 0
         // Several readings: the largest count in each state, -1 where none is, at `counts` in
-        // `table` (and at `nextCounts` for the next byte's). One array for both, allocated once per
-        // document, whose halves swap roles.
-        var table = [Int](repeating: -1, count: 2 * stateCount)
+        // `table` (and at `nextCounts` for the next byte's). One table for both, allocated once per
+        // document, whose halves swap roles. Read through a pointer: an array's subscript checks
+        // its bounds on every access in this per-byte loop.
+        // Safe: `counts` and `nextCounts` are 0 and `stateCount`, swapped, and every index below
+        // adds `k < stateCount` or a state's raw value (below `stateCount`) to one of them: within
+        // the table's `2 * stateCount` entries, all initialized here; `Int` needs no deinitializing.
+        let table = UnsafeMutablePointer<Int>.allocate(capacity: 2 * stateCount)
+        table.initialize(repeating: -1, count: 2 * stateCount)
+        defer { table.deallocate() }
         var counts = 0
         var nextCounts = stateCount
         var several = false
