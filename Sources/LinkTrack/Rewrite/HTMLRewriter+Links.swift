@@ -26,9 +26,14 @@ final class LinkRewriting {
     /// through this object.
     let tracksClicks: Bool
     let httpsPolicy: HttpsPolicy
-    /// The set's excluded domains (issue 21), and the message's unsubscribe URLs when the set leaves
-    /// them untracked.
-    let excludedDomains: ExcludedDomains
+    /// The set's excluded domains (issue 21), nil when there are none, and the message's
+    /// unsubscribe URLs when the set leaves them untracked.
+    ///
+    /// Copied only when there is something to copy: the copy goes through a function the compiler
+    /// shares between types, which makes the runtime build their type metadata (`Set<[UInt8]>`
+    /// among them, with its `Hashable` conformances looked up) on a process's first rewrite, about
+    /// 0.25 M instructions, 3 % of a 30 kB rewrite.
+    let excludedDomains: ExcludedDomains?
     let unsubscribeURLs: ListUnsubscribe?
 
     @exclusivity(unchecked) var edits = EditList()
@@ -51,8 +56,9 @@ final class LinkRewriting {
          context: TrackingContext) {
         self.linkBudget = linkBudget
         self.linkIndex = context.firstLinkIndex
-        self.excludedDomains = set.linkTrackOptions.excludedDomains
-        self.unsubscribeURLs = set.linkTrackOptions.trackUnsubscribeLinks ? nil : context.listUnsubscribe
+        self.excludedDomains = set.linkTrackOptions.excludedDomains.isEmpty ? nil : set.linkTrackOptions.excludedDomains
+        self.unsubscribeURLs = set.linkTrackOptions.trackUnsubscribeLinks || context.listUnsubscribe == nil
+            ? nil : context.listUnsubscribe
         self.document = document
         self.storage = storage
         self.reportingLinks = reportingLinks
@@ -203,7 +209,7 @@ final class LinkRewriting {
             link.untrackedReason = .otherOptOut(service: other.service); return
         }
         if let unsubscribeURLs, unsubscribeURLs.matches(destination: trimmed) { link.untrackedReason = .unsubscribeLink; return }
-        if !excludedDomains.isEmpty, excludedDomains.matches(destination: trimmed) { link.untrackedReason = .excludedDomain; return }
+        if let excludedDomains, excludedDomains.matches(destination: trimmed) { link.untrackedReason = .excludedDomain; return }
         if !tracksClicks { link.untrackedReason = .clicksNotTracked; return }
         if !isASCII {
             if family != .utf8, raw.contains(where: { $0 >= 0x80 }) {
