@@ -330,6 +330,9 @@ package enum Base64 {
     /// the next, the groups written and where the output stands.
     private struct SplicedEncoder {
         let output: UnsafeMutableBufferPointer<UInt8>
+        /// ``Base64/pairTable``, read once: each read of the static checks that it is initialized
+        /// (a `swift_once` call), which per group or per line costs more than the lookup.
+        let pairs = Base64.pairTable
         let groupsPerLine: Int
         let lineEnding: [UInt8]
         var written = 0
@@ -366,7 +369,7 @@ package enum Base64 {
                     carryCount = 0
                     lineBreakIfDue()
                     precondition(written + 4 <= output.count)
-                    let characters = UInt32(pairTable[Int(bits >> 12)]) | UInt32(pairTable[Int(bits & 0xFFF)]) << 16
+                    let characters = UInt32(pairs[Int(bits >> 12)]) | UInt32(pairs[Int(bits & 0xFFF)]) << 16
                     // Safe: the 4 bytes lie within `output` (the precondition above).
                     UnsafeMutableRawPointer(output.baseAddress! + written).storeBytes(of: characters.littleEndian, as: UInt32.self)
                     written += 4
@@ -378,7 +381,7 @@ package enum Base64 {
                 lineBreakIfDue()
                 let inLine = groupsPerLine - groups % groupsPerLine
                 let run = min(inLine, (piece.count - index) / 3)
-                encodeGroups(piece, from: index, count: run, into: output, at: written)
+                encodeGroups(piece, from: index, count: run, into: output, at: written, pairs: pairs)
                 index += 3 * run
                 written += 4 * run
                 groups += run
@@ -415,6 +418,8 @@ package enum Base64 {
         lineEnding: [UInt8], endsWithLineEnding: Bool
     ) -> Int {
         let fullGroups = input.count / 3
+        // Read once (see ``SplicedEncoder/pairs``).
+        let pairs = pairTable
         var written = 0
         var index = 0
         var group = 0
@@ -427,7 +432,7 @@ package enum Base64 {
         while group < fullGroups {
             if group > 0 { appendLineEnding() }
             let lineGroups = min(groupsPerLine, fullGroups - group)
-            encodeGroups(input, from: index, count: lineGroups, into: output, at: written)
+            encodeGroups(input, from: index, count: lineGroups, into: output, at: written, pairs: pairs)
             index += 3 * lineGroups
             written += 4 * lineGroups
             group += lineGroups
@@ -456,17 +461,16 @@ package enum Base64 {
 
     /// Encodes `count` full 3-byte groups from `input[index...]` into `output[written...]`.
     ///
-    /// Two ``pairTable`` lookups, wrapping arithmetic and one 4-byte store per group: the
+    /// Two `pairs` (``pairTable``) lookups, wrapping arithmetic and one 4-byte store per group: the
     /// caller sized `output` for every group, and the offsets stay below the buffers' counts.
     @inline(__always)
     private static func encodeGroups(
         _ input: UnsafeBufferPointer<UInt8>, from index: Int, count: Int,
-        into output: UnsafeMutableBufferPointer<UInt8>, at written: Int
+        into output: UnsafeMutableBufferPointer<UInt8>, at written: Int, pairs: UnsafePointer<UInt16>
     ) {
         precondition(index + 3 * count <= input.count && written + 4 * count <= output.count)
         // Safe: the precondition above keeps every read within `input` and every store within `output`.
         guard count > 0, let outputBase = output.baseAddress else { return }
-        let pairs = pairTable
         var index = index
         var written = written
         for _ in 0..<count {
