@@ -205,6 +205,10 @@ struct TagRescanner {
     /// - Parameters:
     ///   - names: the element's name, then its attributes' names, as libxml2 reported them
     ///     (lowercased), each followed by a 0 byte, at `range` in `names`.
+    ///
+    /// Inlined into its caller: out of line, its optional result (a large struct) was copied
+    /// through memory for every tag.
+    @inline(__always)
     mutating func locate(closeOffset: Int, names: [UInt8], at range: Range<Int>) -> ScannedTag? {
         var searchEnd = closeOffset
         var attempts = 0
