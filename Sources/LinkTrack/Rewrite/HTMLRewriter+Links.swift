@@ -47,8 +47,8 @@ final class LinkRewriting {
     @exclusivity(unchecked) var urlBuffer: [UInt8] = []
     /// Every destination is decoded into this buffer (the report derives it again when asked).
     @exclusivity(unchecked) var destinationBuffer: [UInt8] = []
-    /// Escapes the click URLs for their attribute values, each repeating part once per part.
-    @exclusivity(unchecked) var escaper = ClickURLEscaper()
+    /// Escapes the click URLs for their attribute values, the signer's constant parts once.
+    @exclusivity(unchecked) var escaper: ClickURLEscaper
 
     /// - Warning: `document` must stay valid for the object's life, which ends with the rewrite.
     init(document: UnsafeBufferPointer<UInt8>, storage: [UInt8]?, reportingLinks: Bool, set: ConfigurationSet,
@@ -66,6 +66,7 @@ final class LinkRewriting {
         self.family = family
         self.charsetName = charsetName
         self.signer = signer
+        self.escaper = ClickURLEscaper(signer: signer)
         self.tracksClicks = set.tracksClicks
         self.httpsPolicy = set.httpsPolicy
         if reportingLinks { report.links.reserveCapacity(max(16, document.count / 1024)) }

@@ -525,21 +525,21 @@ extension TrackingMACTests {
     /// message ids, sets and tags that need escaping or none, with and without link tags, both
     /// schemes, quoted or not, and destinations of any bytes (one kept buffer for all, as a rewrite
     /// keeps it), by ``HTMLEscaping/attributeValue(_:plainFrom:addQuotes:)`` and by one
-    /// ``ClickURLEscaper`` for all.
+    /// ``ClickURLEscaper`` per signer.
     @Test func clickAttributeValueIsTheEscapedClickURL() throws {
         var generator = SeededGenerator(seed: 11)
         let messageIds = ["a@b", "x&y\"z'<q>@example.com", "0100018f2c3a4b5c-1a2b3c4d@email.example.com"]
         let sets = ["marketing", "a&b", "q\"s'"]
         let tagSets: [[LinkTrack.Tag]] = [[], TrackingFixtures.tags, TrackingFixtures.messageTags]
         var buffer: [UInt8] = []
-        // One escaper for every message, as a rewrite keeps one for every link: its kept runs must
-        // follow a change of message id, set, tags or scheme.
-        var escaper = ClickURLEscaper()
         for messageId in messageIds {
             for set in sets {
                 for messageTags in tagSets {
                     let messageSigner = MessageSigner(TrackingFixtures.signer, messageId: messageId, configurationSet: set,
                                                       messageTags: messageTags, domain: TrackingFixtures.domain)
+                    // One escaper for all the signer's links, as a rewrite keeps one: its kept
+                    // fields must follow a change of link tags, and each scheme has its head.
+                    var escaper = ClickURLEscaper(signer: messageSigner)
                     for round in 0..<12 {
                         let destination = (0..<Int.random(in: 0...300, using: &generator)).map { _ in
                             UInt8.random(in: 0...255, using: &generator)
