@@ -25,7 +25,7 @@ import Glibc
 ///
 /// Almost always one reading at most is alive (a second starts only at a `<` inside a tag), and
 /// it stays in one state for runs of bytes (a name, a quoted value, blanks): those runs are
-/// skipped in tight loops, and text between tags with `memchr`.
+/// skipped in tight loops, and quoted values and the text between tags with `memchr`.
 ///
 /// Safe: the document is read through its base pointer (in the tight loops, without the checks of
 /// a buffer's subscript in debug builds) only at indices checked first against `end`, its count.
@@ -104,28 +104,6 @@ enum StartTagAttributeBound {
         }
     }
 
-    /// The index of the first `a` or `b` in `from..<end`, or `end`: eight bytes at a time while
-    /// none of them is either (quoted values, most of a tag's bytes, are skipped this way).
-    @inline(__always)
-    static func firstOf(_ a: UInt8, _ b: UInt8, in base: UnsafePointer<UInt8>, from start: Int, end: Int) -> Int {
-        let raw = UnsafeRawPointer(base)
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        let patternA = UInt64(a) &* ones
-        let patternB = UInt64(b) &* ones
-        var i = start
-        // Safe: every load lies in i..<i + 8 with i + 8 <= end.
-        while i + 8 <= end {
-            let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            let x = word ^ patternA
-            let y = word ^ patternB
-            if ((x &- ones) & ~x | (y &- ones) & ~y) & highs != 0 { break }
-            i += 8
-        }
-        while i < end, base[i] != a, base[i] != b { i += 1 }
-        return i
-    }
-
     /// The offset of the first byte at which a start tag, as libxml2 may read it, reaches more than
     /// `limit` attributes; nil when no tag does.
     static func firstOffsetOverLimit(_ bytes: UnsafeBufferPointer<UInt8>, limit: Int) -> Int? {
@@ -150,6 +128,9 @@ enum StartTagAttributeBound {
         var several = false
         // The length of the run of name bytes before the current byte (for the 100-character cut).
         var run = 0
+        // The index of the first `<` at or after some earlier index (or `end`), when a quoted value
+        // looked for it; -1 before. Valid at `i` while `i <= nextLessThan`.
+        var nextLessThan = -1
         var i = 0
         nextByte: while i < end {
             if !several {
@@ -161,12 +142,14 @@ enum StartTagAttributeBound {
                     lexer: while true {
                         switch state {
                         case .elementName, .attributeName:
-                            // Up to the next cut: a multiple of 100 name bytes into the run.
-                            let cutAt = run > 0 && run % nameCut == 0 ? run : (run / nameCut + 1) * nameCut
-                            while i < end, run < cutAt, TagRescanner.isNameCharacter(base[i]) {
-                                run += 1
-                                i += 1
-                            }
+                            // Up to the next cut: a multiple of 100 name bytes into the run (a fresh
+                            // name, the usual case, is cut at 100). One bound for the loop: the cut or
+                            // the end, whichever is first.
+                            let cutAt = run < nameCut ? nameCut : run % nameCut == 0 ? run : (run / nameCut + 1) * nameCut
+                            let runStart = i
+                            let stop = min(end, i + (cutAt - run))
+                            while i < stop, TagRescanner.isNameCharacter(base[i]) { i += 1 }
+                            run += i - runStart
                             guard i < end else { return nil }
                             let byte = base[i]
                             if TagRescanner.isNameCharacter(byte) { break lexer }  // a cut
@@ -209,9 +192,22 @@ enum StartTagAttributeBound {
                             i += 1
                         case .doubleQuotedValue, .singleQuotedValue:
                             let quote = state == .doubleQuotedValue ? UInt8(ascii: "\"") : UInt8(ascii: "'")
-                            i = firstOf(quote, lessThan, in: base, from: i, end: end)
-                            guard i < end else { return nil }
-                            if base[i] == lessThan { break lexer }
+                            // The value ends at its quote, or the reading stops at the next `<`: the
+                            // quote is looked for only before that `<`, found once per tag (and kept
+                            // for the text after the tag).
+                            if nextLessThan < i {
+                                // Safe: memchr reads i..<end, within the document.
+                                let hit = memchr(base + i, Int32(lessThan), end - i)
+                                nextLessThan = hit.map { base.distance(to: $0.assumingMemoryBound(to: UInt8.self)) } ?? end
+                            }
+                            // Safe: memchr reads i..<nextLessThan, within the document.
+                            if let hit = memchr(base + i, Int32(quote), nextLessThan - i) {
+                                i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                            } else {
+                                i = nextLessThan
+                                guard i < end else { return nil }
+                                break lexer
+                            }
                             state = .betweenAttributes
                             i += 1
                         case .unquotedValue:
@@ -237,11 +233,25 @@ enum StartTagAttributeBound {
                     // The byte at `i` is a `<`, a `/` or a name byte at a cut: the step below reads it.
                     if !(state == .elementName || state == .attributeName) { run = 0 }
                 } else {
-                    // No reading: on to the next `<` at memory speed.
-                    // Safe: memchr reads i..<end, within the document.
-                    guard let hit = memchr(base + i, Int32(lessThan), end - i) else { return nil }
-                    i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                    // No reading: on to the next `<` at memory speed (already found when a quoted
+                    // value of the last tag looked for it).
+                    if nextLessThan < i {
+                        // Safe: memchr reads i..<end, within the document.
+                        guard let hit = memchr(base + i, Int32(lessThan), end - i) else { return nil }
+                        i = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                    } else {
+                        guard nextLessThan < end else { return nil }
+                        i = nextLessThan
+                    }
+                    // The general step below, for a `<` with no reading alive: a reading starts when a
+                    // name-start byte follows.
+                    if i + 1 < end, TagRescanner.isNameStart(base[i + 1]) {
+                        single = .elementName
+                        count = 0
+                    }
                     run = 0
+                    i += 1
+                    continue nextByte
                 }
             }
             let byte = base[i]
