@@ -47,6 +47,9 @@ final class LinkRewriting {
     @exclusivity(unchecked) var urlBuffer: [UInt8] = []
     /// Every destination is decoded into this buffer (the report derives it again when asked).
     @exclusivity(unchecked) var destinationBuffer: [UInt8] = []
+    /// Without ``storage``, a value with character references is copied here to be decoded: one
+    /// buffer reused for every link, not an array allocated per value.
+    @exclusivity(unchecked) var rawValueBuffer: [UInt8] = []
     /// Escapes the click URLs for their attribute values, the signer's constant parts once.
     @exclusivity(unchecked) var escaper: ClickURLEscaper
 
@@ -166,7 +169,13 @@ final class LinkRewriting {
         // again from the original when asked). Most values hold no character reference.
         // Safe: `memchr` reads `raw.count` bytes from `base`, all within the document.
         if let base = raw.baseAddress, memchr(base, Int32(UInt8(ascii: "&")), raw.count) != nil {
-            CharacterReference.decodeAttributeValue(bytes(valueRange), into: &destinationBuffer)
+            if let storage {
+                CharacterReference.decodeAttributeValue(storage[valueRange], into: &destinationBuffer)
+            } else {
+                rawValueBuffer.removeAll(keepingCapacity: true)
+                rawValueBuffer.append(contentsOf: raw)
+                CharacterReference.decodeAttributeValue(rawValueBuffer[...], into: &destinationBuffer)
+            }
         } else {
             destinationBuffer.removeAll(keepingCapacity: true)
             destinationBuffer.append(contentsOf: raw)
