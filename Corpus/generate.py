@@ -1611,6 +1611,13 @@ def malformed_header_cases():
                            "Content-Transfer-Encoding: 7bit", ""], MALFORMED_HTML),
                "A Content-Transfer-Encoding field after a header line without a colon: a header field for MimeKit and "
                "mime4j, body text for Python's email. Readers disagree on it, so the part passes through untouched.")
+    write_case("mime-malformed-header-mime-field-after-bare-cr",
+               msg(base + ["Message-ID: <sale.10@shop.example.com>", "MIME-Version: 1.0",
+                           'Content-Type: text/html; charset="utf-8"', "\rContent-Transfer-Encoding: 7bit", ""],
+                   MALFORMED_HTML),
+               "A line that starts with a bare CR, then Content-Transfer-Encoding: a header field to readers that end "
+               "lines at a bare CR too (Python's email), a line that is no header field to those that end lines at LF "
+               "only. Readers disagree on it, so the part passes through untouched (found by the MIME fuzz target).")
 
 
 # ---------------------------------------------------------------- link rules beyond SES (issue 21)

@@ -299,9 +299,12 @@ public struct FilterSession {
         }
         let typeName = "\(contentType.type)/\(contentType.subtype)"
         // The MIME fields after a line that cannot belong to a header block are header fields to
-        // some readers and body text to others (see ``MessageReader/startsBody(_:header:isTop:inDigest:)``).
+        // some readers and body text to others (see ``MessageReader/startsBody(_:header:isTop:inDigest:)``),
+        // and so is one on that line itself: `\rContent-Transfer-Encoding: 8bit` after an LF is a
+        // field to readers that end lines at a bare CR as well (Python's email), and no field to
+        // those that do not.
         if let malformed = HeaderBlock.firstMalformedLine(in: header, isTop: path.isEmpty),
-           let field = fields.first(where: { $0.range.lowerBound > malformed && Self.isMIMEField($0) }) {
+           let field = fields.first(where: { $0.range.lowerBound >= malformed && Self.isMIMEField($0) }) {
             warn(.part(displayPath, .mimeFieldAfterMalformedLine(field.name)))
             return passThrough(.mimeFieldAfterMalformedLine, contentType: typeName)
         }
