@@ -147,8 +147,6 @@ public struct TrackingEvent: Sendable, Equatable {
         return order.map { ($0, values[$0]!) }
     }
 
-    static func quoted(_ s: String) -> String { JSONValue.quoted(s) }
-
     /// `milliseconds` since 1970 as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
     public static func iso8601(milliseconds: Int64) -> String {
         var bytes: [UInt8] = []
@@ -215,8 +213,8 @@ public struct TrackingEvent: Sendable, Equatable {
     }
 }
 
-/// A JSON text written byte by byte: strings are escaped as RFC 8259 §7 requires (quote, backslash
-/// and control characters) and other UTF-8 is copied as it is. The event is written once per
+/// A JSON text written as bytes: strings are escaped as RFC 8259 §7 requires (quote, backslash and
+/// control characters), the runs between those bytes copied whole. The event is written once per
 /// request, so this stays off `String`'s per-character paths.
 struct JSONBytes {
     var bytes: [UInt8] = []
@@ -266,6 +264,4 @@ struct JSONBytes {
         }
         bytes.append(UInt8(ascii: "]"))
     }
-
-    var text: String { String(decoding: bytes, as: UTF8.self) }
 }
