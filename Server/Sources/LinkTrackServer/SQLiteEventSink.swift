@@ -5,7 +5,7 @@ import SQLiteNIO
 import Synchronization
 
 /// The embedded default store: `events.sqlite` in the data directory, in WAL mode, one table
-/// `events` indexed by time and by set and event type. Each batch is one multi-row
+/// `events` indexed by message id, by time and by set and event type. Each batch is one multi-row
 /// `INSERT OR IGNORE` (one statement, one implicit transaction, one WAL commit); the event id is the
 /// primary key, so a batch written twice is stored once.
 ///
@@ -55,16 +55,10 @@ public final class SQLiteEventSink: EventSink {
             event_json TEXT NOT NULL
         )
         """,
+        "CREATE INDEX IF NOT EXISTS events_message_id ON events(message_id)",
         "CREATE INDEX IF NOT EXISTS events_time ON events(timestamp_ms)",
         "CREATE INDEX IF NOT EXISTS events_set_type ON events(configuration_set, event_type)",
     ]
-
-    /// Indexes that earlier versions created and this one drops on open: `events_message_id` made
-    /// every commit write a page at a random place of that index (message ids are random, so each
-    /// event's entry lands on its own page), which tripled the cost of a row, and no query of
-    /// `linktrack-server` reads it. An operator who looks events up by message id creates an index
-    /// of their own under another name; indexes not named here are left alone.
-    public static let droppedIndexes = ["events_message_id"]
 
     static let columnCount = 12
 
@@ -77,7 +71,6 @@ public final class SQLiteEventSink: EventSink {
             _ = try await conn.query("PRAGMA busy_timeout=5000", [])
             _ = try await conn.query("PRAGMA wal_autocheckpoint=\(Self.safetyCheckpointPages)", [])
             for statement in Self.schema { _ = try await conn.query(statement, []) }
-            for index in Self.droppedIndexes { _ = try await conn.query("DROP INDEX IF EXISTS \(index)", []) }
         } catch {
             await Self.close(conn)
             throw error

@@ -733,7 +733,7 @@ def test_event_fields_in_sqlite_and_json_lines(env, start_server, tmp_path):
     journal = con.execute("PRAGMA journal_mode").fetchone()[0]
     con.close()
     assert columns == SQLITE_COLUMNS
-    assert {"events_time", "events_set_type"} <= indexes and "events_message_id" not in indexes
+    assert {"events_message_id", "events_time", "events_set_type"} <= indexes
     assert journal == "wal"
 
     click, opened, bare = rows
