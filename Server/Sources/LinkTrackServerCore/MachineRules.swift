@@ -123,7 +123,8 @@ public final class ClickBurstDetector: Sendable {
             let windowStart = now - MachineRules.burstWindowMilliseconds
             // In place (no copy of the entry's clicks): the entry is mutated inside the dictionary.
             let distinct = Self.update(&s.entries[messageId, default: Entry(clicks: [], lastSeen: now)],
-                                       linkIndex: linkIndex, now: now, windowStart: windowStart)
+                                       linkIndex: linkIndex, now: now, windowStart: windowStart,
+                                       countingUpTo: MachineRules.burstLinks)
             s.order.append((messageId, now))
             // Forget messages not seen within the window, and the oldest beyond capacity.
             while s.orderStart < s.order.count {
@@ -141,14 +142,15 @@ public final class ClickBurstDetector: Sendable {
         }
     }
 
-    /// Adds a click to `entry` and returns how many distinct links it holds in the window (at most
-    /// 64 clicks are kept, so counting them pairwise stays bounded).
-    static func update(_ entry: inout Entry, linkIndex: Int, now: Int64, windowStart: Int64) -> Int {
+    /// Adds a click to `entry` and returns how many distinct links it holds in the window, counted up
+    /// to `limit` (the caller compares the count with ``MachineRules/burstLinks`` only, so counting
+    /// stops there; at most 64 clicks are kept, so counting them pairwise stays bounded).
+    static func update(_ entry: inout Entry, linkIndex: Int, now: Int64, windowStart: Int64, countingUpTo limit: Int) -> Int {
         entry.clicks.removeAll { $0.at < windowStart }
         entry.clicks.append((linkIndex, now))
         entry.lastSeen = now
         var distinct = 0
-        for (i, click) in entry.clicks.enumerated() {
+        for (i, click) in entry.clicks.enumerated() where distinct < limit {
             var seen = false
             for earlier in entry.clicks[..<i] where earlier.linkIndex == click.linkIndex {
                 seen = true

@@ -113,6 +113,20 @@ struct MachineRulesTests {
         #expect(!d.record(messageId: "p", linkIndex: 2, atMilliseconds: 23_600))
     }
 
+    @Test func burstCountsDistinctLinksAmongManyRepeatedClicks() {
+        let d = ClickBurstDetector()
+        // Sixty clicks that alternate between two links are no burst; a third link makes one.
+        for i in 0..<60 { #expect(!d.record(messageId: "m", linkIndex: i % 2, atMilliseconds: 5_000 + Int64(i))) }
+        #expect(d.record(messageId: "m", linkIndex: 7, atMilliseconds: 5_100))
+        // The count stops at the rule's threshold, which is all the caller compares.
+        var entry = ClickBurstDetector.Entry(clicks: [], lastSeen: 0)
+        var counts: [Int] = []
+        for link in [4, 4, 5, 6, 7, 8] {
+            counts.append(ClickBurstDetector.update(&entry, linkIndex: link, now: 9_000, windowStart: 7_000, countingUpTo: 3))
+        }
+        #expect(counts == [1, 1, 2, 3, 3, 3])
+    }
+
     @Test func burstMemoryIsBounded() {
         let d = ClickBurstDetector(capacity: 100)
         for i in 0..<10_000 { _ = d.record(messageId: "m\(i)", linkIndex: 0, atMilliseconds: 1_000) }
