@@ -25,7 +25,10 @@ enum LinkTrackServerMain {
         case "-h", "--help", "help":
             print(ServerUsage.text, terminator: "")
         case "serve":
-            await serve(arguments)
+            // Read on the main thread, before the first suspension: the executor is chosen there.
+            guard let settings = serveSettings(arguments) else { return }
+            let onEventLoops = settings.tasksOnEventLoops && ServerRuntime.runTasksOnEventLoops()
+            await serve(settings, tasksOnEventLoops: onEventLoops)
         case "report":
             await report(arguments)
         default:
@@ -50,21 +53,27 @@ enum LinkTrackServerMain {
         }
     }
 
-    static func serve(_ arguments: [String]) async {
+    /// The settings of `serve`, or nil after printing the help.
+    static func serveSettings(_ arguments: [String]) -> ServerSettings? {
         let flags = parse(arguments, spec: ServerUsage.serveFlags, usage: ServerUsage.text)
-        if flags["help"] != nil { print(ServerUsage.text, terminator: ""); return }
-        let settings: ServerSettings
+        if flags["help"] != nil { print(ServerUsage.text, terminator: ""); return nil }
         do {
-            settings = try ServerFlags.settings(flags, environment: ProcessEnvironment.value(of:))
+            return try ServerFlags.settings(flags, environment: ProcessEnvironment.value(of:))
         } catch {
             fail("linktrack-server: \(error)", status: 64)
         }
+    }
+
+    static func serve(_ settings: ServerSettings, tasksOnEventLoops: Bool) async {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = ProcessEnvironment.value(of: "LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
             return handler
         }
         let logger = Logger(label: "linktrack-server")
+        if settings.tasksOnEventLoops && !tasksOnEventLoops {
+            logger.warning("cannot run Swift's tasks on NIO's event loops; they run on Swift's own thread pool")
+        }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let metrics = ServerMetrics(factory: MetricsSystem.factory)
