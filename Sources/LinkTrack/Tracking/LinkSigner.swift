@@ -202,24 +202,45 @@ public struct LinkSigner: Sendable {
     /// Verifies and decodes a tracking URL.
     /// - Throws: ``TokenError`` for anything but an unaltered URL signed with one of the keys.
     public func decode(_ url: String) throws(TokenError) -> TrackingToken {
-        let bytes = Array(url.utf8)
+        // Read in place from the string's UTF-8 (no copy of the URL, no array of its pieces): the
+        // server decodes one token per request.
+        var url = url
+        let result = url.withUTF8 { bytes in
+            Result { () throws(TokenError) -> TrackingToken in try decode(bytes: bytes) }
+        }
+        return try result.get()
+    }
+
+    func decode(bytes: UnsafeBufferPointer<UInt8>) throws(TokenError) -> TrackingToken {
         let pathStart = try Self.pathStart(of: bytes)
         guard let queryMark = bytes[pathStart...].firstIndex(of: UInt8(ascii: "?")) else { throw .malformed("no query") }
         let path = bytes[(pathStart + 1)..<queryMark]
         let query = bytes[(queryMark + 1)...]
-        // path: <kind>/<version>.<keyId>.<mac>
-        let segments = path.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
-        guard segments.count == 2 else { throw .malformed("unexpected path") }
-        let kind = String(decoding: segments[0], as: UTF8.self)
-        guard kind == "c" || kind == "o" else { throw .malformed("unknown kind \(kind)") }
-        let parts = segments[1].split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard parts.count == 3 else { throw .malformed("unexpected token layout") }
-        let version = String(decoding: parts[0], as: UTF8.self)
-        guard version == Self.version else { throw .unknownVersion(version) }
-        let keyId = String(decoding: parts[1], as: UTF8.self)
-        guard let key = keys.first(where: { $0.keyId == keyId }) else { throw .unknownKey(keyId) }
-        let expected = Self.mac(kind: kind, keyId: keyId, query: query, key: key)
-        guard Self.constantTimeEqual(expected, Array(parts[2])) else { throw .badSignature }
+        // path: <kind>/<version>.<keyId>.<mac>: exactly one `/` and, after it, exactly two dots.
+        guard let slash = path.firstIndex(of: UInt8(ascii: "/")),
+              !path[(slash + 1)...].contains(UInt8(ascii: "/")) else { throw .malformed("unexpected path") }
+        let kindBytes = path[..<slash]
+        guard kindBytes.count == 1, kindBytes.first == UInt8(ascii: "c") || kindBytes.first == UInt8(ascii: "o") else {
+            throw .malformed("unknown kind \(String(decoding: kindBytes, as: UTF8.self))")
+        }
+        let kind = kindBytes.first == UInt8(ascii: "c") ? "c" : "o"
+        let layout = path[(slash + 1)...]
+        guard let dot1 = layout.firstIndex(of: UInt8(ascii: ".")),
+              let dot2 = layout[(dot1 + 1)...].firstIndex(of: UInt8(ascii: ".")),
+              !layout[(dot2 + 1)...].contains(UInt8(ascii: ".")) else { throw .malformed("unexpected token layout") }
+        let versionBytes = layout[..<dot1]
+        guard versionBytes.elementsEqual(Self.version.utf8) else {
+            throw .unknownVersion(String(decoding: versionBytes, as: UTF8.self))
+        }
+        let keyIdBytes = layout[(dot1 + 1)..<dot2]
+        guard let key = keys.first(where: { $0.keyId.utf8.elementsEqual(keyIdBytes) }) else {
+            throw .unknownKey(String(decoding: keyIdBytes, as: UTF8.self))
+        }
+        var inner = key.innerState(kind: kind)
+        inner.update(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: query)))
+        var expected: [UInt8] = []
+        key.appendMAC(finishing: inner, to: &expected)
+        guard Self.constantTimeEqual(expected, layout[(dot2 + 1)...]) else { throw .badSignature }
 
         // The signature holds: the fields were written by us, but parse them strictly all the same.
         var fields = QueryFields(query)
@@ -291,40 +312,48 @@ public struct LinkSigner: Sendable {
     }
 
     /// Compares two byte strings in time that depends only on their lengths.
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    static func constantTimeEqual<B: Collection<UInt8>>(_ a: [UInt8], _ b: B) -> Bool {
         guard a.count == b.count else { return false }
         var difference: UInt8 = 0
-        for i in 0..<a.count { difference |= a[i] ^ b[i] }
+        for (x, y) in zip(a, b) { difference |= x ^ y }
         return difference == 0
     }
 }
 
 /// Reads `name=value` fields of a query in a fixed order.
 private struct QueryFields {
-    var pieces: [ArraySlice<UInt8>]
-    var position = 0
+    /// The query, read one `&`-separated piece at a time (empty pieces count, as in `a&&b`).
+    let query: Slice<UnsafeBufferPointer<UInt8>>
+    /// Where the next piece starts; nil after the last one.
+    var next: Int?
 
-    init(_ query: ArraySlice<UInt8>) {
-        pieces = query.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: false)
+    init(_ query: Slice<UnsafeBufferPointer<UInt8>>) {
+        self.query = query
+        next = query.startIndex
     }
 
-    mutating func takeOptional(_ name: String) throws(TokenError) -> String? {
-        guard position < pieces.count else { return nil }
-        let piece = pieces[position]
+    mutating func takeOptional(_ name: StaticString) throws(TokenError) -> String? {
+        guard let start = next else { return nil }
+        let end = query[start...].firstIndex(of: UInt8(ascii: "&")) ?? query.endIndex
+        let piece = query[start..<end]
+        // Safe: a field name is a short static string literal: constant memory of `utf8CodeUnitCount` bytes.
+        let nameBytes = UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
         guard let eq = piece.firstIndex(of: UInt8(ascii: "=")),
-              piece[piece.startIndex..<eq].elementsEqual(name.utf8) else { return nil }
-        position += 1
-        guard let value = PercentEncoding.decode(piece[(eq + 1)...]) else { throw .malformed("bad percent-encoding in \(name)") }
+              piece[start..<eq].elementsEqual(nameBytes) else { return nil }
+        next = end < query.endIndex ? end + 1 : nil
+        guard let value = PercentEncoding.decode(piece[(eq + 1)...]) else {
+            throw .malformed("bad percent-encoding in \(name)")
+        }
         return value
     }
 
-    mutating func take(_ name: String) throws(TokenError) -> String {
+    mutating func take(_ name: StaticString) throws(TokenError) -> String {
         guard let value = try takeOptional(name) else { throw .malformed("missing field \(name)") }
         return value
     }
 
     func end() throws(TokenError) {
-        guard position == pieces.count else { throw .malformed("unexpected fields") }
+        guard next == nil else { throw .malformed("unexpected fields") }
     }
 }
 
@@ -373,7 +402,7 @@ enum PercentEncoding {
     }
 
     /// Decodes `%XX` escapes; nil for a malformed escape or invalid UTF-8.
-    static func decode(_ bytes: ArraySlice<UInt8>) -> String? {
+    static func decode(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> String? {
         // Most values hold no escape: validated and copied once, with no intermediate array.
         if !bytes.contains(UInt8(ascii: "%")) { return String(validating: bytes, as: UTF8.self) }
         var out: [UInt8] = []
