@@ -136,6 +136,9 @@ public struct TrackingResolver: Sendable {
     /// Whether `location` can be sent as a `Location` value byte for byte: visible ASCII and
     /// non-ASCII UTF-8 only (no control characters, spaces or DEL).
     public static func isSafeLocation(_ location: String) -> Bool {
-        !location.isEmpty && location.utf8.allSatisfy { $0 > 0x20 && $0 != 0x7F }
+        var location = location
+        // One pass over the contiguous bytes (a generic walk of the UTF-8 view cost more than the rest
+        // of the check per request).
+        return location.withUTF8 { bytes in !bytes.isEmpty && !bytes.contains { $0 <= 0x20 || $0 == 0x7F } }
     }
 }

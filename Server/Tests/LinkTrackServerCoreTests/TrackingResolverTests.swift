@@ -185,5 +185,12 @@ struct TrackingResolverTests {
         #expect(!TrackingResolver.isSafeLocation("https://example.org/a\r\nSet-Cookie: x"))
         #expect(!TrackingResolver.isSafeLocation("https://example.org/a b"))
         #expect(!TrackingResolver.isSafeLocation(""))
+        // Every byte below 0x21 and DEL is refused, wherever it stands; every other byte is allowed.
+        for byte in UInt8(0)...UInt8(0x7F) {
+            let location = "https://example.org/" + String(decoding: [byte], as: UTF8.self) + "x"
+            #expect(TrackingResolver.isSafeLocation(location) == (byte > 0x20 && byte != 0x7F), "byte \(byte)")
+        }
+        #expect(!TrackingResolver.isSafeLocation("\u{7F}https://example.org/"))
+        #expect(!TrackingResolver.isSafeLocation("https://example.org/\t"))
     }
 }
