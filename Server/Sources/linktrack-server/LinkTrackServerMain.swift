@@ -65,11 +65,8 @@ enum LinkTrackServerMain {
     }
 
     static func serve(_ settings: ServerSettings, tasksOnEventLoops: Bool) async {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = ProcessEnvironment.value(of: "LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
-            return handler
-        }
+        let level = ProcessEnvironment.value(of: "LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
+        LoggingSystem.bootstrap { label in ServerLogHandler(label: label, logLevel: level) }
         let logger = Logger(label: "linktrack-server")
         if settings.tasksOnEventLoops && !tasksOnEventLoops {
             logger.warning("cannot run Swift's tasks on NIO's event loops; they run on Swift's own thread pool")
