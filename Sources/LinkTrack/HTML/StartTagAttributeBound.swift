@@ -142,14 +142,20 @@ enum StartTagAttributeBound {
                     lexer: while true {
                         switch state {
                         case .elementName, .attributeName:
-                            // Up to the next cut: a multiple of 100 name bytes into the run (a fresh
-                            // name, the usual case, is cut at 100). One bound for the loop: the cut or
-                            // the end, whichever is first.
-                            let cutAt = run < nameCut ? nameCut : run % nameCut == 0 ? run : (run / nameCut + 1) * nameCut
+                            // Up to the next cut: a multiple of 100 name bytes into the run. One bound
+                            // for the loop: the cut or the end, whichever is first. A fresh name (the
+                            // usual case: `run` is 0 after a `<` and at an attribute's first byte) is
+                            // cut at 100, with no division.
                             let runStart = i
-                            let stop = min(end, i + (cutAt - run))
-                            while i < stop, TagRescanner.isNameCharacter(base[i]) { i += 1 }
-                            run += i - runStart
+                            let stop: Int
+                            if run == 0 {
+                                stop = min(end, i &+ nameCut)
+                            } else {
+                                let cutAt = run < nameCut ? nameCut : run % nameCut == 0 ? run : (run / nameCut + 1) * nameCut
+                                stop = min(end, i + (cutAt - run))
+                            }
+                            while i < stop, TagRescanner.isNameCharacter(base[i]) { i &+= 1 }
+                            run &+= i &- runStart
                             guard i < end else { return nil }
                             let byte = base[i]
                             if TagRescanner.isNameCharacter(byte) { break lexer }  // a cut
@@ -175,9 +181,10 @@ enum StartTagAttributeBound {
                             if TagRescanner.isNameStart(byte) {
                                 count += 1
                                 if count > limit { return i }
+                                // The name's loop above reads this first byte too (a name-start byte
+                                // is a name byte), from a run of 0: the same cut as counting it here.
                                 state = .attributeName
-                                run = 1
-                                i += 1
+                                run = 0
                                 continue lexer
                             }
                             state = .bogus
