@@ -33,17 +33,34 @@ struct Latin1OffsetMap {
         // Thirty-two bytes at a time: the top bits of four words, each moved to the bottom of its
         // byte, add up without carries (at most 4 per byte), and one multiplication sums the bytes
         // into the top byte (no popcount instruction needed).
-        while parserOffset + 32 <= target, documentOffset + 32 <= end {
+        while parserOffset &+ 32 <= target, documentOffset &+ 32 <= end {
+            // First a run of ASCII (most of a document), 64 bytes at a time: the two offsets move
+            // together, so the run may go as far as the target's distance, and no count is taken.
+            let asciiLimit = min(end, documentOffset &+ (target &- parserOffset))
+            let runStart = documentOffset
+            while documentOffset &+ 64 <= asciiLimit {
+                // Safe: the words read are documentOffset..<documentOffset + 64, within `end`.
+                var any = raw.loadUnaligned(fromByteOffset: documentOffset, as: UInt64.self)
+                for k in 1..<8 { any |= raw.loadUnaligned(fromByteOffset: documentOffset &+ 8 &* k, as: UInt64.self) }
+                guard any & top == 0 else { break }
+                documentOffset &+= 64
+            }
+            parserOffset &+= documentOffset &- runStart
+            guard parserOffset &+ 32 <= target, documentOffset &+ 32 <= end else { break }
             // Safe: the words read are documentOffset..<documentOffset + 32, checked against `end`.
             let a = raw.loadUnaligned(fromByteOffset: documentOffset, as: UInt64.self)
             let b = raw.loadUnaligned(fromByteOffset: documentOffset + 8, as: UInt64.self)
             let c = raw.loadUnaligned(fromByteOffset: documentOffset + 16, as: UInt64.self)
             let d = raw.loadUnaligned(fromByteOffset: documentOffset + 24, as: UInt64.self)
-            let high = (a & top) >> 7 &+ (b & top) >> 7 &+ (c & top) >> 7 &+ (d & top) >> 7
-            let step = 32 + Int((high &* 0x0101_0101_0101_0101) >> 56)
-            guard parserOffset + step <= target else { break }
-            parserOffset += step
-            documentOffset += 32
+            // An all-ASCII block (most of a document) is 32 parser bytes: no count to take.
+            var step = 32
+            if (a | b | c | d) & top != 0 {
+                let high = (a & top) >> 7 &+ (b & top) >> 7 &+ (c & top) >> 7 &+ (d & top) >> 7
+                step &+= Int((high &* 0x0101_0101_0101_0101) >> 56)
+                guard parserOffset &+ step <= target else { break }
+            }
+            parserOffset &+= step
+            documentOffset &+= 32
         }
         while parserOffset + 8 <= target, documentOffset + 8 <= end {
             // Safe: the word read is documentOffset..<documentOffset + 8, checked against `end`.
