@@ -92,6 +92,8 @@ enum ConditionalCommentScanner {
         let bytes = rescanner.bytes
         let limit = markup.upperBound
         var i = markup.lowerBound
+        // One tag that each tag is read into (see ``TagRescanner/rescan(from:limit:into:)``).
+        var tag = ScannedTag.empty
         while let lt = bytes.index(of: UInt8(ascii: "<"), from: i, limit: limit) {
             i = lt
             guard i + 1 < limit else { return true }
@@ -103,7 +105,7 @@ enum ConditionalCommentScanner {
                 guard let close = bytes.index(of: UInt8(ascii: ">"), from: i + 2, limit: limit) else { return true }
                 i = close + 1
             } else if TagRescanner.isASCIILetter(next) {
-                guard var tag = rescanner.rescan(from: i, limit: limit) else { return true }
+                guard rescanner.rescan(from: i, limit: limit, into: &tag) else { return true }
                 i = tag.tagEnd + 1
                 if let name = textElementName(bytes, tag.nameRange) {
                     // Text up to the matching end tag.

@@ -395,13 +395,15 @@ private final class ScanState {
             pending.removeAll(keepingCapacity: true)
             pendingNames.removeAll(keepingCapacity: true)
         }
+        // One tag that each located tag is read into, rather than an optional copied out per tag.
+        var located = ScannedTag.empty
         for item in pending {
             guard !stopped else { return }
             switch item {
             case let .startTag(parserOffset, isImage, context, names):
                 let offset = documentOffset(parserOffset: parserOffset)
                 guard offset < end else { continue }
-                guard var located = rescanner.locate(closeOffset: offset, names: pendingNames, at: names) else {
+                guard rescanner.locate(closeOffset: offset, names: pendingNames, at: names, into: &located) else {
                     result.unlocatedTags += 1
                     continue
                 }
@@ -413,7 +415,8 @@ private final class ScanState {
                 // Past the end (libxml2 closing the document), the element starts nowhere: its
                 // end event below then finds no start either.
                 guard offset < end else { continue }
-                openRawTextStarts.append(rescanner.locate(closeOffset: offset, names: pendingNames, at: names)?.tagStart ?? offset)
+                openRawTextStarts.append(rescanner.locate(closeOffset: offset, names: pendingNames, at: names, into: &located)
+                                         ? located.tagStart : offset)
             case let .elementEnd(parserOffset, isBody, name):
                 elementEnd(at: documentOffset(parserOffset: parserOffset), isBody: isBody, name: name)
             case let .conditionalComment(parserOffset, valueLength):

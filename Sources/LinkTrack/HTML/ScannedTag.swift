@@ -52,6 +52,12 @@ struct ScannedTag: Sendable, Equatable {
     var listedAttributes: [ScannedAttribute]
     var context: TagContext
 
+    /// A tag that stands nowhere, for a caller to rescan into (``TagRescanner/rescan(from:limit:into:)``).
+    static var empty: ScannedTag {
+        ScannedTag(nameRange: 0..<0, isImage: false, tagStart: 0, tagEnd: 0, href: nil, src: nil, listedAttributes: [],
+                   context: .body)
+    }
+
     /// The first attribute of that kind (a later duplicate is ignored, as libxml2 and browsers do).
     func attribute(_ kind: AttributeKind) -> ScannedAttribute? {
         switch kind {

@@ -56,9 +56,16 @@ struct TagRescanner {
     /// (the document's end by default; a conditional comment's markup ends earlier). nil when no
     /// tag starts there or it does not end within `limit` (an unterminated quote swallows the rest).
     mutating func rescan(from start: Int, limit: Int? = nil) -> ScannedTag? {
+        var tag = ScannedTag.empty
+        return rescan(from: start, limit: limit, into: &tag) ? tag : nil
+    }
+
+    /// ``rescan(from:limit:)`` into `tag`, which is left as it was when it returns false: a caller
+    /// that handles many tags keeps one, rather than copying a large optional out of each call.
+    mutating func rescan(from start: Int, limit: Int? = nil, into tag: inout ScannedTag) -> Bool {
         let end = limit ?? self.end
         var i = start + 1
-        guard let nameRange = htmlName(at: &i, limit: end) else { return nil }
+        guard let nameRange = htmlName(at: &i, limit: end) else { return false }
         // The storage of the previous scan, reused: no allocation per tag.
         attributes.removeAll(keepingCapacity: true)
         skipBlanks(&i, limit: end)
@@ -77,7 +84,7 @@ struct TagRescanner {
                     if i < end, bytes[i] == UInt8(ascii: "\"") || bytes[i] == UInt8(ascii: "'") {
                         let q = bytes[i]
                         // unterminated: swallows the rest
-                        guard let j = bytes.index(of: q, from: i + 1, limit: end) else { return nil }
+                        guard let j = bytes.index(of: q, from: i + 1, limit: end) else { return false }
                         valueRange = (i + 1)..<j
                         quote = q
                         i = j + 1
@@ -103,9 +110,15 @@ struct TagRescanner {
             }
             skipBlanks(&i, limit: end)
         }
-        guard i < end else { return nil }
-        var tag = ScannedTag(nameRange: nameRange, isImage: false, tagStart: start, tagEnd: i,
-                             href: nil, src: nil, listedAttributes: [], context: .body)
+        guard i < end else { return false }
+        tag.nameRange = nameRange
+        tag.isImage = false
+        tag.tagStart = start
+        tag.tagEnd = i
+        tag.href = nil
+        tag.src = nil
+        tag.listedAttributes = []
+        tag.context = .body
         for attribute in attributes {
             switch attribute.kind {
             case .href: if tag.href == nil && !attribute.isDuplicate { tag.href = attribute }
@@ -114,7 +127,7 @@ struct TagRescanner {
             case .other: break
             }
         }
-        return tag
+        return true
     }
 
     /// The kind of the attribute whose name is at `range` and whose value (if any) is at `value`.
@@ -206,22 +219,28 @@ struct TagRescanner {
     ///   - names: the element's name, then its attributes' names, as libxml2 reported them
     ///     (lowercased), each followed by a 0 byte, at `range` in `names`.
     ///
-    /// Inlined into its caller: out of line, its optional result (a large struct) was copied
-    /// through memory for every tag.
-    @inline(__always)
     mutating func locate(closeOffset: Int, names: [UInt8], at range: Range<Int>) -> ScannedTag? {
+        var tag = ScannedTag.empty
+        return locate(closeOffset: closeOffset, names: names, at: range, into: &tag) ? tag : nil
+    }
+
+    /// ``locate(closeOffset:names:at:)`` into `tag`, whose contents are unspecified when it returns
+    /// false: the scanner keeps one tag for all it locates, where an optional result (a large
+    /// struct) was copied through memory several times for every tag.
+    @inline(__always)
+    mutating func locate(closeOffset: Int, names: [UInt8], at range: Range<Int>, into tag: inout ScannedTag) -> Bool {
         var searchEnd = closeOffset
         var attempts = 0
         while attempts < 64, let candidate = lastIndex(of: UInt8(ascii: "<"), before: searchEnd) {
             if matchesName(names, at: range.lowerBound, offset: candidate + 1) {
                 attempts += 1
-                if let tag = rescan(from: candidate), tag.tagEnd == closeOffset, sameNames(names, range) {
-                    return tag
+                if rescan(from: candidate, into: &tag), tag.tagEnd == closeOffset, sameNames(names, range) {
+                    return true
                 }
             }
             searchEnd = candidate
         }
-        return nil
+        return false
     }
 
     /// The last index of `byte` before `end`.

@@ -215,8 +215,12 @@ final class LinkRewriting {
             return
         }
         if noTrack != nil { link.untrackedReason = .noTrack; return }
-        if let other = tag.listedAttributes.lazy.compactMap({ HTMLRewriter.otherServiceOptOut($0.kind) }).first {
-            link.untrackedReason = .otherOptOut(service: other.service); return
+        // A plain loop: the lazy chain it replaces made the compiler copy the whole tag (with a
+        // retain and a release of its attributes) for every link.
+        for attribute in tag.listedAttributes {
+            if let other = HTMLRewriter.otherServiceOptOut(attribute.kind) {
+                link.untrackedReason = .otherOptOut(service: other.service); return
+            }
         }
         if let unsubscribeURLs, unsubscribeURLs.matches(destination: trimmed) { link.untrackedReason = .unsubscribeLink; return }
         if let excludedDomains, excludedDomains.matches(destination: trimmed) { link.untrackedReason = .excludedDomain; return }
