@@ -49,23 +49,26 @@ final class Latin1Reading {
         var i = 0
         var o = 0
         while i + 8 <= count, o + 16 <= capacity {
-            // Thirty-two bytes at once while they are all ASCII (most of a document).
-            if i + 32 <= count, o + 32 <= capacity {
-                // Safe: reads i..<i + 32 <= count, writes o..<o + 32 <= capacity.
-                let a = source.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                let b = source.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)
-                let c = source.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self)
-                let d = source.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self)
-                if (a | b | c | d) & top == 0 {
-                    target.storeBytes(of: a, toByteOffset: o, as: UInt64.self)
-                    target.storeBytes(of: b, toByteOffset: o + 8, as: UInt64.self)
-                    target.storeBytes(of: c, toByteOffset: o + 16, as: UInt64.self)
-                    target.storeBytes(of: d, toByteOffset: o + 24, as: UInt64.self)
-                    i += 32
-                    o += 32
-                    continue
-                }
+            // Thirty-two bytes at once while they are all ASCII (most of a document). Input and
+            // output move together in such a run, so one bound, taken once, serves both.
+            let room = min(count &- i, capacity &- o)
+            var k = 0
+            while k &+ 32 <= room {
+                // Safe: reads i + k..<i + k + 32 <= count, writes o + k..<o + k + 32 <= capacity.
+                let a = source.loadUnaligned(fromByteOffset: i &+ k, as: UInt64.self)
+                let b = source.loadUnaligned(fromByteOffset: i &+ k &+ 8, as: UInt64.self)
+                let c = source.loadUnaligned(fromByteOffset: i &+ k &+ 16, as: UInt64.self)
+                let d = source.loadUnaligned(fromByteOffset: i &+ k &+ 24, as: UInt64.self)
+                guard (a | b | c | d) & top == 0 else { break }
+                target.storeBytes(of: a, toByteOffset: o &+ k, as: UInt64.self)
+                target.storeBytes(of: b, toByteOffset: o &+ k &+ 8, as: UInt64.self)
+                target.storeBytes(of: c, toByteOffset: o &+ k &+ 16, as: UInt64.self)
+                target.storeBytes(of: d, toByteOffset: o &+ k &+ 24, as: UInt64.self)
+                k &+= 32
             }
+            i &+= k
+            o &+= k
+            guard i + 8 <= count, o + 16 <= capacity else { break }
             // Safe: reads i..<i + 8 <= count; writes at most 16 bytes from o, and o + 16 <= capacity.
             let word = source.loadUnaligned(fromByteOffset: i, as: UInt64.self)
             if word & top == 0 {
