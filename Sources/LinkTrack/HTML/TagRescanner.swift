@@ -131,6 +131,10 @@ struct TagRescanner {
     }
 
     /// The kind of the attribute whose name is at `range` and whose value (if any) is at `value`.
+    ///
+    /// Inlined into the re-scan, which calls it for every attribute: out of line, the re-scanner
+    /// (the call's `self`) was copied to the stack for each call.
+    @inline(__always)
     func attributeKind(_ range: Range<Int>, value: Range<Int>?) -> AttributeKind {
         switch range.count {
         case 4: if matches(range, "href") { return .href }
@@ -267,20 +271,26 @@ struct TagRescanner {
     /// for name.
     /// - Parameter range: the element's name, then libxml2's attribute names, in `names`.
     func sameNames(_ names: [UInt8], _ range: Range<Int>) -> Bool {
-        // Past the element's name.
-        var k = range.lowerBound
-        while names[k] != 0 { k += 1 }
-        k += 1
-        for attribute in attributes where !attribute.isDuplicate {
-            guard k < range.upperBound else { return false }
-            for b in attribute.nameRange {
-                guard names[k] == bytes[b].asciiLowercased else { return false }
+        // Safe: `range` holds NUL-terminated names within `names`, the last NUL at
+        // `range.upperBound - 1`. A name byte of the document is never NUL, so a comparison that
+        // reaches a NUL fails there, and every read below stays before `range.upperBound` (each
+        // attribute starts below it, checked first). The document's reads are within its names.
+        names.withUnsafeBufferPointer { names in
+            // Past the element's name.
+            var k = range.lowerBound
+            while names[k] != 0 { k += 1 }
+            k += 1
+            for attribute in attributes where !attribute.isDuplicate {
+                guard k < range.upperBound else { return false }
+                for b in attribute.nameRange {
+                    guard names[k] == bytes[b].asciiLowercased else { return false }
+                    k += 1
+                }
+                guard names[k] == 0 else { return false }
                 k += 1
             }
-            guard names[k] == 0 else { return false }
-            k += 1
+            return k == range.upperBound
         }
-        return k == range.upperBound
     }
 
     /// Whether the document at `offset` holds the name that starts at `nameStart` in `names`
@@ -298,7 +308,9 @@ struct TagRescanner {
 
 extension UnsafeBufferPointer<UInt8> {
     /// The first index of `byte` in `start..<limit`, found with `memchr`; `limit` must not exceed
-    /// `count`.
+    /// `count`. Inlined: called for every quoted value the re-scan reads, where the call around
+    /// `memchr` cost about as much as `memchr` itself.
+    @inline(__always)
     func index(of byte: UInt8, from start: Int, limit: Int) -> Int? {
         guard start < limit, let base = baseAddress else { return nil }
         // Safe: start..<limit lies within the buffer (start >= 0 at every call, limit <= count).
