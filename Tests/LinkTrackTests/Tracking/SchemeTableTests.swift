@@ -115,4 +115,32 @@ struct ByteTableTests {
             #expect(LinkDestination.byteClasses.utf8Start[b] == expected, "byte \(b)")
         }
     }
+
+    /// `scanBytes` reads eight bytes at a time: it finds what a walk byte by byte finds (the first
+    /// forbidden byte, and whether a byte >= 0x80 comes before it), wherever the two stand and
+    /// whatever the length.
+    @Test(arguments: [UInt8(ascii: " "), UInt8(ascii: "|"), 0x7F, 0x00, UInt8(ascii: "{")])
+    func scanBytesFindsWhatAWalkFinds(_ forbidden: UInt8) {
+        func reference(_ url: [UInt8]) -> (UInt8?, Bool) {
+            var sawHigh = false
+            for b in url {
+                if LinkDestination.isForbidden(b) { return (b, !sawHigh) }
+                if b >= 0x80 { sawHigh = true }
+            }
+            return (nil, !sawHigh)
+        }
+        for length in 0...40 {
+            for forbiddenAt in [-1] + Array(0..<length) {
+                for highAt in [-1] + Array(0..<length) {
+                    var url = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    if highAt >= 0 { url[highAt] = 0xC3 }
+                    if forbiddenAt >= 0 { url[forbiddenAt] = forbidden }
+                    let found = url.withUnsafeBufferPointer { LinkDestination.scanBytes($0) }
+                    let expected = reference(url)
+                    #expect(found.forbidden == expected.0 && found.isASCII == expected.1,
+                            "length \(length), forbidden at \(forbiddenAt), high at \(highAt)")
+                }
+            }
+        }
+    }
 }
