@@ -321,22 +321,27 @@ package enum QuotedPrintable {
         let count = input.count
         guard let inputBase = input.baseAddress, let outputBase = output.baseAddress else { return }
         while rawOffset < count {
-            if count - rawOffset >= 8 {
+            // Words while at least eight bytes are left and none may stop the run: one bound for
+            // the loop, taken once (`last`), and no overflow checks (offsets stay below `count`).
+            let last = count &- 8
+            while rawOffset <= last {
                 // Safe: `rawOffset + 8 <= count`, and `decodedCount <= rawOffset` with `output` at least
                 // `count` long, so both 8-byte accesses are in bounds (see above).
                 let word = UnsafeRawPointer(inputBase + rawOffset).loadUnaligned(as: UInt64.self)
                 UnsafeMutableRawPointer(outputBase + decodedCount).storeBytes(of: word, as: UInt64.self)
                 let stops = mayStopDecoding(UInt64(littleEndian: word))
-                if stops == 0 {
-                    rawOffset += 8
-                    decodedCount += 8
-                    continue
+                if stops != 0 {
+                    // The lowest flagged byte is exact (see mayStopDecoding); the bytes below it are
+                    // literal. That byte is read below.
+                    let literals = stops.trailingZeroBitCount &>> 3
+                    rawOffset &+= literals
+                    decodedCount &+= literals
+                    break
                 }
-                // The lowest flagged byte is exact (see mayStopDecoding); the bytes below it are literal.
-                let literals = stops.trailingZeroBitCount / 8
-                rawOffset += literals
-                decodedCount += literals
+                rawOffset &+= 8
+                decodedCount &+= 8
             }
+            guard rawOffset < count else { return }
             let byte = input[rawOffset]
             if isDecodeStop(byte) { return }
             output[decodedCount] = byte
