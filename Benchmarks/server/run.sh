@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Server benchmarks of issue 17 (Benchmarks/README.md, "Server (issue 17)"), in one run:
 #   (a) linktrack-bench-baseline, a minimal Hummingbird server answering every request with a fixed
-#       302 (run before (b), once more with Swift's tasks on NIO's event loops as linktrack-server runs
-#       them, and again after (c); the fastest of the three is the reference),
+#       302 (run before (b) and again after (c); the faster of the two is the reference),
 #   (b) linktrack-server with the JSON Lines sink, (c) with the SQLite sink:
 #       wrk, 2 threads, 64 connections, DURATION s each, on loopback, against ~1,000 distinct click
 #       URLs written by `linktrack filter` (clicks.lua cycles through them with Host: links.example.com);
@@ -91,9 +90,9 @@ MACHINE="$RESULTS/machine-$STAGE.json"
 # ---------------------------------------------------------------------------------------------
 # (a)-(e): the server
 # ---------------------------------------------------------------------------------------------
-start_baseline() { # [nio] -> SERVER_PID, PORT ; nio: Swift's tasks on NIO's event loops, as linktrack-server runs them
+start_baseline() { # -> SERVER_PID, PORT
     PORT="$("${TOOL[@]}" free-port)"
-    "$BIN/linktrack-bench-baseline" "127.0.0.1:$PORT" "$@" 2>"$WORK/baseline.log" &
+    "$BIN/linktrack-bench-baseline" "127.0.0.1:$PORT" 2>"$WORK/baseline.log" &
     SERVER_PID=$!
     "${TOOL[@]}" wait-port "$PORT" 30
 }
@@ -183,7 +182,6 @@ if [ "$STAGE" = all ] || [ "$STAGE" = server ]; then
     cp "$WORK/paths.txt" "$RESULTS/paths.txt"
 
     start_baseline; measure a-baseline; stop_server                     # (a)
-    start_baseline nio; measure a-nio-baseline; stop_server             # (a) with tasks on NIO's event loops
     server_case b0-none none                                            # clicks recorded nowhere
     server_case b-jsonl jsonl                                           # (b)
     server_case c-sqlite sqlite                                         # (c)

@@ -93,7 +93,6 @@ def main():
         out.append("")
 
     rows = [r for r in (run_row("a-baseline", "(a) baseline, fixed 302"),
-                        run_row("a-nio-baseline", "(a) baseline, tasks on NIO's event loops"),
                         run_row("b0-none", "linktrack-server, clicks recorded nowhere"),
                         run_row("b-jsonl", "(b) linktrack-server, JSON Lines"),
                         run_row("c-sqlite", "(c) linktrack-server, SQLite"),
