@@ -3,7 +3,6 @@ import HummingbirdCore
 import LinkTrackServerCore
 import Logging
 import NIOCore
-import NIOPosix
 import Prometheus
 import ServiceLifecycle
 import Synchronization
@@ -29,8 +28,6 @@ public struct ServerSettings: Sendable {
     public var shutdownGracePeriod: Duration = .seconds(25)
     /// The cap of each remote sink's disk spool (`--spool-limit-bytes`).
     public var spoolLimitBytes: Int64 = 1 << 30
-    /// Swift's tasks run on NIO's event loops (`--executor nio`, the default; see ``ServerRuntime``).
-    public var tasksOnEventLoops = true
 
     public init(configurationPath: String, dataDirectory: String) {
         self.configurationPath = configurationPath
@@ -141,25 +138,5 @@ public struct LinkTrackServerServices: Sendable {
         self.sinks = sinks
         self.metrics = metrics
         self.serviceGroup = ServiceGroup(configuration: groupConfiguration)
-    }
-}
-
-/// Where Swift's tasks run.
-public enum ServerRuntime {
-    /// Makes NIO's event-loop threads (`MultiThreadedEventLoopGroup.singleton`, one per core)
-    /// Swift's global executor, with NIO's own
-    /// `NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()`:
-    /// a request's task then runs on the thread that reads and writes its socket, instead of being
-    /// handed to Swift's cooperative pool and back for every request (two thread switches, and twice
-    /// the threads competing for the cores). Must be called once, on the main thread, before any task
-    /// starts: `linktrack-server serve` calls it first thing. Returns false when it could not be
-    /// installed (the process then runs on Swift's pool, as with `--executor swift`).
-    ///
-    /// What runs on a task must then never block for long, or it holds up that loop's sockets: the
-    /// server's blocking work is on threads of its own (SQLite on NIO's thread pool, each spool on
-    /// its own I/O thread); a JSON Lines `write(2)` to a local file, the control API's atomic
-    /// replacement of the configuration file and a reload's read of it are the short exceptions.
-    public static func runTasksOnEventLoops() -> Bool {
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
     }
 }

@@ -37,9 +37,6 @@ public enum ServerUsage {
                                 events wait while the sink is down or slow (default: 1073741824, 1 GiB);
                                 what finds it full waits in memory (--event-queue-limit), then is lost,
                                 counted in linktrack_events_lost_total
-      --executor nio|swift      where Swift's tasks run: nio (default) on NIO's event-loop threads, one
-                                per core, so a request's task runs on its socket's thread; swift on Swift's
-                                own thread pool (a hop between the two threads for every request)
       The first line logged once both listeners are up reads:
         linktrack-server listening public=HOST:PORT admin=HOST:PORT
 
@@ -58,7 +55,7 @@ public enum ServerUsage {
     public static let serveFlags: [String: Bool] = [
         "config": true, "data-directory": true, "listen": true, "admin-listen": true, "max-header-bytes": true,
         "idle-timeout": true, "max-connections": true, "event-ack-timeout": true, "event-queue-limit": true,
-        "sqlite-synchronous": true, "shutdown-grace": true, "spool-limit-bytes": true, "executor": true, "help": false,
+        "sqlite-synchronous": true, "shutdown-grace": true, "spool-limit-bytes": true, "help": false,
     ]
     public static let reportFlags: [String: Bool] = [
         "config": true, "data-directory": true, "configuration-set": true, "since": true, "format": true, "help": false,
@@ -151,11 +148,6 @@ public enum ServerFlags {
                 throw UsageError("--sqlite-synchronous \(mode): expected normal or full")
             }
             s.sqliteSynchronous = mode.uppercased()
-        }
-        switch flags["executor"] ?? "nio" {
-        case "nio": s.tasksOnEventLoops = true
-        case "swift": s.tasksOnEventLoops = false
-        case let other: throw UsageError("--executor \(other): expected nio or swift")
         }
         return s
     }

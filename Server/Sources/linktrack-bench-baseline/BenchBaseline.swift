@@ -1,10 +1,8 @@
 import Hummingbird
-import NIOCore
-import NIOPosix
 
 /// The benchmark baseline (Benchmarks/README.md, server runs): the smallest Hummingbird server that
 /// answers every request with the same 302, on the same HTTP/1 setup as linktrack-server's redirect
-/// listener. `linktrack-bench-baseline HOST:PORT [nio]`.
+/// listener. `linktrack-bench-baseline HOST:PORT`.
 @main
 struct BenchBaseline {
     struct Fixed302: HTTPResponder {
@@ -17,14 +15,6 @@ struct BenchBaseline {
     }
 
     static func main() async throws {
-        // `linktrack-bench-baseline HOST:PORT nio`: Swift's tasks on NIO's event loops, as
-        // `linktrack-server serve --executor nio` runs them (a reference row of the benchmarks; the
-        // bars are against the plain handler, without it).
-        if CommandLine.arguments.count > 2, CommandLine.arguments[2] == "nio" {
-            guard NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor() else {
-                fatalError("cannot run tasks on NIO's event loops")
-            }
-        }
         let address = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : "127.0.0.1:8090"
         let colon = address.lastIndex(of: ":")!
         let host = String(address[..<colon])

@@ -25,10 +25,7 @@ enum LinkTrackServerMain {
         case "-h", "--help", "help":
             print(ServerUsage.text, terminator: "")
         case "serve":
-            // Read on the main thread, before the first suspension: the executor is chosen there.
-            guard let settings = serveSettings(arguments) else { return }
-            let onEventLoops = settings.tasksOnEventLoops && ServerRuntime.runTasksOnEventLoops()
-            await serve(settings, tasksOnEventLoops: onEventLoops)
+            await serve(arguments)
         case "report":
             await report(arguments)
         default:
@@ -53,24 +50,18 @@ enum LinkTrackServerMain {
         }
     }
 
-    /// The settings of `serve`, or nil after printing the help.
-    static func serveSettings(_ arguments: [String]) -> ServerSettings? {
+    static func serve(_ arguments: [String]) async {
         let flags = parse(arguments, spec: ServerUsage.serveFlags, usage: ServerUsage.text)
-        if flags["help"] != nil { print(ServerUsage.text, terminator: ""); return nil }
+        if flags["help"] != nil { print(ServerUsage.text, terminator: ""); return }
+        let settings: ServerSettings
         do {
-            return try ServerFlags.settings(flags, environment: ProcessEnvironment.value(of:))
+            settings = try ServerFlags.settings(flags, environment: ProcessEnvironment.value(of:))
         } catch {
             fail("linktrack-server: \(error)", status: 64)
         }
-    }
-
-    static func serve(_ settings: ServerSettings, tasksOnEventLoops: Bool) async {
         let level = ProcessEnvironment.value(of: "LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
         LoggingSystem.bootstrap { label in ServerLogHandler(label: label, logLevel: level) }
         let logger = Logger(label: "linktrack-server")
-        if settings.tasksOnEventLoops && !tasksOnEventLoops {
-            logger.warning("cannot run Swift's tasks on NIO's event loops; they run on Swift's own thread pool")
-        }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let metrics = ServerMetrics(factory: MetricsSystem.factory)

@@ -648,21 +648,6 @@ def test_a_port_in_use_stops_the_server_cleanly(env):
         holder.close()
 
 
-def test_both_executors_redirect_and_record(env, start_server):
-    # Every other test runs the default, `--executor nio` (Swift's tasks on NIO's event loops); the same
-    # requests on Swift's own pool give the same answers and events. A value that is neither is a usage error.
-    url = tracked(env, ["https://example.com/executor?x=1"], "executor@example.com")[0]
-    pixel = open_url(env, "executor@example.com")
-    server = start_server(env, ["--executor", "swift"])
-    r = server.click(url, ua=BROWSER_UA)
-    assert (r.status, r.header("location")) == (302, b"https://example.com/executor?x=1")
-    assert server.click(pixel, ua=BROWSER_UA).body == GIF
-    assert [row["event_type"] for row in env.wait_rows(2)] == ["Click", "Open"]
-    bad = run([str(SERVER_BIN), "serve", "--config", str(env.config), "--data-directory", str(env.data),
-               "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--executor", "threads"], check=False)
-    assert bad.returncode == 64 and b"--executor threads: expected nio or swift" in bad.stderr, bad.stderr
-
-
 def test_server_refuses_to_start_on_an_invalid_config(env, tmp_path):
     env.config.write_text('{"ConfigurationSets": [}')
     p = run([str(SERVER_BIN), "serve", "--config", str(env.config), "--data-directory", str(env.data),
@@ -1351,11 +1336,10 @@ def test_end_to_end_message_clicks_opens_and_report(env, server):
 
 # The flags issue 17 names, and those the server has added since; the help must list each.
 SERVE_FLAGS = ["config", "data-directory", "listen", "admin-listen", "max-header-bytes", "idle-timeout",
-               "max-connections", "event-ack-timeout", "event-queue-limit", "sqlite-synchronous", "shutdown-grace",
-               "spool-limit-bytes", "executor"]
+               "max-connections", "event-ack-timeout", "event-queue-limit", "sqlite-synchronous", "shutdown-grace"]
 REPORT_FLAGS = ["config", "data-directory", "configuration-set", "since", "format"]
 FLAG_SAMPLES = {"config": "/nonexistent", "data-directory": "/tmp", "listen": "127.0.0.1:0", "admin-listen": "127.0.0.1:0",
-                "sqlite-synchronous": "full", "executor": "swift", "configuration-set": "x", "since": "2026-01-01", "format": "json"}
+                "sqlite-synchronous": "full", "configuration-set": "x", "since": "2026-01-01", "format": "json"}
 
 
 def test_help_mentions_every_flag():
