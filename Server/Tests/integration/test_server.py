@@ -1336,7 +1336,8 @@ def test_end_to_end_message_clicks_opens_and_report(env, server):
 
 # The flags issue 17 names, and those the server has added since; the help must list each.
 SERVE_FLAGS = ["config", "data-directory", "listen", "admin-listen", "max-header-bytes", "idle-timeout",
-               "max-connections", "event-ack-timeout", "event-queue-limit", "sqlite-synchronous", "shutdown-grace"]
+               "max-connections", "event-ack-timeout", "event-queue-limit", "sqlite-synchronous", "shutdown-grace",
+               "spool-limit-bytes"]
 REPORT_FLAGS = ["config", "data-directory", "configuration-set", "since", "format"]
 FLAG_SAMPLES = {"config": "/nonexistent", "data-directory": "/tmp", "listen": "127.0.0.1:0", "admin-listen": "127.0.0.1:0",
                 "sqlite-synchronous": "full", "configuration-set": "x", "since": "2026-01-01", "format": "json"}
