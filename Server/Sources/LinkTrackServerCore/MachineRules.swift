@@ -104,7 +104,11 @@ public struct MachineRules: Sendable {
 /// forgotten first), so a flood of distinct message ids costs bounded memory.
 public final class ClickBurstDetector: Sendable {
     struct Entry {
-        var clicks: [(linkIndex: Int, at: Int64)]
+        /// The message's most recently clicked distinct links, each with the time of its latest
+        /// click: at most ``MachineRules/burstLinks`` of them, which is all the rule needs (there
+        /// are that many distinct links clicked in the window exactly when the most recent that
+        /// many all were).
+        var links: [(linkIndex: Int, at: Int64)]
         var lastSeen: Int64
     }
     struct State {
@@ -122,7 +126,7 @@ public final class ClickBurstDetector: Sendable {
         state.withLock { s in
             let windowStart = now - MachineRules.burstWindowMilliseconds
             // In place (no copy of the entry's clicks): the entry is mutated inside the dictionary.
-            let distinct = Self.update(&s.entries[messageId, default: Entry(clicks: [], lastSeen: now)],
+            let distinct = Self.update(&s.entries[messageId, default: Entry(links: [], lastSeen: now)],
                                        linkIndex: linkIndex, now: now, windowStart: windowStart,
                                        countingUpTo: MachineRules.burstLinks)
             s.order.append((messageId, now))
@@ -142,23 +146,25 @@ public final class ClickBurstDetector: Sendable {
         }
     }
 
-    /// Adds a click to `entry` and returns how many distinct links it holds in the window, counted up
-    /// to `limit` (the caller compares the count with ``MachineRules/burstLinks`` only, so counting
-    /// stops there; at most 64 clicks are kept, so counting them pairwise stays bounded).
+    /// Adds a click to `entry` and returns how many distinct links of the message were clicked in
+    /// the window, counted up to `limit` (the caller compares the count with
+    /// ``MachineRules/burstLinks`` only). The entry keeps the `limit` most recently clicked distinct
+    /// links with their latest clicks: a new link replaces the one clicked longest ago. Constant
+    /// work per click, however many clicks the message gets.
     static func update(_ entry: inout Entry, linkIndex: Int, now: Int64, windowStart: Int64, countingUpTo limit: Int) -> Int {
-        entry.clicks.removeAll { $0.at < windowStart }
-        entry.clicks.append((linkIndex, now))
         entry.lastSeen = now
-        var distinct = 0
-        for (i, click) in entry.clicks.enumerated() where distinct < limit {
-            var seen = false
-            for earlier in entry.clicks[..<i] where earlier.linkIndex == click.linkIndex {
-                seen = true
-                break
-            }
-            if !seen { distinct += 1 }
+        if let i = entry.links.firstIndex(where: { $0.linkIndex == linkIndex }) {
+            entry.links[i].at = max(entry.links[i].at, now)
+        } else if entry.links.count < limit {
+            if entry.links.isEmpty { entry.links.reserveCapacity(limit) }
+            entry.links.append((linkIndex, now))
+        } else if limit > 0 {
+            var oldest = 0
+            for i in entry.links.indices where entry.links[i].at < entry.links[oldest].at { oldest = i }
+            entry.links[oldest] = (linkIndex, now)
         }
-        if entry.clicks.count > 64 { entry.clicks.removeFirst(entry.clicks.count - 64) }
+        var distinct = 0
+        for link in entry.links where link.at >= windowStart { distinct += 1 }
         return distinct
     }
 }

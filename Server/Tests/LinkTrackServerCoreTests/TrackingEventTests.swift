@@ -119,12 +119,35 @@ struct MachineRulesTests {
         for i in 0..<60 { #expect(!d.record(messageId: "m", linkIndex: i % 2, atMilliseconds: 5_000 + Int64(i))) }
         #expect(d.record(messageId: "m", linkIndex: 7, atMilliseconds: 5_100))
         // The count stops at the rule's threshold, which is all the caller compares.
-        var entry = ClickBurstDetector.Entry(clicks: [], lastSeen: 0)
+        var entry = ClickBurstDetector.Entry(links: [], lastSeen: 0)
         var counts: [Int] = []
         for link in [4, 4, 5, 6, 7, 8] {
             counts.append(ClickBurstDetector.update(&entry, linkIndex: link, now: 9_000, windowStart: 7_000, countingUpTo: 3))
         }
         #expect(counts == [1, 1, 2, 3, 3, 3])
+    }
+
+    @Test func burstAgreesWithCountingEveryClickInTheWindow() {
+        // Against the rule read literally: every click of the message kept, the distinct links among
+        // those within the window counted. Deterministic pseudo-random clicks on three messages, with
+        // pauses longer and shorter than the window and runs of one link longer than any cap.
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ n: UInt64) -> Int {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Int((seed >> 33) % n)
+        }
+        let d = ClickBurstDetector()
+        var clicks: [String: [(link: Int, at: Int64)]] = [:]
+        var now: Int64 = 50_000
+        for step in 0..<5_000 {
+            now += Int64([0, 10, 300, 900, 2_500][next(5)])
+            let message = ["a", "b", "c"][next(3)]
+            let link = step % 500 < 100 ? 0 : next(6)   // long runs of one link now and then
+            clicks[message, default: []].append((link, now))
+            let inWindow = Set(clicks[message]!.filter { $0.at >= now - MachineRules.burstWindowMilliseconds }.map(\.link))
+            #expect(d.record(messageId: message, linkIndex: link, atMilliseconds: now) == (inWindow.count >= MachineRules.burstLinks),
+                    "step \(step)")
+        }
     }
 
     @Test func burstMemoryIsBounded() {
