@@ -14,7 +14,11 @@ import Synchronization
 /// never blocks the writer; the writer's own automatic checkpoint is raised to
 /// ``safetyCheckpointPages`` (about 40 MB of WAL), so it runs only if that checkpointer falls far
 /// behind or is not running. (With SQLite's default of 1,000 pages, the commit that crossed the limit
-/// ran the checkpoint itself, and every request in its batch waited for it.)
+/// ran the checkpoint itself, and every request in its batch waited for it.) The interval is short
+/// so that each checkpoint is small: a checkpoint copies what the WAL gained since the last one and
+/// syncs the database file, and commits made meanwhile are slowed by it, so a larger one stalls
+/// more requests for longer (at 8,000 clicks/s, a p99 of 16 to 23 ms with 250 ms, 7 to 11 ms with
+/// 60 ms; Benchmarks/README.md). With nothing new in the WAL a checkpoint copies and syncs nothing.
 ///
 /// `synchronous` is `NORMAL` by default: a commit is in the WAL file before the write returns, so
 /// it survives the process being killed; `FULL` also survives power loss, at the cost of an fsync
@@ -26,7 +30,7 @@ public final class SQLiteEventSink: EventSink {
     private let checkpointer = Mutex<Task<Void, Never>?>(nil)
     let logger: Logger
     /// How often the checkpointer runs.
-    public static let checkpointInterval: Duration = .milliseconds(250)
+    public static let checkpointInterval: Duration = .milliseconds(50)
     /// The writer's own automatic checkpoint, in WAL pages: the safety net behind the checkpointer.
     public static let safetyCheckpointPages = 10_000
 
