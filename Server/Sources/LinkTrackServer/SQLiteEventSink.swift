@@ -17,8 +17,9 @@ import Synchronization
 /// ran the checkpoint itself, and every request in its batch waited for it.) The interval is short
 /// so that each checkpoint is small: a checkpoint copies what the WAL gained since the last one and
 /// syncs the database file, and commits made meanwhile are slowed by it, so a larger one stalls
-/// more requests for longer (at 8,000 clicks/s, a p99 of 16 to 23 ms with 250 ms, 7 to 11 ms with
-/// 60 ms; Benchmarks/README.md). With nothing new in the WAL a checkpoint copies and syncs nothing.
+/// more requests for longer (at 8,000 clicks/s, a p99 of 16 to 23 ms with 250 ms, 7.6 to 11.4 ms
+/// in three of four runs with 60 ms; Benchmarks/README.md). With nothing new in the WAL a
+/// checkpoint copies and syncs nothing.
 ///
 /// `synchronous` is `NORMAL` by default: a commit is in the WAL file before the write returns, so
 /// it survives the process being killed; `FULL` also survives power loss, at the cost of an fsync
