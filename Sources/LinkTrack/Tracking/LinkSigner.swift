@@ -189,9 +189,15 @@ public struct LinkSigner: Sendable {
 
     /// The MAC's 16 base64url characters for `query`, signed with `key`.
     static func mac(kind: String, keyId: String, query: ArraySlice<UInt8>, key: Key) -> [UInt8] {
-        var inner = key.innerState(kind: kind)
         // Safe: the bytes are hashed during the call only.
-        query.withUnsafeBytes { inner.update($0) }
+        query.withUnsafeBytes { mac(kind: kind, query: $0, key: key) }
+    }
+
+    /// The MAC's 16 base64url characters for the query bytes `query`, signed with `key` (what
+    /// ``decode(_:)`` compares a token's MAC with).
+    static func mac(kind: String, query: UnsafeRawBufferPointer, key: Key) -> [UInt8] {
+        var inner = key.innerState(kind: kind)
+        inner.update(query)
         var out: [UInt8] = []
         key.appendMAC(finishing: inner, to: &out)
         return out
@@ -236,10 +242,7 @@ public struct LinkSigner: Sendable {
         guard let key = keys.first(where: { $0.keyId.utf8.elementsEqual(keyIdBytes) }) else {
             throw .unknownKey(String(decoding: keyIdBytes, as: UTF8.self))
         }
-        var inner = key.innerState(kind: kind)
-        inner.update(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: query)))
-        var expected: [UInt8] = []
-        key.appendMAC(finishing: inner, to: &expected)
+        let expected = Self.mac(kind: kind, query: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: query)), key: key)
         guard Self.constantTimeEqual(expected, layout[(dot2 + 1)...]) else { throw .badSignature }
 
         // The signature holds: the fields were written by us, but parse them strictly all the same.
