@@ -339,6 +339,42 @@ import TestSupport
             }
         }
     }
+
+    /// Bodies from ``Base64/pairDecodeThreshold`` on go through the pair table, eight characters at
+    /// a time: the same bytes, layout and error as the reference for large bodies in every layout,
+    /// with damage (whitespace, padding, bytes outside the alphabet, a lone character) anywhere,
+    /// including across an 8-character step, and around the threshold itself.
+    @Test(arguments: [UInt64(91), 92, 93, 94])
+    func base64LargeBodiesMatchReference(seed: UInt64) {
+        var generator = SeededGenerator(seed: seed)
+        let threshold = Base64.pairDecodeThreshold
+        for round in 0..<24 {
+            let size = round < 4
+                ? threshold / 4 * 3 - 6 + round * 3    // encoded lengths around the threshold
+                : Int.random(in: threshold...(threshold * 3), using: &generator)
+            let bytes = (0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            var raw = ReferenceBase64.encode(bytes, layout: Self.layouts.randomElement(using: &generator)!)
+            for _ in 0..<Int.random(in: 0...3, using: &generator) where round >= 4 {
+                let at = Int.random(in: 0..<raw.count, using: &generator)
+                raw.insert(contentsOf: Self.base64Pieces.randomElement(using: &generator)!, at: at)
+            }
+            let fast = Result { () throws(Base64Error) in try Base64.decode(raw) }
+            let reference = Result { () throws(Base64Error) in try ReferenceBase64.decode(raw) }
+            switch (fast, reference) {
+            case let (.success(fast), .success(reference)):
+                // Compared apart, so that a failure names the first differing offset, not two
+                // arrays of tens of thousands of bytes.
+                let differsAt = zip(fast.bytes, reference.bytes).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+                #expect(differsAt == nil && fast.bytes.count == reference.bytes.count,
+                        "\(raw.count) bytes: decoded \(fast.bytes.count) against \(reference.bytes.count), first difference at \(String(describing: differsAt))")
+                #expect(fast.layout == reference.layout, "\(raw.count) bytes")
+            case let (.failure(fast), .failure(reference)):
+                #expect(fast == reference, "\(raw.count) bytes")
+            default:
+                Issue.record("fast \(fast) reference \(reference) for \(raw.count) bytes")
+            }
+        }
+    }
 }
 
 /// A random-access collection without contiguous storage, for the encoder's copying path.
