@@ -94,8 +94,8 @@ package enum Base64 {
         let count = bytes.withUnsafeMutableBufferPointer { output in
             raw.withUnsafeBufferPointer { input in
                 var decoder = Decoder(output: output)
-                // The pair table pays for its one-time set-up (about 10 us) only on larger bodies;
-                // a small message decoded by a forked filter never builds it.
+                // The pair table (128 KB to fill, once per process) is built and used only for
+                // larger bodies: a small message decoded by a forked filter never pays for it.
                 decoder.pairs = raw.count >= pairDecodeThreshold ? decodePairTable : nil
                 result = decoder.decode(input, table: UnsafeBufferPointer(start: decodeTable, count: 256))
                 return decoder.outputCount
@@ -131,7 +131,8 @@ package enum Base64 {
         /// bytes: each 4 data characters write 3 bytes, a last group of 2 or 3 writes 1 or 2).
         ///
         /// Four characters at a time while they are a whole group of alphabet characters (the
-        /// bulk of every line), else one character at a time with all the rules of ``decode(_:)``.
+        /// bulk of every line; eight at a time through ``pairs`` when it is set), else one
+        /// character at a time with all the rules of ``decode(_:)``.
         mutating func decode(_ input: UnsafeBufferPointer<UInt8>, table: UnsafeBufferPointer<UInt8>) -> Result<Base64Layout, Base64Error> {
             let count = input.count
             var rawOffset = 0
@@ -487,8 +488,9 @@ package enum Base64 {
 
     /// Encodes `count` full 3-byte groups from `input[index...]` into `output[written...]`.
     ///
-    /// Two `pairs` (``pairTable``) lookups, wrapping arithmetic and one 4-byte store per group: the
-    /// caller sized `output` for every group, and the offsets stay below the buffers' counts.
+    /// Two `pairs` (``pairTable``) lookups per group and wrapping arithmetic; two groups per 8-byte
+    /// load and store while eight input bytes remain, then one 4-byte store per group: the caller
+    /// sized `output` for every group, and the offsets stay below the buffers' counts.
     @inline(__always)
     private static func encodeGroups(
         _ input: UnsafeBufferPointer<UInt8>, from index: Int, count: Int,
