@@ -349,11 +349,17 @@ import TestSupport
         var generator = SeededGenerator(seed: seed)
         let threshold = Base64.pairDecodeThreshold
         for round in 0..<24 {
+            // The first four: one line of 16,376 to 16,388 characters, two below the threshold and
+            // two at or above it; then longer bodies in any layout.
             let size = round < 4
-                ? threshold / 4 * 3 - 6 + round * 3    // encoded lengths around the threshold
+                ? threshold / 4 * 3 - 6 + round * 3
                 : Int.random(in: threshold...(threshold * 3), using: &generator)
             let bytes = (0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            var raw = ReferenceBase64.encode(bytes, layout: Self.layouts.randomElement(using: &generator)!)
+            let layout = round < 4
+                ? Base64Layout(lineLength: Int.max, lineEnding: [], endsWithLineEnding: false)
+                : Self.layouts.randomElement(using: &generator)!
+            var raw = ReferenceBase64.encode(bytes, layout: layout)
+            if round < 4 { #expect((raw.count >= threshold) == (round >= 2), "\(raw.count) characters") }
             for _ in 0..<Int.random(in: 0...3, using: &generator) where round >= 4 {
                 let at = Int.random(in: 0..<raw.count, using: &generator)
                 raw.insert(contentsOf: Self.base64Pieces.randomElement(using: &generator)!, at: at)
