@@ -394,7 +394,7 @@ def html_cases():
 <p>A real one inside an attribute: <span title="{{ses:openTracker}}">hover</span></p>
 <p><a href="https://www.example.com/">Home</a></p>
 </body></html>
-""", "Near-miss spellings of {{ses:openTracker}} and one inside an attribute value.")
+""", "Near-miss spellings of {{ses:openTracker}} stay; the one inside an attribute value is removed and does not get the pixel (it would not render there), so the pixel goes before </body>.")
 
     H("html-ses-no-track", """<html><body>
 <p><a href="https://www.example.com/tracked">Tracked link</a></p>
@@ -1236,7 +1236,10 @@ ample.com/long/path/that/the/encoder/split/somewhere/in/the/middle?a=3D1&amp;b=
                    "A base64 HTML part wrapped at %d columns with %s line endings; re-encoding keeps a sane line length." % (width, tag.upper()),
                    eol=eol)
     single("enc-base64-single-line", "base64", base64.b64encode(B(RECEIPT)).decode() + "\n",
-           "A base64 HTML part on one unwrapped line longer than 998 octets.")
+           "A base64 HTML part on one unwrapped line longer than 998 octets: the rewritten part is wrapped at 76 characters, since a line past SMTP's limit is not a layout to keep.")
+    single("enc-base64-single-line-lf", "base64", base64.b64encode(B(RECEIPT)).decode() + "\n",
+           "enc-base64-single-line with LF line endings: the rewritten part is wrapped at 76 characters with LF line endings, the message's own (a body without a line break has none to keep; before, the wrapped lines ended in CRLF inside an LF message).",
+           eol=LF)
     single("enc-base64-no-padding-and-whitespace", "base64",
            "\n".join("  " + l for l in b64(simple, 60).rstrip("\n").rstrip("=").split("\n")) + "\n\n",
            "Base64 with indented lines, trailing blank line and the final '=' padding removed.")

@@ -7,7 +7,8 @@ package struct Base64Layout: Sendable, Equatable {
     /// Characters per line, excluding the line ending: the length of the first line. `Int.max`
     /// (or 0) means a single line of any length.
     var lineLength: Int
-    /// The first line's ending, CRLF or LF; CRLF when the body has no line break.
+    /// The first line's ending, CRLF or LF; when the body has no line break, CRLF, or the
+    /// message's line ending when the caller gives it (``Base64/decode(_:into:fallbackLineEnding:)``).
     var lineEnding: [UInt8]
     /// Whether the last line is followed by a line ending.
     var endsWithLineEnding: Bool
@@ -84,7 +85,11 @@ package enum Base64 {
 
     /// ``decode(_:)`` of a slice into a buffer that may be reused from an earlier part: its storage
     /// is written over when it is large enough and not shared.
-    static func decode(_ raw: ArraySlice<UInt8>, into bytes: inout [UInt8]) throws(Base64Error) -> Base64Layout {
+    /// - Parameter fallbackLineEnding: the layout's line ending when the body has no line break
+    ///   (the message's, so that a re-encoded single line is wrapped with the message's own line
+    ///   endings); nil gives CRLF, as ``decode(_:)`` does.
+    static func decode(_ raw: ArraySlice<UInt8>, into bytes: inout [UInt8],
+                       fallbackLineEnding: [UInt8]? = nil) throws(Base64Error) -> Base64Layout {
         var result: Result<Base64Layout, Base64Error> = .failure(.truncated(length: 0))
         // Written straight into a buffer of the largest possible size, 3 bytes per 4 characters
         // plus 2 for a last group without padding: no per-byte capacity checks.
@@ -94,6 +99,7 @@ package enum Base64 {
         let count = bytes.withUnsafeMutableBufferPointer { output in
             raw.withUnsafeBufferPointer { input in
                 var decoder = Decoder(output: output)
+                if let fallbackLineEnding { decoder.fallbackLineEnding = fallbackLineEnding }
                 // The pair table (128 KB to fill, once per process) is built and used only for
                 // larger bodies: a small message decoded by a forked filter never pays for it.
                 decoder.pairs = raw.count >= pairDecodeThreshold ? decodePairTable : nil
@@ -110,6 +116,8 @@ package enum Base64 {
         let output: UnsafeMutableBufferPointer<UInt8>
         /// ``Base64/decodePairTable``, for bodies of at least ``Base64/pairDecodeThreshold`` bytes.
         var pairs: UnsafePointer<UInt16>? = nil
+        /// The layout's line ending when the body has no line break.
+        var fallbackLineEnding: [UInt8] = [MIMEBytes.cr, MIMEBytes.lf]
         var outputCount = 0
         var quantum: UInt32 = 0
         var quantumCount = 0     // data characters in the current group
@@ -286,7 +294,7 @@ package enum Base64 {
             }
             return .success(Base64Layout(
                 lineLength: lineLength,
-                lineEnding: firstLineEnding ?? [MIMEBytes.cr, MIMEBytes.lf],
+                lineEnding: firstLineEnding ?? fallbackLineEnding,
                 endsWithLineEnding: lastSignificantIsLineFeed))
         }
     }

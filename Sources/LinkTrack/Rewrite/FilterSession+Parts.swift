@@ -55,7 +55,9 @@ extension FilterSession {
             QuotedPrintable.decodeWithLineMap(content, into: &buffers.decoded, map: &buffers.lines)
         case .base64:
             do {
-                base64Layout = try Base64.decode(content, into: &buffers.decoded)
+                // A body on one line has no line ending of its own: when it is re-encoded (and
+                // wrapped), its lines end as the message's do, not in CRLF inside an LF message.
+                base64Layout = try Base64.decode(content, into: &buffers.decoded, fallbackLineEnding: lineEnding)
             } catch {
                 warn(.part(part.path, .undecodableBase64("\(error)")))
                 partReport.action = .passedThrough(.undecodableBase64)

@@ -102,6 +102,22 @@ import TestSupport
         #expect(Base64.encode(decoded.bytes, layout: decoded.layout) == Array(mime: "Zm9vYmFy\n"))
     }
 
+    /// A body without a line break has no line ending of its own: the caller's (the message's)
+    /// is used, so that a re-encoded single line wraps with LF inside an LF message
+    /// (`Corpus/enc-base64-single-line-lf`); without one, CRLF; a line ending the body has wins.
+    @Test func bodyWithoutLineBreakTakesTheFallbackLineEnding() throws {
+        let oneLine = Base64.encode([UInt8](repeating: 5, count: 900), layout: Base64Layout(
+            lineLength: .max, lineEnding: [], endsWithLineEnding: false))
+        var bytes: [UInt8] = []
+        let withLF = try Base64.decode(oneLine[...], into: &bytes, fallbackLineEnding: Self.lf)
+        #expect(withLF.lineEnding == Self.lf)
+        let wrapped = Base64.encode(bytes, layout: withLF)
+        #expect(mimePhysicalLines(wrapped).count > 1 && !wrapped.contains(MIMEBytes.cr))
+        #expect(try Base64.decode(oneLine[...], into: &bytes).lineEnding == Self.crlf)
+        let twoLines = Base64.encode([UInt8](repeating: 5, count: 900), layout: .mimeDefault)
+        #expect(try Base64.decode(twoLines[...], into: &bytes, fallbackLineEnding: Self.lf).lineEnding == Self.crlf)
+    }
+
     @Test func singleOverlongLineStaysSingle() throws {
         let raw = Base64.encode([UInt8](repeating: 7, count: 300), layout: Base64Layout(
             lineLength: .max, lineEnding: Self.crlf, endsWithLineEnding: true))
