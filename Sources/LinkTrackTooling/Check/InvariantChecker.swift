@@ -59,6 +59,12 @@ public struct InvariantChecker: Sendable {
             problems.append("an output line of \(line.count) octets is over 998 and was not in the input")
         }
 
+        // Line endings: a message whose lines all end in LF keeps them so (a re-encoded part, an
+        // added header or a wrapped line ends as the message does; no CRLF appears in it).
+        if input.contains(0x0A), !input.contains(0x0D), let at = output.firstIndex(of: 0x0D) {
+            problems.append("a CR appeared at output offset \(at) in a message whose lines all end in LF")
+        }
+
         guard let tracking else {
             // Untracked: only the documented header removals may differ.
             compareTopHeaders(inputTree, outputTree, tracked: false, problems: &problems)

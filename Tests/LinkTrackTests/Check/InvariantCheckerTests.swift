@@ -23,6 +23,22 @@ import Testing
         #expect(Self.checker.check(input: Self.input, output: try Self.filtered()) == [])
     }
 
+    /// A message whose lines all end in LF must keep them so: a CRLF anywhere in its output (a
+    /// re-encoded base64 line, as `Corpus/enc-base64-single-line-lf` once had) is reported; the
+    /// filter's own output of the LF message passes, and so does a CRLF message's.
+    @Test func aCRInTheOutputOfAnLFMessageIsReported() throws {
+        let lfInput = Array(String(decoding: Self.input, as: UTF8.self).replacingOccurrences("\r\n", with: "\n").utf8)
+        let lfOutput = try F.run(lfInput).output
+        #expect(!lfOutput.contains(0x0D))
+        #expect(Self.checker.check(input: lfInput, output: lfOutput) == [])
+        // One line of the output ends in CRLF: the rest of the message is as the filter wrote it.
+        let firstLF = lfOutput.firstIndex(of: 0x0A)!
+        var mixed = lfOutput
+        mixed.insert(0x0D, at: firstLF)
+        let problems = Self.checker.check(input: lfInput, output: mixed)
+        #expect(problems.contains { $0.contains("a CR appeared at output offset \(firstLF)") }, "\(problems)")
+    }
+
     @Test func anUnchangedMessageIsNotACorrectTrackedOutput() {
         // The pixel and the tracked link are missing, and the SES header is still there.
         #expect(!Self.checker.check(input: Self.input, output: Self.input).isEmpty)
