@@ -99,7 +99,7 @@ package enum Base64 {
         let count = bytes.withUnsafeMutableBufferPointer { output in
             raw.withUnsafeBufferPointer { input in
                 var decoder = Decoder(output: output)
-                if let fallbackLineEnding { decoder.fallbackLineEnding = fallbackLineEnding }
+                decoder.fallbackLineEnding = fallbackLineEnding
                 // The pair table (128 KB to fill, once per process) is built and used only for
                 // larger bodies: a small message decoded by a forked filter never pays for it.
                 decoder.pairs = raw.count >= pairDecodeThreshold ? decodePairTable : nil
@@ -116,8 +116,8 @@ package enum Base64 {
         let output: UnsafeMutableBufferPointer<UInt8>
         /// ``Base64/decodePairTable``, for bodies of at least ``Base64/pairDecodeThreshold`` bytes.
         var pairs: UnsafePointer<UInt16>? = nil
-        /// The layout's line ending when the body has no line break.
-        var fallbackLineEnding: [UInt8] = [MIMEBytes.cr, MIMEBytes.lf]
+        /// The layout's line ending when the body has no line break; nil for CRLF.
+        var fallbackLineEnding: [UInt8]? = nil
         var outputCount = 0
         var quantum: UInt32 = 0
         var quantumCount = 0     // data characters in the current group
@@ -294,7 +294,7 @@ package enum Base64 {
             }
             return .success(Base64Layout(
                 lineLength: lineLength,
-                lineEnding: firstLineEnding ?? fallbackLineEnding,
+                lineEnding: firstLineEnding ?? fallbackLineEnding ?? [MIMEBytes.cr, MIMEBytes.lf],
                 endsWithLineEnding: lastSignificantIsLineFeed))
         }
     }
